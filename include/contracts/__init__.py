@@ -1,0 +1,163 @@
+"""The partner feed contract (``feeds.yaml``), loaded once into typed objects.
+
+The simulator writes files that follow it, ingestion enforces it, and ``docs/feeds.md`` is
+rendered from it, so the three can never disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONTRACT_PATH = Path(__file__).with_name("feeds.yaml")
+COLUMN_TYPES = ("string", "integer", "decimal", "date", "timestamp", "boolean")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool = False
+    values: tuple[str, ...] | None = None
+    pattern: str | None = None
+    min: float | None = None
+    references: str | None = None
+
+
+@dataclass(frozen=True)
+class Feed:
+    name: str
+    description: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    min_rows: int = 1
+    latest_by: tuple[str, ...] = ()
+    event_time: str | None = None
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def table(self) -> str:
+        """BRONZE/SILVER table name for the feed (Snowflake identifiers are upper case)."""
+        return self.name.upper()
+
+
+@dataclass(frozen=True)
+class Contract:
+    version: int
+    name_pattern: re.Pattern[str]
+    feeds: dict[str, Feed] = field(default_factory=dict)
+
+    def feed(self, name: str) -> Feed:
+        try:
+            return self.feeds[name]
+        except KeyError:
+            raise KeyError(f"unknown feed {name!r}; known feeds: {', '.join(self.feeds)}") from None
+
+
+def _column(raw: dict[str, Any]) -> Column:
+    if raw["type"] not in COLUMN_TYPES:
+        raise ValueError(f"column {raw['name']}: unknown type {raw['type']!r}")
+    return Column(
+        name=raw["name"],
+        type=raw["type"],
+        nullable=bool(raw.get("nullable", False)),
+        values=tuple(raw["values"]) if raw.get("values") else None,
+        pattern=raw.get("pattern"),
+        min=raw.get("min"),
+        references=raw.get("references"),
+    )
+
+
+@cache
+def load_contract(path: Path = CONTRACT_PATH) -> Contract:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    feeds = {
+        name: Feed(
+            name=name,
+            description=" ".join(spec["description"].split()),
+            key=tuple(spec["key"]),
+            columns=tuple(_column(c) for c in spec["columns"]),
+            min_rows=int(spec.get("min_rows", 1)),
+            latest_by=tuple(spec.get("latest_by", ())),
+            event_time=spec.get("event_time"),
+        )
+        for name, spec in raw["feeds"].items()
+    }
+    return Contract(version=raw["version"], name_pattern=re.compile(raw["file"]["name_pattern"]), feeds=feeds)
+
+
+FEED_NAMES: tuple[str, ...] = tuple(load_contract().feeds)
+
+
+def render_markdown(contract: Contract | None = None) -> str:
+    """Render the contract as the human-readable docs/feeds.md."""
+    contract = contract or load_contract()
+    lines = [
+        "# Partner feed contract",
+        "",
+        "<!-- Rendered from include/contracts/feeds.yaml by `python -m include.contracts render`."
+        " Do not edit by hand: tests/unit/test_contract_doc.py fails when the two differ. -->",
+        "",
+        f"Contract version {contract.version}. Ingestion enforces everything on this page.",
+        "",
+        "## Files",
+        "",
+        f"- Name: `<feed>_<YYYYMMDD>.csv`, matching `{contract.name_pattern.pattern}`; the date is"
+        " the business date the file belongs to. Any other name is quarantined.",
+        "- One file per feed per business date, dropped into the bucket's `inbox/` prefix.",
+        "- UTF-8, comma-separated, `\"` quoting, `\\n` line ends, a header row with exactly the"
+        " columns below (same names; a different order is accepted and logged).",
+        "- Types: `string`; `integer` (digits, optional leading `-`); `decimal` (digits with at most"
+        " two decimals, `.` separator); `date` `YYYY-MM-DD`; `timestamp` `YYYY-MM-DDTHH:MM:SS` in"
+        " UTC; `boolean` `true`/`false`. Empty means NULL and is only allowed where nullable.",
+        "",
+        "## What happens to bad input",
+        "",
+        "| problem | outcome |",
+        "|---|---|",
+        "| name does not match, unknown feed | file moved to `quarantine/`, reason file beside it |",
+        "| empty file, missing header, missing or extra columns, fewer rows than `min rows` |"
+        " file quarantined, run fails, nothing of that feed loaded for the date |",
+        "| a row with a wrong column count, bad type, value outside the allowed set or range,"
+        " invalid UTF-8 | row written to `AUDIT.LOAD_REJECTS` (file, line, reason, raw text);"
+        " the rest of the file loads |",
+        "| the same file (same name and checksum) delivered again | not loaded twice; recorded as"
+        " a duplicate delivery in `AUDIT.FILE_LOADS` |",
+        "| foreign key with no parent (`references`) | loaded; reported by the orphan checks |",
+        "",
+    ]
+    for feed in contract.feeds.values():
+        lines += [
+            f"## `{feed.name}`",
+            "",
+            feed.description,
+            "",
+            f"- Key: `{', '.join(feed.key)}`"
+            + (f"; latest state by `{', '.join(feed.latest_by)}`" if feed.latest_by else ""),
+            f"- Min rows: {feed.min_rows}",
+            "",
+            "| column | type | nullable | rule | references |",
+            "|---|---|---|---|---|",
+        ]
+        for col in feed.columns:
+            rules = []
+            if col.values:
+                rules.append("one of " + ", ".join(f"`{v}`" for v in col.values))
+            if col.pattern:
+                rules.append(f"matches `{col.pattern}`")
+            if col.min is not None:
+                rules.append(f">= {col.min:g}")
+            lines.append(
+                f"| `{col.name}` | {col.type} | {'yes' if col.nullable else 'no'} | "
+                f"{'; '.join(rules)} | {col.references or ''} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
