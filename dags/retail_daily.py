@@ -1,0 +1,117 @@
+"""
+# Retail daily pipeline
+
+Loads one **business date** of partner feeds per run.
+
+- **Business date** = the start of the run's data interval (UTC). The run for 2026-01-05 covers
+  2026-01-05 00:00 to 2026-01-06 00:00 and starts after midnight, once partners can have
+  delivered that day's files. Backfill a range with
+  `airflow backfill create --dag-id retail_daily --from-date A --to-date B`.
+- **Per feed** (`ingest_<feed>` groups): `wait_for_file` waits for `inbox/<feed>_<YYYYMMDD>.csv`
+  (or its archived copy when the date is re-run); `load_feed` validates it against the contract
+  (`docs/feeds.md`), replaces the feed's BRONZE partition for the date in one transaction, and
+  only then archives the file under `history/<feed>/year=YYYY/month=MM/day=DD/`.
+- A file that fails as a whole is moved to `quarantine/` with a `.reason.json` note and its
+  feed fails the run; bad rows go to `AUDIT.LOAD_REJECTS`; every file is in `AUDIT.FILE_LOADS`.
+- `sweep_inbox` quarantines inbox files no feed can claim (unknown feed, malformed name).
+- Re-running a date is safe: the same file is never loaded twice (checksum ledger), and a
+  changed file replaces the partition instead of adding to it.
+
+Runbook: `docs/runbooks/ingestion.md`.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task, task_group
+from airflow.sdk.exceptions import AirflowFailException
+
+from include.airflow_common import DEFAULT_ARGS, SQL_TEMPLATE_ARGS, business_date
+from include.config import (
+    AWS_CONN_ID,
+    LANDING,
+    SENSOR_POKE_SECONDS,
+    SENSOR_TIMEOUT_SECONDS,
+    SNOWFLAKE_CONN_ID,
+)
+from include.contracts import FEED_NAMES
+from include.ingest import pipeline
+from include.ingest.sensors import PartnerFileSensor
+from include.ingest.validation import FileRejected
+
+BUSINESS_DAY = "{{ data_interval_start.strftime('%Y%m%d') }}"
+BUSINESS_DAY_PARTS = "year={{ data_interval_start.strftime('%Y') }}/month={{ data_interval_start.strftime('%m') }}/day={{ data_interval_start.strftime('%d') }}"
+
+
+def _hooks() -> tuple[S3Hook, SnowflakeHook]:
+    return S3Hook(aws_conn_id=AWS_CONN_ID), SnowflakeHook(snowflake_conn_id=SNOWFLAKE_CONN_ID)
+
+
+@task
+def sweep_inbox(**context) -> list[dict[str, str]]:
+    s3, sf = _hooks()
+    swept = pipeline.sweep_inbox(s3, sf, business_date(context), context["run_id"])
+    if swept:
+        names = ", ".join(repr(s["file"]) for s in swept)
+        raise AirflowFailException(f"quarantined {len(swept)} unrecognised inbox file(s): {names}")
+    return swept
+
+
+@task
+def load_feed(feed: str, **context) -> dict:
+    """Validate the date's file, replace the feed's BRONZE partition, then archive the file."""
+    s3, sf = _hooks()
+    day, run_id = business_date(context), context["run_id"]
+    try:
+        outcome = pipeline.validate_feed_file(
+            s3, sf, feed, day, run_id, force_reload=context["params"]["force_reload"]
+        )
+    except FileRejected as exc:
+        # retrying cannot fix a bad file: fail now, the file is already in quarantine
+        raise AirflowFailException(f"{feed} file for {day} quarantined: {exc.reason}") from exc
+    loaded = pipeline.load_bronze(s3, sf, outcome, run_id)
+    archived_as = pipeline.archive(s3, outcome)  # only after the load committed
+    return {**outcome.to_xcom(), **loaded, "archived_as": archived_as}
+
+
+@task_group
+def ingest(feed: str) -> None:
+    name = f"{feed}_{BUSINESS_DAY}.csv"
+    wait_for_file = PartnerFileSensor(
+        task_id="wait_for_file",
+        aws_conn_id=AWS_CONN_ID,
+        bucket_name=LANDING.bucket,
+        bucket_key=[f"{LANDING.inbox}/{name}", f"{LANDING.history}/{feed}/{BUSINESS_DAY_PARTS}/{name}"],
+        mode="reschedule",
+        poke_interval=SENSOR_POKE_SECONDS,
+        timeout=SENSOR_TIMEOUT_SECONDS,
+        retries=0,  # a timeout means the file is missing: alert instead of waiting again
+    )
+    wait_for_file >> load_feed.override(task_id="load_feed")(feed)
+
+
+@dag(
+    dag_id="retail_daily",
+    doc_md=__doc__,
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=4,
+    max_consecutive_failed_dag_runs=10,
+    default_args=DEFAULT_ARGS,
+    tags=["retail", "ingest", "bronze"],
+    params={
+        "force_reload": Param(False, type="boolean",
+                              description="Reload files even when the same content was already loaded"),
+    },
+    **SQL_TEMPLATE_ARGS,
+)
+def retail_daily() -> None:
+    sweep_inbox()
+    for feed in FEED_NAMES:
+        ingest.override(group_id=f"ingest_{feed}")(feed)
+
+
+retail_daily()

@@ -1,0 +1,34 @@
+"""Pieces every DAG shares: default_args, tags, SQL template settings, the business date."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from include.sql_render import SQL_DIR, SQL_GLOBALS
+
+OWNER = "data-platform"
+# The fixed list of tags DAGs may use.
+TAGS = {"retail", "ingest", "bronze", "silver", "model", "gold", "dq", "ml", "setup"}
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": OWNER,
+    "retries": 2,
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+}
+
+SQL_TEMPLATE_ARGS: dict[str, Any] = {
+    "template_searchpath": [str(SQL_DIR)],
+    "user_defined_macros": dict(SQL_GLOBALS),
+}
+
+
+def business_date(context: dict[str, Any]) -> date:
+    """The business date a run processes: the start of its data interval (UTC).
+
+    The daily DAG runs on a data-interval timetable, so the run for 2026-01-05 covers
+    [2026-01-05 00:00, 2026-01-06 00:00) and starts once that day is over.
+    """
+    return context["data_interval_start"].date()

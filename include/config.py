@@ -1,0 +1,91 @@
+"""Names shared by every DAG: connection ids, warehouse objects, bucket layout.
+
+Everything comes from environment variables with defaults, read at import (no Airflow
+Variable or Connection look-ups at parse time). Production changes only the environment and the
+Airflow connections; the code and SQL are the same everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default) or default
+
+
+SNOWFLAKE_CONN_ID = _env("RETAIL_SNOWFLAKE_CONN_ID", "snowflake_default")
+AWS_CONN_ID = _env("RETAIL_AWS_CONN_ID", "aws_default")
+DATABRICKS_CONN_ID = _env("RETAIL_DATABRICKS_CONN_ID", "databricks_default")
+SMTP_CONN_ID = _env("RETAIL_SMTP_CONN_ID", "smtp_default")
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """Snowflake database, schemas and load objects, exposed to SQL templates as ``wh``."""
+
+    database: str = _env("RETAIL_DATABASE", "RETAIL_DB")
+    bronze: str = _env("RETAIL_SCHEMA_BRONZE", "BRONZE")
+    silver: str = _env("RETAIL_SCHEMA_SILVER", "SILVER")
+    model: str = _env("RETAIL_SCHEMA_MODEL", "MODEL")
+    gold: str = _env("RETAIL_SCHEMA_GOLD", "GOLD")
+    ml: str = _env("RETAIL_SCHEMA_ML", "ML")
+    audit: str = _env("RETAIL_SCHEMA_AUDIT", "AUDIT")
+    # "external": COPY from an external stage over the bucket (production);
+    # "put": PUT the validated file into an internal stage first (local stack).
+    stage_mode: str = _env("RETAIL_STAGE_MODE", "external")
+    stage: str = _env("RETAIL_STAGE", "PARTNER_FILES")
+    storage_integration: str = _env("RETAIL_STORAGE_INTEGRATION", "RETAIL_S3_INTEGRATION")
+    file_format: str = "PARTNER_CSV"
+    schemas: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "schemas", (self.bronze, self.silver, self.model, self.gold, self.ml, self.audit))
+
+    def qualified(self, schema: str, name: str) -> str:
+        return f"{self.database}.{schema}.{name}"
+
+    @property
+    def stage_ref(self) -> str:
+        return f"@{self.database}.{self.bronze}.{self.stage}"
+
+
+WAREHOUSE = Warehouse()
+
+
+@dataclass(frozen=True)
+class Landing:
+    """Layout of the partner bucket."""
+
+    bucket: str = _env("RETAIL_LANDING_BUCKET", "retail-landing")
+    inbox: str = "inbox"
+    history: str = "history"
+    quarantine: str = "quarantine"
+    staging: str = "staging"
+
+    def inbox_key(self, file_name: str) -> str:
+        return f"{self.inbox}/{file_name}"
+
+    @staticmethod
+    def _partition(feed: str, day: date) -> str:
+        return f"{feed}/year={day:%Y}/month={day:%m}/day={day:%d}"
+
+    def history_key(self, feed: str, day: date, file_name: str) -> str:
+        return f"{self.history}/{self._partition(feed, day)}/{file_name}"
+
+    def quarantine_key(self, feed: str, day: date, file_name: str) -> str:
+        return f"{self.quarantine}/{self._partition(feed, day)}/{file_name}"
+
+    def staging_key(self, feed: str, day: date, file_name: str) -> str:
+        return f"{self.staging}/{self._partition(feed, day)}/{file_name}"
+
+
+LANDING = Landing()
+
+# Sensors: how often to look for a file and how long to wait before alerting.
+SENSOR_POKE_SECONDS = int(_env("RETAIL_SENSOR_POKE_SECONDS", "300"))
+SENSOR_TIMEOUT_SECONDS = int(_env("RETAIL_SENSOR_TIMEOUT_SECONDS", str(6 * 3600)))
+# A file with a larger share of rejected rows is quarantined as a whole.
+MAX_REJECT_SHARE = float(_env("RETAIL_MAX_REJECT_SHARE", "0.05"))

@@ -1,0 +1,249 @@
+"""Ingestion steps for one feed and business date: locate, validate, load BRONZE, archive.
+
+Each step takes the S3 and Snowflake provider hooks it needs, so the DAG stays thin and the
+tests can drive the same code against the local stack. Values that end up in SQL (feed, date,
+file name) come from the contract and a strict file-name pattern, never from file contents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from include.config import LANDING, MAX_REJECT_SHARE, WAREHOUSE
+from include.contracts import load_contract
+from include.ingest.validation import FileRejected, expected_file_name, parse_file_name, validate_file
+from include.sql_render import render_sql, split_statements
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FileOutcome:
+    """What validation decided for one feed file; small enough for XCom."""
+
+    feed: str
+    business_date: str
+    file_name: str
+    source_key: str
+    from_inbox: bool
+    md5: str
+    action: str  # "load" | "already_loaded"
+    rows_in_file: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    staged_path: str | None = None  # relative to the stage root / staging prefix
+    rejects_path: str | None = None
+    warnings: list[str] | None = None
+
+    def to_xcom(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def candidate_keys(feed: str, day: date) -> list[str]:
+    """Where a date's file can be: the inbox (new delivery) or history (re-run of the date)."""
+    name = expected_file_name(feed, day)
+    return [LANDING.inbox_key(name), LANDING.history_key(feed, day, name)]
+
+
+def _read(s3: Any, key: str) -> bytes:
+    return s3.get_key(key, LANDING.bucket).get()["Body"].read()
+
+
+def _exists(s3: Any, key: str) -> bool:
+    return bool(s3.check_for_key(key, LANDING.bucket))
+
+
+def record_file(sf: Any, *, new_delivery: bool, **row: Any) -> None:
+    fields = {
+        "reason": None, "source_key": None, "rows_in_file": None, "rows_loaded": None,
+        "rows_rejected": None, "run_id": None, **row, "new_delivery": int(new_delivery),
+    }
+    sf.run(render_sql("audit/record_file.sql"), parameters=fields)
+
+
+def quarantine(s3: Any, key: str, feed: str, day: date, file_name: str, reason: str, run_id: str) -> str:
+    """Move (or, for an archived file, copy) ``key`` to quarantine with a reason file beside it."""
+    target = LANDING.quarantine_key(feed, day, file_name)
+    s3.copy_object(source_bucket_key=key, dest_bucket_key=target, source_bucket_name=LANDING.bucket,
+                   dest_bucket_name=LANDING.bucket)
+    note = {
+        "file": file_name, "source_key": key, "feed": feed, "business_date": day.isoformat(),
+        "reason": reason, "run_id": run_id, "quarantined_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    s3.load_string(json.dumps(note, indent=2), f"{target}.reason.json", LANDING.bucket, replace=True)
+    if key.startswith(f"{LANDING.inbox}/"):
+        s3.delete_objects(LANDING.bucket, [key])
+    log.error("quarantined %s -> %s: %s", key, target, reason)
+    return target
+
+
+def validate_feed_file(s3: Any, sf: Any, feed: str, day: date, run_id: str, force_reload: bool = False) -> FileOutcome:
+    """Validate the date's file; stage accepted rows and rejects for COPY, or quarantine it.
+
+    Raises FileRejected (after quarantining) when the file fails as a whole.
+    """
+    inbox_key, history_key = candidate_keys(feed, day)
+    from_inbox = _exists(s3, inbox_key)
+    key = inbox_key if from_inbox else history_key
+    if not from_inbox and not _exists(s3, history_key):
+        raise FileNotFoundError(f"no {feed} file for {day}: neither {inbox_key} nor {history_key} exists")
+    name = key.rsplit("/", 1)[1]
+    data = _read(s3, key)
+    md5 = hashlib.md5(data).hexdigest()  # noqa: S324 - a content fingerprint, not security
+    outcome = FileOutcome(feed, day.isoformat(), name, key, from_inbox, md5, "load")
+
+    loaded = sf.get_first(
+        f"select rows_loaded, rows_rejected, rows_in_file from {WAREHOUSE.database}.{WAREHOUSE.audit}.FILE_LOADS "
+        "where feed = %(feed)s and batch_date = %(day)s and file_md5 = %(md5)s and status = 'LOADED'",
+        parameters={"feed": feed, "day": day.isoformat(), "md5": md5},
+    )
+    if loaded and not force_reload:
+        outcome.action = "already_loaded"
+        outcome.rows_accepted, outcome.rows_rejected, outcome.rows_in_file = (int(v or 0) for v in loaded)
+        log.info("%s for %s (md5 %s) is already loaded: nothing to load", name, day, md5)
+        record_file(sf, new_delivery=from_inbox, feed=feed, batch_date=day.isoformat(), file_name=name,
+                    file_md5=md5, status="LOADED", source_key=key, run_id=run_id)
+        return outcome
+
+    try:
+        result = validate_file(data, name, feed, day, MAX_REJECT_SHARE)
+    except FileRejected as exc:
+        quarantine(s3, key, feed, day, name, exc.reason, run_id)
+        record_file(sf, new_delivery=from_inbox, feed=feed, batch_date=day.isoformat(), file_name=name,
+                    file_md5=md5, status="QUARANTINED", reason=exc.reason, source_key=key, run_id=run_id)
+        raise
+
+    stage_dir = f"{feed}/{day:%Y%m%d}"
+    outcome.staged_path = f"{stage_dir}/{name}"
+    s3.load_bytes(result.accepted_csv, f"{LANDING.staging}/{outcome.staged_path}", LANDING.bucket, replace=True)
+    if result.rejects:
+        outcome.rejects_path = f"{stage_dir}/rejects_{name}"
+        s3.load_bytes(result.rejects_csv(), f"{LANDING.staging}/{outcome.rejects_path}", LANDING.bucket, replace=True)
+    outcome.rows_in_file = result.rows_in_file
+    outcome.rows_accepted = result.rows_accepted
+    outcome.rows_rejected = result.rows_rejected
+    outcome.warnings = result.warnings
+    for warning in result.warnings:
+        log.warning("%s: %s", name, warning)
+    log.info("%s: %d rows, %d accepted, %d rejected", name, result.rows_in_file, result.rows_accepted,
+             result.rows_rejected)
+    return outcome
+
+
+def _put_into_internal_stage(s3: Any, cursor: Any, staged_path: str) -> None:
+    """Local stack only: copy a staged object into the internal stage with PUT."""
+    folder, name = staged_path.rsplit("/", 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(tmp) / name
+        local.write_bytes(_read(s3, f"{LANDING.staging}/{staged_path}"))
+        cursor.execute(f"put 'file://{local}' {WAREHOUSE.stage_ref}/{folder}/ auto_compress = false overwrite = true")
+
+
+def load_bronze(s3: Any, sf: Any, outcome: FileOutcome, run_id: str) -> dict[str, Any]:
+    """Replace the feed's BRONZE partition for the date with the validated file, atomically."""
+    if outcome.action != "load":
+        return {"rows_loaded": 0, "skipped": True, "query_ids": []}
+    feed = load_contract().feed(outcome.feed)
+    sql = render_sql(
+        "bronze/load_feed.sql", feed=feed, batch_date=outcome.business_date,
+        staged_path=outcome.staged_path, rejects_path=outcome.rejects_path,
+    )
+    conn = sf.get_conn()
+    query_ids: list[str] = []
+    rows_loaded = 0
+    try:
+        cur = conn.cursor()
+        if WAREHOUSE.stage_mode == "put":
+            for path in filter(None, (outcome.staged_path, outcome.rejects_path)):
+                _put_into_internal_stage(s3, cur, path)
+        cur.execute("begin")
+        for statement in split_statements(sql):
+            cur.execute(statement)
+            query_ids.append(cur.sfqid)
+            if statement.lower().startswith(f"copy into {WAREHOUSE.database.lower()}.{WAREHOUSE.bronze.lower()}"):
+                names = [d[0].lower() for d in cur.description]
+                rows_loaded = sum(int(r[names.index("rows_loaded")]) for r in cur.fetchall())
+        if rows_loaded != outcome.rows_accepted:
+            raise RuntimeError(f"COPY loaded {rows_loaded} rows of {outcome.file_name}, validation accepted "
+                               f"{outcome.rows_accepted}; rolled back")
+        cur.execute("commit")
+    except Exception:
+        conn.rollback()
+        raise
+    finally:
+        conn.close()
+    record_file(sf, new_delivery=outcome.from_inbox, feed=outcome.feed, batch_date=outcome.business_date,
+                file_name=outcome.file_name, file_md5=outcome.md5, status="LOADED", source_key=outcome.source_key,
+                rows_in_file=outcome.rows_in_file, rows_loaded=rows_loaded, rows_rejected=outcome.rows_rejected,
+                run_id=run_id)
+    return {"rows_loaded": rows_loaded, "rows_rejected": outcome.rows_rejected, "skipped": False,
+            "query_ids": query_ids}
+
+
+def archive(s3: Any, outcome: FileOutcome) -> str:
+    """Move a loaded inbox file to history/<feed>/year=/month=/day=/, keeping any older version."""
+    day = date.fromisoformat(outcome.business_date)
+    target = LANDING.history_key(outcome.feed, day, outcome.file_name)
+    if outcome.staged_path:
+        stale = [f"{LANDING.staging}/{p}" for p in (outcome.staged_path, outcome.rejects_path) if p]
+        s3.delete_objects(LANDING.bucket, stale)
+    if not outcome.from_inbox:
+        return target
+    if _exists(s3, target):
+        if hashlib.md5(_read(s3, target)).hexdigest() != outcome.md5:  # noqa: S324
+            older = f"{target}.superseded-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+            s3.copy_object(source_bucket_key=target, dest_bucket_key=older, source_bucket_name=LANDING.bucket,
+                           dest_bucket_name=LANDING.bucket)
+            log.warning("%s replaced a different earlier delivery, kept as %s", outcome.file_name, older)
+    s3.copy_object(source_bucket_key=outcome.source_key, dest_bucket_key=target, source_bucket_name=LANDING.bucket,
+                   dest_bucket_name=LANDING.bucket)
+    s3.delete_objects(LANDING.bucket, [outcome.source_key])
+    return target
+
+
+def _safe_name(name: str) -> str:
+    digest = hashlib.sha1(name.encode("utf-8", "surrogateescape")).hexdigest()[:10]  # noqa: S324
+    return f"{re.sub(r'[^A-Za-z0-9._-]', '_', name)[:80]}.{digest}"
+
+
+def sweep_inbox(s3: Any, sf: Any, day: date, run_id: str) -> list[dict[str, str]]:
+    """Quarantine inbox files whose names no feed can claim (unknown feed, bad or hostile name).
+
+    Files with a valid name for another date are left for that date's run.
+    """
+    swept = []
+    for key in s3.list_keys(LANDING.bucket, prefix=f"{LANDING.inbox}/") or []:
+        name = key[len(LANDING.inbox) + 1:]
+        try:
+            if "/" in name:
+                raise FileRejected(f"nested path {name!r} in the inbox")
+            parse_file_name(name)
+            continue
+        except FileRejected as exc:
+            reason = exc.reason
+        target = f"{LANDING.quarantine}/_unrecognised/{day:%Y%m%d}/{_safe_name(name)}"
+        try:
+            s3.copy_object(source_bucket_key=key, dest_bucket_key=target, source_bucket_name=LANDING.bucket,
+                           dest_bucket_name=LANDING.bucket)
+        except Exception as exc:  # another run swept it first
+            if not _exists(s3, key):
+                continue
+            raise exc
+        note = {"original_name": name, "reason": reason, "run_id": run_id,
+                "quarantined_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        s3.load_string(json.dumps(note, indent=2), f"{target}.reason.json", LANDING.bucket, replace=True)
+        s3.delete_objects(LANDING.bucket, [key])
+        record_file(sf, new_delivery=True, feed="_unrecognised", batch_date=day.isoformat(), file_name=name[:500],
+                    file_md5=hashlib.md5(name.encode("utf-8", "surrogateescape")).hexdigest(),  # noqa: S324
+                    status="QUARANTINED", reason=reason, source_key=target, run_id=run_id)
+        swept.append({"file": name, "quarantined_as": target, "reason": reason})
+        log.error("quarantined unrecognised inbox file %r: %s", name, reason)
+    return swept

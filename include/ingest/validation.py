@@ -1,0 +1,201 @@
+"""File-name parsing and contract validation of partner files. Pure functions, no I/O.
+
+A file either fails as a whole (``FileRejected``: it is quarantined and nothing of it loads) or
+is split into accepted rows (written out in contract column order with lineage columns, ready for
+COPY INTO BRONZE) and rejected rows (file, line, reason, raw text).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from include.contracts import Column, Feed, load_contract
+
+LINEAGE_COLUMNS = ("_source_file", "_source_line", "_batch_date")
+_INT = re.compile(r"^-?[0-9]+$")
+_DEC = re.compile(r"^-?[0-9]+(\.[0-9]{1,2})?$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_TS = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}$")
+# A file whose event dates mostly fall outside [business date - 1, business date] is for
+# another day: its name is wrong.
+CONTENT_DATE_MIN_SHARE = 0.5
+
+
+class FileRejected(Exception):
+    """The file as a whole breaks the contract; ``reason`` says how, for the quarantine note."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class FileName:
+    feed: str
+    business_date: date
+    name: str
+
+
+def parse_file_name(name: str) -> FileName:
+    """Feed and business date from a strict ``<feed>_<YYYYMMDD>.csv`` name, or FileRejected."""
+    contract = load_contract()
+    m = contract.name_pattern.match(name)
+    if not m:
+        raise FileRejected(f"file name {name!r} does not match <feed>_<YYYYMMDD>.csv")
+    if m["feed"] not in contract.feeds:
+        raise FileRejected(f"unknown feed {m['feed']!r} in {name!r}; known feeds: {', '.join(contract.feeds)}")
+    try:
+        day = datetime.strptime(m["date"], "%Y%m%d").date()
+    except ValueError:
+        raise FileRejected(f"{m['date']!r} in {name!r} is not a calendar date") from None
+    return FileName(m["feed"], day, name)
+
+
+def expected_file_name(feed: str, day: date) -> str:
+    load_contract().feed(feed)
+    return f"{feed}_{day:%Y%m%d}.csv"
+
+
+@dataclass(frozen=True)
+class Reject:
+    line: int
+    reason: str
+    raw: str
+
+
+@dataclass
+class ValidationResult:
+    feed: str
+    file_name: str
+    business_date: date
+    md5: str
+    rows_in_file: int = 0
+    accepted_csv: bytes = b""
+    rows_accepted: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rows_rejected(self) -> int:
+        return len(self.rejects)
+
+    def rejects_csv(self) -> bytes:
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["feed", "batch_date", "source_file", "line_number", "reason", "raw_line"])
+        for r in self.rejects:
+            w.writerow([self.feed, self.business_date.isoformat(), self.file_name, r.line, r.reason, r.raw])
+        return out.getvalue().encode("utf-8")
+
+
+def _check_value(col: Column, value: str) -> str | None:
+    """Why ``value`` breaks the column's rule, or None when it is fine."""
+    if value == "":
+        return None if col.nullable else f"{col.name} is empty"
+    t = col.type
+    if t == "integer" or t == "decimal":
+        if not (_INT if t == "integer" else _DEC).match(value):
+            return f"{col.name}={value!r} is not a {t}"
+        if col.min is not None and float(value) < col.min:
+            return f"{col.name}={value} is below {col.min:g}"
+    elif t == "date":
+        try:
+            if not _DATE.match(value):
+                raise ValueError
+            date.fromisoformat(value)
+        except ValueError:
+            return f"{col.name}={value!r} is not a date YYYY-MM-DD"
+    elif t == "timestamp":
+        try:
+            if not _TS.match(value):
+                raise ValueError
+            datetime.fromisoformat(value)
+        except ValueError:
+            return f"{col.name}={value!r} is not a timestamp YYYY-MM-DD HH:MM:SS"
+    elif t == "boolean":
+        if value not in ("true", "false"):
+            return f"{col.name}={value!r} is not true/false"
+    if col.values is not None and value not in col.values:
+        return f"{col.name}={value!r} is not one of {', '.join(col.values)}"
+    if col.pattern is not None and not re.match(col.pattern, value):
+        return f"{col.name}={value!r} does not match {col.pattern}"
+    return None
+
+
+def validate_file(data: bytes, name: str, feed_name: str, business_date: date, max_reject_share: float) -> ValidationResult:
+    """Check a whole file against the contract of ``feed_name``.
+
+    Raises FileRejected for whole-file problems; otherwise returns accepted and rejected rows.
+    """
+    feed: Feed = load_contract().feed(feed_name)
+    result = ValidationResult(feed_name, name, business_date, hashlib.md5(data).hexdigest())  # noqa: S324
+    if not data.strip():
+        raise FileRejected("file is empty (0 bytes or only blank lines)")
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    try:
+        header = next(csv.reader([lines[0].decode("utf-8-sig").rstrip("\r")]))
+    except UnicodeDecodeError:
+        raise FileRejected("header line is not valid UTF-8") from None
+    expected = feed.column_names
+    if header != expected:
+        missing = [c for c in expected if c not in header]
+        extra = [c for c in header if c not in expected]
+        if not set(header) & set(expected):
+            raise FileRejected(f"no header row: first line {lines[0][:120]!r} holds none of the columns {expected}")
+        if missing or extra or len(header) != len(expected):
+            raise FileRejected(f"header does not match the contract: missing {missing}, unexpected {extra}")
+        result.warnings.append(f"columns arrived in a different order: {header}")
+    order = [header.index(c) for c in expected]
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*expected, *LINEAGE_COLUMNS])
+    day = business_date.isoformat()
+    event_idx = expected.index(feed.event_time) if feed.event_time else None
+    event_days: Counter[str] = Counter()
+    for number, raw in enumerate(lines[1:], start=2):
+        result.rows_in_file += 1
+        try:
+            text = raw.decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError as exc:
+            result.rejects.append(Reject(number, f"invalid UTF-8 at byte {exc.start}", raw.decode("utf-8", "replace")))
+            continue
+        fields = next(csv.reader([text])) if text else []
+        if len(fields) != len(expected):
+            result.rejects.append(Reject(number, f"{len(fields)} columns, expected {len(expected)}", text))
+            continue
+        values = [fields[i] for i in order]
+        problems = [p for p in (_check_value(c, v) for c, v in zip(feed.columns, values, strict=True)) if p]
+        if problems:
+            result.rejects.append(Reject(number, "; ".join(problems), text))
+            continue
+        if event_idx is not None:
+            event_days[values[event_idx][:10]] += 1
+        writer.writerow([*values, name, number, day])
+        result.rows_accepted += 1
+
+    if result.rows_in_file < feed.min_rows:
+        raise FileRejected(f"{result.rows_in_file} data rows, the contract requires at least {feed.min_rows}")
+    if result.rows_in_file and result.rows_rejected / result.rows_in_file > max_reject_share:
+        raise FileRejected(
+            f"{result.rows_rejected} of {result.rows_in_file} rows rejected (more than {max_reject_share:.0%}); "
+            f"first: line {result.rejects[0].line}: {result.rejects[0].reason}"
+        )
+    if event_days:
+        window = {day, (business_date - timedelta(days=1)).isoformat()}
+        in_window = sum(n for d, n in event_days.items() if d in window)
+        if in_window / sum(event_days.values()) < CONTENT_DATE_MIN_SHARE:
+            common = event_days.most_common(1)[0][0]
+            raise FileRejected(
+                f"rows are dated {common} (mostly), not {day}: the file name's date looks wrong"
+            )
+    result.accepted_csv = out.getvalue().encode("utf-8")
+    return result

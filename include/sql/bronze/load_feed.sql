@@ -1,0 +1,23 @@
+-- Replace one feed's BRONZE partition for one business date with a validated file, in one
+-- transaction: a re-run of the date gives the same rows, never a second copy.
+-- FORCE = TRUE because the partition was just emptied: load history must not skip the file.
+-- Inputs (validated before rendering): feed, batch_date, staged_path, rejects_path.
+delete from {{ wh.database }}.{{ wh.bronze }}.{{ feed.table }}
+where _batch_date = '{{ batch_date }}';
+
+copy into {{ wh.database }}.{{ wh.bronze }}.{{ feed.table }}
+    ({{ feed.column_names | join(', ') }}, _source_file, _source_line, _batch_date)
+from {{ wh.stage_ref }}/{{ staged_path }}
+file_format = (format_name = '{{ wh.database }}.{{ wh.bronze }}.{{ wh.file_format }}')
+force = true;
+
+delete from {{ wh.database }}.{{ wh.audit }}.LOAD_REJECTS
+where feed = '{{ feed.name }}' and batch_date = '{{ batch_date }}';
+
+{% if rejects_path %}
+copy into {{ wh.database }}.{{ wh.audit }}.LOAD_REJECTS
+    (feed, batch_date, source_file, line_number, reason, raw_line)
+from {{ wh.stage_ref }}/{{ rejects_path }}
+file_format = (format_name = '{{ wh.database }}.{{ wh.bronze }}.{{ wh.file_format }}')
+force = true;
+{% endif %}

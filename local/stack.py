@@ -1,0 +1,383 @@
+"""The embedded local stack: real server processes standing in for Snowflake, S3 and SMTP, plus
+Airflow itself (api-server, scheduler, dag-processor, triggerer on SQLite with LocalExecutor).
+
+    python local/stack.py up        # start what is not running, wait until healthy
+    python local/stack.py down      # stop everything this stack started
+    python local/stack.py status
+    python local/stack.py env       # shell exports for talking to the stack by hand
+
+State (databases, bucket files, mail, logs, generated local-only keys) lives in ``var/stack``,
+which git ignores. Ports come from RCT_*_PORT variables so two checkouts can run side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+STATE = Path(os.environ.get("RCT_STATE_DIR", REPO / "var" / "stack")).resolve()
+LOGS = STATE / "logs"
+PIDS = STATE / "pids"
+AIRFLOW_HOME = STATE / "airflow"
+S3_ROOT = STATE / "s3"
+SNOWFLAKE_DIR = STATE / "snowflake"
+MAILDIR = STATE / "mail"
+
+PORTS = {
+    "airflow": int(os.environ.get("RCT_AIRFLOW_PORT", "8080")),
+    "s3": int(os.environ.get("RCT_S3_PORT", "9100")),
+    "snowflake": int(os.environ.get("RCT_SNOWFLAKE_PORT", "9101")),
+    "smtp": int(os.environ.get("RCT_SMTP_PORT", "9102")),
+}
+HOST = "127.0.0.1"
+BUCKET = os.environ.get("RETAIL_LANDING_BUCKET", "retail-landing")
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def _local_keys() -> dict[str, str]:
+    """Random keys for this machine's stand-ins only; generated once, never committed."""
+    path = STATE / "local_keys.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    STATE.mkdir(parents=True, exist_ok=True)
+    keys = {
+        "s3_access_key": "local" + secrets.token_hex(8),
+        "s3_secret_key": secrets.token_hex(20),
+        "jwt_secret": secrets.token_hex(32),
+    }
+    path.write_text(json.dumps(keys))
+    path.chmod(0o600)
+    return keys
+
+
+def stack_env() -> dict[str, str]:
+    """Environment for every process that talks to the local stack (Airflow, tests, simulator)."""
+    keys = _local_keys()
+    s3_url = f"http://{HOST}:{PORTS['s3']}"
+    api = f"http://{HOST}:{PORTS['airflow']}"
+    snowflake = {
+        "conn_type": "snowflake",
+        "login": "local",
+        "password": "local",
+        "schema": "BRONZE",
+        "extra": {
+            "account": "local",
+            "warehouse": "LOCAL_WH",
+            "database": os.environ.get("RETAIL_DATABASE", "RETAIL_DB"),
+            "host": HOST,
+            "port": PORTS["snowflake"],
+            # honoured by local/airflow_local_settings.py; the provider does not pass it itself
+            "protocol": "http",
+        },
+    }
+    aws = {
+        "conn_type": "aws",
+        "login": keys["s3_access_key"],
+        "password": keys["s3_secret_key"],
+        "extra": {"endpoint_url": s3_url, "region_name": "us-east-1"},
+    }
+    smtp = {
+        "conn_type": "smtp",
+        "host": HOST,
+        "port": PORTS["smtp"],
+        "extra": {"disable_tls": True, "disable_ssl": True, "from_email": "retail-control-tower@localhost"},
+    }
+    env = {
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "local")]),
+        "AIRFLOW_HOME": str(AIRFLOW_HOME),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": os.environ.get("RCT_PARALLELISM", "6"),
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api}/execution/",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(AIRFLOW_HOME / "passwords.json"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}",
+        "AIRFLOW__API__BASE_URL": api,
+        "AIRFLOW__API__PORT": str(PORTS["airflow"]),
+        "AIRFLOW__API__HOST": HOST,
+        "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt_secret"],
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
+        "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": json.dumps(snowflake),
+        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws),
+        "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(smtp),
+        "RETAIL_STAGE_MODE": "put",
+        "RETAIL_LANDING_BUCKET": BUCKET,
+        "RETAIL_SENSOR_POKE_SECONDS": os.environ.get("RETAIL_SENSOR_POKE_SECONDS", "5"),
+        "RETAIL_SENSOR_TIMEOUT_SECONDS": os.environ.get("RETAIL_SENSOR_TIMEOUT_SECONDS", "60"),
+        "RETAIL_ALERT_EMAIL": os.environ.get("RETAIL_ALERT_EMAIL", "oncall@localhost"),
+        # for boto3 outside Airflow (simulator, tests)
+        "AWS_ENDPOINT_URL_S3": s3_url,
+        "AWS_ACCESS_KEY_ID": keys["s3_access_key"],
+        "AWS_SECRET_ACCESS_KEY": keys["s3_secret_key"],
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "RCT_MAILDIR": str(MAILDIR),
+        "RCT_SNOWFLAKE_PORT": str(PORTS["snowflake"]),
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    return env
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    command: Callable[[], list[str]]
+    healthy: Callable[[], bool]
+    port: int | None = None
+    boot_seconds: int = 60
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((HOST, port)) == 0
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback only
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+def _smtp_ok() -> bool:
+    try:
+        with smtplib.SMTP(HOST, PORTS["smtp"], timeout=2) as s:
+            return s.noop()[0] == 250
+    except OSError:
+        return False
+
+
+def _airflow_component_ok(component: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{PORTS['airflow']}/api/v2/monitor/health", timeout=2) as r:  # noqa: S310
+            body = json.load(r)
+    except (OSError, ValueError):
+        return False
+    status = body.get(component, {}).get("status")
+    return status == "healthy"
+
+
+def _bin(name: str) -> str:
+    return str(VENV_BIN / name)
+
+
+SERVICES = [
+    Service(
+        "s3",
+        lambda: [
+            _bin("rclone"), "serve", "s3", str(S3_ROOT), "--addr", f"{HOST}:{PORTS['s3']}",
+            "--auth-key", f"{_local_keys()['s3_access_key']},{_local_keys()['s3_secret_key']}",
+            "--config", "/dev/null",
+        ],
+        lambda: _port_open(PORTS["s3"]),
+        PORTS["s3"],
+    ),
+    Service(
+        "snowflake",
+        lambda: [sys.executable, str(REPO / "local" / "fakesnow_server.py"), "--host", HOST,
+                 "--port", str(PORTS["snowflake"]), "--db-path", str(SNOWFLAKE_DIR)],
+        lambda: _port_open(PORTS["snowflake"]),
+        PORTS["snowflake"],
+    ),
+    Service(
+        "smtp",
+        lambda: [
+            sys.executable, "-m", "aiosmtpd", "-n", "-l", f"{HOST}:{PORTS['smtp']}",
+            "-c", "aiosmtpd.handlers.Mailbox", str(MAILDIR),
+        ],
+        _smtp_ok,
+        PORTS["smtp"],
+    ),
+    Service(
+        "api-server",
+        lambda: [_bin("airflow"), "api-server", "--port", str(PORTS["airflow"]), "--host", HOST],
+        lambda: _http_ok(f"http://{HOST}:{PORTS['airflow']}/api/v2/monitor/health"),
+        PORTS["airflow"],
+        boot_seconds=180,
+    ),
+    Service("scheduler", lambda: [_bin("airflow"), "scheduler"], lambda: _airflow_component_ok("scheduler"),
+            boot_seconds=180),
+    Service("dag-processor", lambda: [_bin("airflow"), "dag-processor"],
+            lambda: _airflow_component_ok("dag_processor"), boot_seconds=180),
+    Service("triggerer", lambda: [_bin("airflow"), "triggerer"], lambda: _airflow_component_ok("triggerer"),
+            boot_seconds=180),
+]
+
+
+def _pid(service: Service) -> int | None:
+    path = PIDS / f"{service.name}.pid"
+    if not path.exists():
+        return None
+    pid = int(path.read_text())
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        path.unlink(missing_ok=True)
+        return None
+    return pid
+
+
+def _tail(service: Service, lines: int = 15) -> str:
+    log = LOGS / f"{service.name}.log"
+    if not log.exists():
+        return "(no log)"
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _start(service: Service, env: dict[str, str]) -> None:
+    if _pid(service) and service.healthy():
+        print(f"  {service.name:14s} already running")
+        return
+    if service.port is not None and _port_open(service.port) and not _pid(service):
+        raise StackError(
+            f"port {service.port} for {service.name} is in use by another process; stop it or set "
+            f"RCT_{service.name.split('-')[0].upper()}_PORT to a free port"
+        )
+    log = (LOGS / f"{service.name}.log").open("ab")
+    proc = subprocess.Popen(  # noqa: S603 - fixed argv of our own binaries
+        service.command(), stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env},
+        cwd=REPO, start_new_session=True,
+    )
+    (PIDS / f"{service.name}.pid").write_text(str(proc.pid))
+    deadline = time.monotonic() + service.boot_seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise StackError(f"{service.name} exited with code {proc.returncode}; last log lines:\n{_tail(service)}")
+        if service.healthy():
+            print(f"  {service.name:14s} up (pid {proc.pid})")
+            return
+        time.sleep(0.5)
+    raise StackError(f"{service.name} not healthy after {service.boot_seconds}s; last log lines:\n{_tail(service)}")
+
+
+def _stop(service: Service) -> None:
+    pid = _pid(service)
+    if pid is None:
+        return
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            break
+        time.sleep(0.3)
+    else:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    (PIDS / f"{service.name}.pid").unlink(missing_ok=True)
+    print(f"  {service.name:14s} stopped")
+
+
+def _migrate(env: dict[str, str]) -> None:
+    marker = AIRFLOW_HOME / ".migrated"
+    if marker.exists():
+        return
+    print("  airflow        migrating metadata database (first start only)")
+    result = subprocess.run(  # noqa: S603
+        [_bin("airflow"), "db", "migrate"], env={**os.environ, **env}, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise StackError(f"airflow db migrate failed:\n{result.stderr[-3000:]}")
+    marker.touch()
+
+
+def up(airflow: bool = True) -> None:
+    for d in (LOGS, PIDS, AIRFLOW_HOME, S3_ROOT / BUCKET, SNOWFLAKE_DIR, MAILDIR):
+        d.mkdir(parents=True, exist_ok=True)
+    env = stack_env()
+    print("Starting the local stack")
+    for service in SERVICES[:3]:
+        _start(service, env)
+    if airflow:
+        _migrate(env)
+        for service in SERVICES[3:]:
+            _start(service, env)
+
+
+def down() -> None:
+    print("Stopping the local stack")
+    for service in reversed(SERVICES):
+        _stop(service)
+
+
+def status() -> int:
+    bad = 0
+    for service in SERVICES:
+        pid = _pid(service)
+        ok = bool(pid) and service.healthy()
+        bad += not ok
+        print(f"  {service.name:14s} {'healthy' if ok else 'running, unhealthy' if pid else 'stopped'}")
+    return 1 if bad else 0
+
+
+def login_hint() -> str:
+    path = AIRFLOW_HOME / "passwords.json"
+    password = json.loads(path.read_text()).get("admin", "?") if path.exists() else "(created on first start)"
+    return f"Airflow UI: http://{HOST}:{PORTS['airflow']}  login: admin / {password}"
+
+
+def reset() -> None:
+    """Stop everything and delete all local state."""
+    down()
+    if STATE.exists():
+        shutil.rmtree(STATE)
+    print(f"  removed {STATE}")
+
+
+def main(argv: list[str]) -> int:
+    cmd = argv[1] if len(argv) > 1 else "status"
+    try:
+        if cmd == "up":
+            up()
+            print(login_hint())
+        elif cmd == "up-services":
+            up(airflow=False)
+        elif cmd == "down":
+            down()
+        elif cmd == "reset":
+            reset()
+        elif cmd == "status":
+            return status()
+        elif cmd == "env":
+            for key, value in stack_env().items():
+                print(f"export {key}={json.dumps(value) if not value.startswith('{') else repr(value)}")
+        else:
+            print(__doc__)
+            return 2
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
