@@ -13,7 +13,8 @@ Loads one **business date** of partner feeds per run.
   only then archives the file under `history/<feed>/year=YYYY/month=MM/day=DD/`.
 - A file that fails as a whole is moved to `quarantine/` with a `.reason.json` note and its
   feed fails the run; bad rows go to `AUDIT.LOAD_REJECTS`; every file is in `AUDIT.FILE_LOADS`.
-- `sweep_inbox` quarantines inbox files no feed can claim (unknown feed, malformed name).
+- `sweep_inbox` quarantines inbox files no feed can claim (unknown feed, malformed name) and
+  mails on-call; such files belong to no date, so the run itself stays green.
 - Re-running a date is safe: the same file is never loaded twice (checksum ledger), and a
   changed file replaces the partition instead of adding to it.
 
@@ -28,6 +29,7 @@ from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task, task_group
 from airflow.sdk.exceptions import AirflowFailException
 
+from include import alerts
 from include.airflow_common import DEFAULT_ARGS, SQL_TEMPLATE_ARGS, business_date
 from include.config import (
     AWS_CONN_ID,
@@ -42,20 +44,23 @@ from include.ingest.sensors import PartnerFileSensor
 from include.ingest.validation import FileRejected
 
 BUSINESS_DAY = "{{ data_interval_start.strftime('%Y%m%d') }}"
-BUSINESS_DAY_PARTS = "year={{ data_interval_start.strftime('%Y') }}/month={{ data_interval_start.strftime('%m') }}/day={{ data_interval_start.strftime('%d') }}"
+BUSINESS_DAY_PARTS = (
+    "year={{ data_interval_start.strftime('%Y') }}"
+    "/month={{ data_interval_start.strftime('%m') }}"
+    "/day={{ data_interval_start.strftime('%d') }}"
+)
 
 
 def _hooks() -> tuple[S3Hook, SnowflakeHook]:
     return S3Hook(aws_conn_id=AWS_CONN_ID), SnowflakeHook(snowflake_conn_id=SNOWFLAKE_CONN_ID)
 
 
-@task
+@task(max_active_tis_per_dag=1)  # concurrent runs must not sweep (and alert) the same file twice
 def sweep_inbox(**context) -> list[dict[str, str]]:
     s3, sf = _hooks()
     swept = pipeline.sweep_inbox(s3, sf, business_date(context), context["run_id"])
-    if swept:
-        names = ", ".join(repr(s["file"]) for s in swept)
-        raise AirflowFailException(f"quarantined {len(swept)} unrecognised inbox file(s): {names}")
+    if swept:  # no business date is affected: alert on-call, keep the run green
+        alerts.unrecognised_files_notifier(swept, context).notify(context)
     return swept
 
 
@@ -65,9 +70,7 @@ def load_feed(feed: str, **context) -> dict:
     s3, sf = _hooks()
     day, run_id = business_date(context), context["run_id"]
     try:
-        outcome = pipeline.validate_feed_file(
-            s3, sf, feed, day, run_id, force_reload=context["params"]["force_reload"]
-        )
+        outcome = pipeline.validate_feed_file(s3, sf, feed, day, run_id, force_reload=context["params"]["force_reload"])
     except FileRejected as exc:
         # retrying cannot fix a bad file: fail now, the file is already in quarantine
         raise AirflowFailException(f"{feed} file for {day} quarantined: {exc.reason}") from exc
@@ -86,8 +89,7 @@ def ingest(feed: str) -> None:
         bucket_key=[f"{LANDING.inbox}/{name}", f"{LANDING.history}/{feed}/{BUSINESS_DAY_PARTS}/{name}"],
         mode="reschedule",
         poke_interval=SENSOR_POKE_SECONDS,
-        timeout=SENSOR_TIMEOUT_SECONDS,
-        retries=0,  # a timeout means the file is missing: alert instead of waiting again
+        timeout=SENSOR_TIMEOUT_SECONDS,  # a timeout fails at once (no retry): the file is missing
     )
     wait_for_file >> load_feed.override(task_id="load_feed")(feed)
 
@@ -103,8 +105,9 @@ def ingest(feed: str) -> None:
     default_args=DEFAULT_ARGS,
     tags=["retail", "ingest", "bronze"],
     params={
-        "force_reload": Param(False, type="boolean",
-                              description="Reload files even when the same content was already loaded"),
+        "force_reload": Param(
+            False, type="boolean", description="Reload files even when the same content was already loaded"
+        ),
     },
     **SQL_TEMPLATE_ARGS,
 )

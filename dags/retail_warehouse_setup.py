@@ -32,15 +32,17 @@ BOOTSTRAP_STEPS = ("00_database_and_schemas", "01_file_format_and_stage", "02_br
     **SQL_TEMPLATE_ARGS,
 )
 def retail_warehouse_setup() -> None:
-    chain(*[
-        SQLExecuteQueryOperator(
-            task_id=f"apply_{step[3:]}",
-            conn_id=SNOWFLAKE_CONN_ID,
-            sql=f"bootstrap/{step}.sql",
-            split_statements=True,
-        )
-        for step in BOOTSTRAP_STEPS
-    ])
+    chain(
+        *[
+            SQLExecuteQueryOperator(
+                task_id=f"apply_{step[3:]}",
+                conn_id=SNOWFLAKE_CONN_ID,
+                sql=f"bootstrap/{step}.sql",
+                split_statements=True,
+            )
+            for step in BOOTSTRAP_STEPS
+        ]
+    )
 
 
 retail_warehouse_setup()

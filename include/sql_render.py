@@ -16,7 +16,9 @@ SQL_DIR = Path(__file__).with_name("sql")
 SQL_GLOBALS: dict[str, Any] = {"wh": WAREHOUSE, "landing": LANDING, "contract": load_contract()}
 
 _ENV = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(SQL_DIR), undefined=jinja2.StrictUndefined, autoescape=False  # noqa: S701 - SQL
+    loader=jinja2.FileSystemLoader(SQL_DIR),
+    undefined=jinja2.StrictUndefined,
+    autoescape=False,  # noqa: S701 - SQL
 )
 _ENV.globals.update(SQL_GLOBALS)
 

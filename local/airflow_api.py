@@ -26,7 +26,7 @@ class AirflowAPI:
         password = json.loads((AIRFLOW_HOME / "passwords.json").read_text())["admin"]
         body = json.dumps({"username": "admin", "password": password}).encode()
         req = urllib.request.Request(f"{self.base}/auth/token", body, {"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - loopback
+        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - http on loopback
             return json.load(resp)["access_token"]
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
@@ -36,10 +36,12 @@ class AirflowAPI:
         headers = {"Authorization": f"Bearer {self._token}", "Content-Type": "application/json"}
         req = urllib.request.Request(f"{self.base}/api/v2{path}", data, headers, method=method)
         try:
-            with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310 - loopback
+            with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310 - http on loopback
                 raw = resp.read()
         except urllib.error.HTTPError as exc:
-            raise RuntimeError(f"{method} {path}: HTTP {exc.code}: {exc.read().decode(errors='replace')[:500]}") from None
+            raise RuntimeError(
+                f"{method} {path}: HTTP {exc.code}: {exc.read().decode(errors='replace')[:500]}"
+            ) from None
         return json.loads(raw) if raw else None
 
     # ------------------------------------------------------------------ DAGs and runs
@@ -66,8 +68,15 @@ class AirflowAPI:
         run = self.request("POST", f"/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf or {}})
         return run["dag_run_id"]
 
-    def backfill(self, dag_id: str, start: date, end: date, max_active_runs: int = 2,
-                 reprocess: str = "completed", conf: dict[str, Any] | None = None) -> int:
+    def backfill(
+        self,
+        dag_id: str,
+        start: date,
+        end: date,
+        max_active_runs: int = 2,
+        reprocess: str = "completed",
+        conf: dict[str, Any] | None = None,
+    ) -> int:
         """Create a backfill over business dates [start, end]; returns its id."""
         body = {
             "dag_id": dag_id,
@@ -79,14 +88,26 @@ class AirflowAPI:
         }
         return self.request("POST", "/backfills", body)["id"]
 
+    def wait_for_backfill(self, backfill_id: int, timeout: float) -> dict[str, Any]:
+        """Wait until every run of the backfill is finished (re-runs keep their run ids)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            backfill = self.request("GET", f"/backfills/{backfill_id}")
+            if backfill.get("completed_at"):
+                return backfill
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"backfill {backfill_id} not completed after {timeout}s")
+            time.sleep(3)
+
     def runs(self, dag_id: str) -> list[dict[str, Any]]:
         return self.request("GET", f"/dags/{dag_id}/dagRuns?limit=500&order_by=logical_date")["dag_runs"]
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         return self.request("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=500")["task_instances"]
 
-    def wait_for_runs(self, dag_id: str, run_filter: Any, expected: int, timeout: float,
-                      progress: Any = None) -> list[dict[str, Any]]:
+    def wait_for_runs(
+        self, dag_id: str, run_filter: Any, expected: int, timeout: float, progress: Any = None
+    ) -> list[dict[str, Any]]:
         """Wait until ``expected`` runs matching ``run_filter`` are finished; return them."""
         deadline = time.monotonic() + timeout
         last = None

@@ -44,6 +44,7 @@ def _inserts_with_duckdb_names(expr: exp.Copy, params: Any, urls: list[str], par
 
 copy_into._inserts = _inserts_with_duckdb_names
 
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="fakesnow server for the local stack")
     parser.add_argument("--host", default="127.0.0.1")

@@ -188,25 +188,47 @@ SERVICES = [
     Service(
         "s3",
         lambda: [
-            _bin("rclone"), "serve", "s3", str(S3_ROOT), "--addr", f"{HOST}:{PORTS['s3']}",
-            "--auth-key", f"{_local_keys()['s3_access_key']},{_local_keys()['s3_secret_key']}",
-            "--config", "/dev/null",
+            _bin("rclone"),
+            "serve",
+            "s3",
+            str(S3_ROOT),
+            "--addr",
+            f"{HOST}:{PORTS['s3']}",
+            "--auth-key",
+            f"{_local_keys()['s3_access_key']},{_local_keys()['s3_secret_key']}",
+            "--config",
+            "/dev/null",
         ],
         lambda: _port_open(PORTS["s3"]),
         PORTS["s3"],
     ),
     Service(
         "snowflake",
-        lambda: [sys.executable, str(REPO / "local" / "fakesnow_server.py"), "--host", HOST,
-                 "--port", str(PORTS["snowflake"]), "--db-path", str(SNOWFLAKE_DIR)],
+        lambda: [
+            sys.executable,
+            str(REPO / "local" / "fakesnow_server.py"),
+            "--host",
+            HOST,
+            "--port",
+            str(PORTS["snowflake"]),
+            "--db-path",
+            str(SNOWFLAKE_DIR),
+        ],
         lambda: _port_open(PORTS["snowflake"]),
         PORTS["snowflake"],
     ),
     Service(
         "smtp",
         lambda: [
-            sys.executable, "-m", "aiosmtpd", "-n", "-l", f"{HOST}:{PORTS['smtp']}",
-            "-c", "aiosmtpd.handlers.Mailbox", str(MAILDIR),
+            sys.executable,
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            f"{HOST}:{PORTS['smtp']}",
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+            str(MAILDIR),
         ],
         _smtp_ok,
         PORTS["smtp"],
@@ -218,13 +240,39 @@ SERVICES = [
         PORTS["airflow"],
         boot_seconds=180,
     ),
-    Service("scheduler", lambda: [_bin("airflow"), "scheduler"], lambda: _airflow_component_ok("scheduler"),
-            boot_seconds=180),
-    Service("dag-processor", lambda: [_bin("airflow"), "dag-processor"],
-            lambda: _airflow_component_ok("dag_processor"), boot_seconds=180),
-    Service("triggerer", lambda: [_bin("airflow"), "triggerer"], lambda: _airflow_component_ok("triggerer"),
-            boot_seconds=180),
+    Service(
+        "scheduler",
+        lambda: [_bin("airflow"), "scheduler"],
+        lambda: _airflow_component_ok("scheduler"),
+        boot_seconds=180,
+    ),
+    Service(
+        "dag-processor",
+        lambda: [_bin("airflow"), "dag-processor"],
+        lambda: _airflow_component_ok("dag_processor"),
+        boot_seconds=180,
+    ),
+    Service(
+        "triggerer",
+        lambda: [_bin("airflow"), "triggerer"],
+        lambda: _airflow_component_ok("triggerer"),
+        boot_seconds=180,
+    ),
 ]
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs; reaps it when it is our own exited child (no zombies left)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # started by another invocation of this script
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
 
 
 def _pid(service: Service) -> int | None:
@@ -232,9 +280,7 @@ def _pid(service: Service) -> int | None:
     if not path.exists():
         return None
     pid = int(path.read_text())
-    try:
-        os.kill(pid, 0)
-    except OSError:
+    if not _alive(pid):
         path.unlink(missing_ok=True)
         return None
     return pid
@@ -258,8 +304,12 @@ def _start(service: Service, env: dict[str, str]) -> None:
         )
     log = (LOGS / f"{service.name}.log").open("ab")
     proc = subprocess.Popen(  # noqa: S603 - fixed argv of our own binaries
-        service.command(), stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env},
-        cwd=REPO, start_new_session=True,
+        service.command(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **env},
+        cwd=REPO,
+        start_new_session=True,
     )
     (PIDS / f"{service.name}.pid").write_text(str(proc.pid))
     deadline = time.monotonic() + service.boot_seconds
@@ -283,9 +333,7 @@ def _stop(service: Service) -> None:
         pass
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except OSError:
+        if not _alive(pid):
             break
         time.sleep(0.3)
     else:

@@ -113,11 +113,12 @@ def render_markdown(contract: Contract | None = None) -> str:
         f"- Name: `<feed>_<YYYYMMDD>.csv`, matching `{contract.name_pattern.pattern}`; the date is"
         " the business date the file belongs to. Any other name is quarantined.",
         "- One file per feed per business date, dropped into the bucket's `inbox/` prefix.",
-        "- UTF-8, comma-separated, `\"` quoting, `\\n` line ends, a header row with exactly the"
+        '- UTF-8, comma-separated, `"` quoting, `\\n` line ends, a header row with exactly the'
         " columns below (same names; a different order is accepted and logged).",
         "- Types: `string`; `integer` (digits, optional leading `-`); `decimal` (digits with at most"
-        " two decimals, `.` separator); `date` `YYYY-MM-DD`; `timestamp` `YYYY-MM-DDTHH:MM:SS` in"
-        " UTC; `boolean` `true`/`false`. Empty means NULL and is only allowed where nullable.",
+        " two decimals, `.` separator); `date` `YYYY-MM-DD`; `timestamp` `YYYY-MM-DD HH:MM:SS` in"
+        " UTC (a `T` separator is accepted); `boolean` `true`/`false`. Empty means NULL and is only"
+        " allowed where nullable. Fields hold no line breaks.",
         "",
         "## What happens to bad input",
         "",

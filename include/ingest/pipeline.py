@@ -63,8 +63,14 @@ def _exists(s3: Any, key: str) -> bool:
 
 def record_file(sf: Any, *, new_delivery: bool, **row: Any) -> None:
     fields = {
-        "reason": None, "source_key": None, "rows_in_file": None, "rows_loaded": None,
-        "rows_rejected": None, "run_id": None, **row, "new_delivery": int(new_delivery),
+        "reason": None,
+        "source_key": None,
+        "rows_in_file": None,
+        "rows_loaded": None,
+        "rows_rejected": None,
+        "run_id": None,
+        **row,
+        "new_delivery": int(new_delivery),
     }
     sf.run(render_sql("audit/record_file.sql"), parameters=fields)
 
@@ -72,11 +78,20 @@ def record_file(sf: Any, *, new_delivery: bool, **row: Any) -> None:
 def quarantine(s3: Any, key: str, feed: str, day: date, file_name: str, reason: str, run_id: str) -> str:
     """Move (or, for an archived file, copy) ``key`` to quarantine with a reason file beside it."""
     target = LANDING.quarantine_key(feed, day, file_name)
-    s3.copy_object(source_bucket_key=key, dest_bucket_key=target, source_bucket_name=LANDING.bucket,
-                   dest_bucket_name=LANDING.bucket)
+    s3.copy_object(
+        source_bucket_key=key,
+        dest_bucket_key=target,
+        source_bucket_name=LANDING.bucket,
+        dest_bucket_name=LANDING.bucket,
+    )
     note = {
-        "file": file_name, "source_key": key, "feed": feed, "business_date": day.isoformat(),
-        "reason": reason, "run_id": run_id, "quarantined_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "file": file_name,
+        "source_key": key,
+        "feed": feed,
+        "business_date": day.isoformat(),
+        "reason": reason,
+        "run_id": run_id,
+        "quarantined_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     s3.load_string(json.dumps(note, indent=2), f"{target}.reason.json", LANDING.bucket, replace=True)
     if key.startswith(f"{LANDING.inbox}/"):
@@ -109,16 +124,36 @@ def validate_feed_file(s3: Any, sf: Any, feed: str, day: date, run_id: str, forc
         outcome.action = "already_loaded"
         outcome.rows_accepted, outcome.rows_rejected, outcome.rows_in_file = (int(v or 0) for v in loaded)
         log.info("%s for %s (md5 %s) is already loaded: nothing to load", name, day, md5)
-        record_file(sf, new_delivery=from_inbox, feed=feed, batch_date=day.isoformat(), file_name=name,
-                    file_md5=md5, status="LOADED", source_key=key, run_id=run_id)
+        if from_inbox:  # the same file delivered again: count the delivery, load nothing
+            record_file(
+                sf,
+                new_delivery=True,
+                feed=feed,
+                batch_date=day.isoformat(),
+                file_name=name,
+                file_md5=md5,
+                status="LOADED",
+                source_key=key,
+                run_id=run_id,
+            )
         return outcome
 
     try:
         result = validate_file(data, name, feed, day, MAX_REJECT_SHARE)
     except FileRejected as exc:
         quarantine(s3, key, feed, day, name, exc.reason, run_id)
-        record_file(sf, new_delivery=from_inbox, feed=feed, batch_date=day.isoformat(), file_name=name,
-                    file_md5=md5, status="QUARANTINED", reason=exc.reason, source_key=key, run_id=run_id)
+        record_file(
+            sf,
+            new_delivery=from_inbox,
+            feed=feed,
+            batch_date=day.isoformat(),
+            file_name=name,
+            file_md5=md5,
+            status="QUARANTINED",
+            reason=exc.reason,
+            source_key=key,
+            run_id=run_id,
+        )
         raise
 
     stage_dir = f"{feed}/{day:%Y%m%d}"
@@ -133,8 +168,9 @@ def validate_feed_file(s3: Any, sf: Any, feed: str, day: date, run_id: str, forc
     outcome.warnings = result.warnings
     for warning in result.warnings:
         log.warning("%s: %s", name, warning)
-    log.info("%s: %d rows, %d accepted, %d rejected", name, result.rows_in_file, result.rows_accepted,
-             result.rows_rejected)
+    log.info(
+        "%s: %d rows, %d accepted, %d rejected", name, result.rows_in_file, result.rows_accepted, result.rows_rejected
+    )
     return outcome
 
 
@@ -153,8 +189,11 @@ def load_bronze(s3: Any, sf: Any, outcome: FileOutcome, run_id: str) -> dict[str
         return {"rows_loaded": 0, "skipped": True, "query_ids": []}
     feed = load_contract().feed(outcome.feed)
     sql = render_sql(
-        "bronze/load_feed.sql", feed=feed, batch_date=outcome.business_date,
-        staged_path=outcome.staged_path, rejects_path=outcome.rejects_path,
+        "bronze/load_feed.sql",
+        feed=feed,
+        batch_date=outcome.business_date,
+        staged_path=outcome.staged_path,
+        rejects_path=outcome.rejects_path,
     )
     conn = sf.get_conn()
     query_ids: list[str] = []
@@ -172,20 +211,36 @@ def load_bronze(s3: Any, sf: Any, outcome: FileOutcome, run_id: str) -> dict[str
                 names = [d[0].lower() for d in cur.description]
                 rows_loaded = sum(int(r[names.index("rows_loaded")]) for r in cur.fetchall())
         if rows_loaded != outcome.rows_accepted:
-            raise RuntimeError(f"COPY loaded {rows_loaded} rows of {outcome.file_name}, validation accepted "
-                               f"{outcome.rows_accepted}; rolled back")
+            raise RuntimeError(
+                f"COPY loaded {rows_loaded} rows of {outcome.file_name}, validation accepted "
+                f"{outcome.rows_accepted}; rolled back"
+            )
         cur.execute("commit")
     except Exception:
         conn.rollback()
         raise
     finally:
         conn.close()
-    record_file(sf, new_delivery=outcome.from_inbox, feed=outcome.feed, batch_date=outcome.business_date,
-                file_name=outcome.file_name, file_md5=outcome.md5, status="LOADED", source_key=outcome.source_key,
-                rows_in_file=outcome.rows_in_file, rows_loaded=rows_loaded, rows_rejected=outcome.rows_rejected,
-                run_id=run_id)
-    return {"rows_loaded": rows_loaded, "rows_rejected": outcome.rows_rejected, "skipped": False,
-            "query_ids": query_ids}
+    record_file(
+        sf,
+        new_delivery=outcome.from_inbox,
+        feed=outcome.feed,
+        batch_date=outcome.business_date,
+        file_name=outcome.file_name,
+        file_md5=outcome.md5,
+        status="LOADED",
+        source_key=outcome.source_key,
+        rows_in_file=outcome.rows_in_file,
+        rows_loaded=rows_loaded,
+        rows_rejected=outcome.rows_rejected,
+        run_id=run_id,
+    )
+    return {
+        "rows_loaded": rows_loaded,
+        "rows_rejected": outcome.rows_rejected,
+        "skipped": False,
+        "query_ids": query_ids,
+    }
 
 
 def archive(s3: Any, outcome: FileOutcome) -> str:
@@ -200,11 +255,19 @@ def archive(s3: Any, outcome: FileOutcome) -> str:
     if _exists(s3, target):
         if hashlib.md5(_read(s3, target)).hexdigest() != outcome.md5:  # noqa: S324
             older = f"{target}.superseded-{datetime.now(UTC):%Y%m%dT%H%M%S}"
-            s3.copy_object(source_bucket_key=target, dest_bucket_key=older, source_bucket_name=LANDING.bucket,
-                           dest_bucket_name=LANDING.bucket)
+            s3.copy_object(
+                source_bucket_key=target,
+                dest_bucket_key=older,
+                source_bucket_name=LANDING.bucket,
+                dest_bucket_name=LANDING.bucket,
+            )
             log.warning("%s replaced a different earlier delivery, kept as %s", outcome.file_name, older)
-    s3.copy_object(source_bucket_key=outcome.source_key, dest_bucket_key=target, source_bucket_name=LANDING.bucket,
-                   dest_bucket_name=LANDING.bucket)
+    s3.copy_object(
+        source_bucket_key=outcome.source_key,
+        dest_bucket_key=target,
+        source_bucket_name=LANDING.bucket,
+        dest_bucket_name=LANDING.bucket,
+    )
     s3.delete_objects(LANDING.bucket, [outcome.source_key])
     return target
 
@@ -221,7 +284,7 @@ def sweep_inbox(s3: Any, sf: Any, day: date, run_id: str) -> list[dict[str, str]
     """
     swept = []
     for key in s3.list_keys(LANDING.bucket, prefix=f"{LANDING.inbox}/") or []:
-        name = key[len(LANDING.inbox) + 1:]
+        name = key[len(LANDING.inbox) + 1 :]
         try:
             if "/" in name:
                 raise FileRejected(f"nested path {name!r} in the inbox")
@@ -231,19 +294,36 @@ def sweep_inbox(s3: Any, sf: Any, day: date, run_id: str) -> list[dict[str, str]
             reason = exc.reason
         target = f"{LANDING.quarantine}/_unrecognised/{day:%Y%m%d}/{_safe_name(name)}"
         try:
-            s3.copy_object(source_bucket_key=key, dest_bucket_key=target, source_bucket_name=LANDING.bucket,
-                           dest_bucket_name=LANDING.bucket)
+            s3.copy_object(
+                source_bucket_key=key,
+                dest_bucket_key=target,
+                source_bucket_name=LANDING.bucket,
+                dest_bucket_name=LANDING.bucket,
+            )
         except Exception as exc:  # another run swept it first
             if not _exists(s3, key):
                 continue
             raise exc
-        note = {"original_name": name, "reason": reason, "run_id": run_id,
-                "quarantined_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        note = {
+            "original_name": name,
+            "reason": reason,
+            "run_id": run_id,
+            "quarantined_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
         s3.load_string(json.dumps(note, indent=2), f"{target}.reason.json", LANDING.bucket, replace=True)
         s3.delete_objects(LANDING.bucket, [key])
-        record_file(sf, new_delivery=True, feed="_unrecognised", batch_date=day.isoformat(), file_name=name[:500],
-                    file_md5=hashlib.md5(name.encode("utf-8", "surrogateescape")).hexdigest(),  # noqa: S324
-                    status="QUARANTINED", reason=reason, source_key=target, run_id=run_id)
+        record_file(
+            sf,
+            new_delivery=True,
+            feed="_unrecognised",
+            batch_date=day.isoformat(),
+            file_name=name[:500],
+            file_md5=hashlib.md5(name.encode("utf-8", "surrogateescape")).hexdigest(),  # noqa: S324
+            status="QUARANTINED",
+            reason=reason,
+            source_key=target,
+            run_id=run_id,
+        )
         swept.append({"file": name, "quarantined_as": target, "reason": reason})
         log.error("quarantined unrecognised inbox file %r: %s", name, reason)
     return swept

@@ -128,7 +128,9 @@ def _check_value(col: Column, value: str) -> str | None:
     return None
 
 
-def validate_file(data: bytes, name: str, feed_name: str, business_date: date, max_reject_share: float) -> ValidationResult:
+def validate_file(
+    data: bytes, name: str, feed_name: str, business_date: date, max_reject_share: float
+) -> ValidationResult:
     """Check a whole file against the contract of ``feed_name``.
 
     Raises FileRejected for whole-file problems; otherwise returns accepted and rejected rows.
@@ -194,8 +196,6 @@ def validate_file(data: bytes, name: str, feed_name: str, business_date: date, m
         in_window = sum(n for d, n in event_days.items() if d in window)
         if in_window / sum(event_days.values()) < CONTENT_DATE_MIN_SHARE:
             common = event_days.most_common(1)[0][0]
-            raise FileRejected(
-                f"rows are dated {common} (mostly), not {day}: the file name's date looks wrong"
-            )
+            raise FileRejected(f"rows are dated {common} (mostly), not {day}: the file name's date looks wrong")
     result.accepted_csv = out.getvalue().encode("utf-8")
     return result

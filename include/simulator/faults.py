@@ -69,6 +69,7 @@ class Delivery:
 
 
 def _rows(body: bytes) -> list[list[str]]:
+    """Parse CSV bytes (one line or a whole file) into rows of fields."""
     return list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
 
 
@@ -106,37 +107,36 @@ def apply(spec: FaultSpec, delivery: Delivery, seed: int) -> list[Delivery]:
     delivery.faults.append(record)
     extra: list[Delivery] = []
     if name in ROW_FAULTS:
-        rows = _rows(delivery.body)
-        header, data = rows[0], rows[1:]
-        kinds = (
-            ["bad_column_count", "bad_date", "negative_price", "unknown_fk"] if name == "malformed_rows" else [name]
-        )
+        # only the chosen lines change; every other byte of the file stays as delivered
+        lines = delivery.body.split(b"\n")
+        header = _rows(lines[0])[0]
+        n_data = len(lines) - 2 if lines[-1] == b"" else len(lines) - 1
+        kinds = ["bad_column_count", "bad_date", "negative_price", "unknown_fk"] if name == "malformed_rows" else [name]
         if name == "non_utf8":
-            picks = _pick_lines(seed, spec, len(data), 2)
-            col = _column_of(header, ("city", "first_name", "store_name", "product_name", "channel"))
-            for i in picks:
-                data[i][col] = "S\u00e3o Paulo"
-            lines = _write([header, *data]).split(b"\n")
-            for i in picks:  # re-encode just those lines as Latin-1: invalid UTF-8
-                lines[i + 1] = lines[i + 1].decode("utf-8").encode("latin-1")
-            delivery.body = b"\n".join(lines)
-            record["lines"] = [i + 2 for i in picks]
-            return extra
-        picks = _pick_lines(seed, spec, len(data), len(kinds))
+            kinds = ["non_utf8", "non_utf8"]
+        picks = _pick_lines(seed, spec, n_data, len(kinds))
         record["lines"] = [i + 2 for i in picks]
         record["defects"] = []
         for kind, i in zip(kinds, picks, strict=True):
-            row = data[i]
+            row = _rows(lines[i + 1])[0]
+            encoding = "utf-8"
             if kind == "bad_column_count":
-                data[i] = row[:-1]
+                row = row[:-1]
             elif kind == "bad_date":
-                row[_column_of(header, ("order_ts", "sold_at", "paid_at", "updated_at", "snapshot_date"))] = "2026-02-30 25:61:00"
+                row[_column_of(header, ("order_ts", "sold_at", "paid_at", "updated_at", "snapshot_date"))] = (
+                    "2026-02-30 25:61:00"
+                )
             elif kind == "negative_price":
                 row[_column_of(header, ("unit_price", "amount"))] = "-12.50"
             elif kind == "unknown_fk":
                 row[_column_of(header, ("product_id", "customer_id", "store_id", "order_id"))] = "P999999"
+            elif kind == "non_utf8":  # Latin-1 bytes: not valid UTF-8
+                text_column = _column_of(header, ("city", "first_name", "store_name", "product_name", "channel"))
+                row[text_column] = "S\u00e3o Paulo"
+                encoding = "latin-1"
+            lines[i + 1] = _write([row]).rstrip(b"\n").decode("utf-8").encode(encoding)
             record["defects"].append({"line": i + 2, "defect": kind})
-        delivery.body = _write([header, *data])
+        delivery.body = b"\n".join(lines)
     elif name in ("missing_column", "extra_column", "reordered_columns"):
         rows = _rows(delivery.body)
         if name == "missing_column":

@@ -180,9 +180,7 @@ class FeedSimulator:
         return signup + g1, signup + g1 + g2
 
     def _rates(self, gid: NDArray[np.int64], segment: NDArray[np.int8]) -> tuple[Any, Any]:
-        freq = self.seg_freq[segment] * np.exp(
-            0.5 * normal(self.seed, Stream.FREQUENCY_A, Stream.FREQUENCY_B, gid)
-        )
+        freq = self.seg_freq[segment] * np.exp(0.5 * normal(self.seed, Stream.FREQUENCY_A, Stream.FREQUENCY_B, gid))
         life = self.seg_life[segment] * np.exp(0.5 * normal(self.seed, Stream.LIFETIME_A, Stream.LIFETIME_B, gid))
         return self.rate_scale * freq, self.log_decay_unit / life
 
@@ -273,8 +271,9 @@ class FeedSimulator:
         version = (c1 <= day).astype(np.int64) + (c2 <= day)
         changed_on = np.where(version == 2, c2, np.where(version == 1, c1, signup))
         base_seg = self.segment_of(gid)
-        seg_change = uniform(self.seed, Stream.SEGMENT_CHANGE, gid, version) < (
-            self.ref["customer_behaviour"]["segment_change_share"]
+        seg_change = (
+            uniform(self.seed, Stream.SEGMENT_CHANGE, gid, version)
+            < (self.ref["customer_behaviour"]["segment_change_share"])
         )
         new_seg = choice(uniform(self.seed, Stream.SEGMENT, gid, version), self.seg_share)
         segment = np.where((version > 0) & seg_change, new_seg, base_seg)
@@ -302,7 +301,7 @@ class FeedSimulator:
     @cached_property
     def _places(self) -> tuple[NDArray[np.str_], NDArray[np.str_], NDArray[np.str_]]:
         rows = [(region, st, city) for region, pairs in self.ref["regions"].items() for st, city in pairs]
-        return tuple(np.array(col) for col in zip(*rows))  # type: ignore[return-value]
+        return tuple(np.array(col) for col in zip(*rows, strict=True))  # type: ignore[return-value]
 
     def address(self, gid: NDArray[np.int64], version: NDArray[np.int64]) -> tuple[Any, Any]:
         _, states, cities = self._places
@@ -476,11 +475,15 @@ class FeedSimulator:
         gid = p.gid[rows]
         split = uniform(self.seed, Stream.SPLIT_PAYMENT, gid, p.day) < self.ref["split_payment_share"]
         methods = list(self.ref["payment_methods"])
-        method = choice(uniform(self.seed, Stream.PAYMENT_METHOD, gid, p.day), list(self.ref["payment_methods"].values()))
+        method = choice(
+            uniform(self.seed, Stream.PAYMENT_METHOD, gid, p.day), list(self.ref["payment_methods"].values())
+        )
         first_share = np.where(split, 0.2 + 0.3 * uniform(self.seed, Stream.SPLIT_PAYMENT, gid, p.day, 2), 1.0)
         first_amount = np.round(total * first_share, 2)
-        paid_at = p.order_ts[rows] + 30 + (hash64(self.seed, Stream.PAYMENT_METHOD, gid, p.day) % np.uint64(600)).astype(
-            np.int64
+        paid_at = (
+            p.order_ts[rows]
+            + 30
+            + (hash64(self.seed, Stream.PAYMENT_METHOD, gid, p.day) % np.uint64(600)).astype(np.int64)
         )
         paid_at = np.minimum(paid_at, self.day_start_ts(p.day) + DAY - 1)
         gift = methods.index("gift_card") if "gift_card" in methods else 0
@@ -507,9 +510,9 @@ class FeedSimulator:
         n_lines = 1 + np.minimum(np.floor(-np.log1p(-uniform(self.seed, Stream.STORE_TX, tx, day, 2)) * 0.8), 7).astype(
             np.int64
         )
-        sold_at = self.day_start_ts(day) + (9 * 3600 + uniform(self.seed, Stream.STORE_TX, tx, day, 3) * 12 * 3600).astype(
-            np.int64
-        )
+        sold_at = self.day_start_ts(day) + (
+            9 * 3600 + uniform(self.seed, Stream.STORE_TX, tx, day, 3) * 12 * 3600
+        ).astype(np.int64)
         order = np.argsort(sold_at, kind="stable")
         tx, store, n_lines, sold_at = tx[order], store[order], n_lines[order], sold_at[order]
         orderers, _ = self.existing_orderers(day) if day > 0 else (np.zeros(0, np.int64), None)
@@ -524,7 +527,9 @@ class FeedSimulator:
         owner = np.repeat(np.arange(n_tx), n_lines)
         line = np.arange(n_lines.sum()) - np.repeat(np.cumsum(n_lines) - n_lines, n_lines) + 1
         product = self.sample_products(uniform(self.seed, Stream.PRODUCT, tx[owner], day, line + 1000), day)
-        qty = 1 + np.minimum(np.floor(-np.log1p(-uniform(self.seed, Stream.QUANTITY, tx[owner], day, line + 1000)) * 0.6), 5)
+        qty = 1 + np.minimum(
+            np.floor(-np.log1p(-uniform(self.seed, Stream.QUANTITY, tx[owner], day, line + 1000)) * 0.6), 5
+        )
         prices, _ = self.prices_on(day)
         unit_price = prices[product]
         discounted = uniform(self.seed, Stream.DISCOUNT, tx[owner], day, line + 1000) < 0.1
@@ -547,12 +552,14 @@ class FeedSimulator:
         cat, stores = self.catalog, self.stores
         s_idx, p_idx = np.meshgrid(stores["sid"], cat["pid"], indexing="ij")
         s_idx, p_idx = s_idx.ravel(), p_idx.ravel()
-        carried = (uniform(self.seed, Stream.INVENTORY, s_idx, p_idx) < self.ref["volumes"]["store_assortment_share"]) & (
-            cat["active"][p_idx]
-        )
+        carried = (
+            uniform(self.seed, Stream.INVENTORY, s_idx, p_idx) < self.ref["volumes"]["store_assortment_share"]
+        ) & (cat["active"][p_idx])
         s_idx, p_idx = s_idx[carried], p_idx[carried]
         reorder = 5 + (hash64(self.seed, Stream.INVENTORY, s_idx, p_idx, 1) % np.uint64(10)).astype(np.int64)
-        on_hand = np.floor(-np.log1p(-uniform(self.seed, Stream.INVENTORY, s_idx, p_idx, day)) * 3 * reorder).astype(np.int64)
+        on_hand = np.floor(-np.log1p(-uniform(self.seed, Stream.INVENTORY, s_idx, p_idx, day)) * 3 * reorder).astype(
+            np.int64
+        )
         return {
             "snapshot_date": np.full(s_idx.size, self.day_start_ts(day)),
             "store_id": stores["store_id"][s_idx],
@@ -709,9 +716,9 @@ class FeedSimulator:
         feed_no = list(self.contract.feeds).index(feed)
         picks = (hash64(self.seed, Stream.DUPLICATE, day, feed_no, np.arange(k)) % np.uint64(n)).astype(np.int64)
         # each copy goes right after a random later row, so duplicates are not adjacent
-        after = picks + (hash64(self.seed, Stream.DUPLICATE, day, feed_no, np.arange(k), 1) % np.uint64(n - picks)).astype(
-            np.int64
-        )
+        after = picks + (
+            hash64(self.seed, Stream.DUPLICATE, day, feed_no, np.arange(k), 1) % np.uint64(n - picks)
+        ).astype(np.int64)
         order = np.concatenate([np.arange(n), picks])
         position = np.concatenate([np.arange(n, dtype=np.float64), after + 0.5])
         return table.take(order[np.argsort(position, kind="stable")])

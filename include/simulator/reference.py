@@ -35,7 +35,7 @@ def load_reference(path: str | Path | None = None) -> Reference:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     _validate(raw)
     canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
-    return Reference(raw=raw, path=str(path), checksum=hashlib.md5(canonical.encode()).hexdigest())
+    return Reference(raw=raw, path=str(path), checksum=hashlib.md5(canonical.encode()).hexdigest())  # noqa: S324 - fingerprint
 
 
 def _validate(raw: dict[str, Any]) -> None:

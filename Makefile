@@ -1,0 +1,40 @@
+# Retail Control Tower: the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: install demo test up down status lint docs clean
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check uv
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements.txt
+	@touch $@
+
+install: $(VENV)/.installed ## create .venv with the pinned dependencies
+
+demo: install ## run a week of the daily pipeline on the local stack, print a summary
+	@$(PY) -m local.demo
+
+test: install ## the whole test suite (unit, DAG integrity, integration on a private stack), plus lint
+	@$(VENV)/bin/ruff check .
+	@$(PY) -m pytest
+
+up: install ## start the local stack, bootstrap the warehouse, keep the Airflow UI up
+	@$(PY) -m local.up
+
+down: ## stop every process of the local stack
+	@if [ -x $(PY) ]; then $(PY) local/stack.py down; fi
+
+status:
+	@$(PY) local/stack.py status
+
+lint: install
+	@$(VENV)/bin/ruff check .
+
+docs: install ## re-render docs/feeds.md from the feed contract
+	@$(PY) -m include.contracts render
+
+clean: down ## stop the stack and delete all local state (var/)
+	@rm -rf var

@@ -1,0 +1,158 @@
+"""`make demo`: the daily pipeline for one week on the embedded local stack, through the real
+Airflow scheduler, from a clean state.
+
+1. start the stack from scratch (S3, Snowflake stand-in, SMTP, Airflow) and bootstrap the warehouse;
+2. generate the week ending yesterday into the S3 inbox, with a few partner mistakes injected;
+3. unpause the daily DAG (the scheduler runs yesterday as its normal daily run) and backfill the
+   six days before it, as an operator would from the UI;
+4. print what happened and exit 0 when every date ended as expected.
+
+Set RCT_KEEP_STACK=1 to leave the stack running afterwards (otherwise `make up` restarts it with
+all the state the demo left).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import date, timedelta
+
+from local import stack
+
+DAYS = 7
+SCALE = float(os.environ.get("RCT_DEMO_SCALE", "1"))
+
+
+def demo_faults(first: date) -> dict[str, tuple[str, bool]]:
+    """Fault spec -> (what an operator would see, whether the date's run fails)."""
+    d = [first + timedelta(days=i) for i in range(DAYS)]
+    return {
+        f"malformed_rows@{d[1]}": ("4 bad store_sales rows: 3 rejected, 1 unknown product loaded", False),
+        f"non_utf8@{d[2]}": ("2 customers rows with Latin-1 bytes rejected", False),
+        f"missing_column:orders@{d[3]}": ("orders file without a column quarantined, run fails", True),
+        f"hostile_name@{d[4]}": ("file named to break SQL: quarantined by sweep_inbox, one mail to on-call", False),
+    }
+
+
+def _progress(start: float):
+    def show(runs: list[dict]) -> None:
+        done = [r for r in runs if r["state"] in ("success", "failed")]
+        ok = sum(r["state"] == "success" for r in done)
+        print(
+            f"  [{time.monotonic() - start:5.0f}s] {len(done)}/{len(runs)} runs finished "
+            f"({ok} success, {len(done) - ok} failed)",
+            flush=True,
+        )
+
+    return show
+
+
+def main() -> int:
+    started = time.monotonic()
+    keep = os.environ.get("RCT_KEEP_STACK") == "1"
+    try:
+        stack.reset()
+        stack.up()
+        from include.simulator.run import GenerateRequest, generate
+        from local import session
+        from local.airflow_api import AirflowAPI
+
+        session.use_stack_env()
+        api = AirflowAPI()
+        print("Bootstrapping the warehouse (retail_warehouse_setup)")
+        session.run_setup(api)
+
+        last = session.yesterday()
+        first = last - timedelta(days=DAYS - 1)
+        faults = demo_faults(first)
+        print(f"Generating {DAYS} business days {first} .. {last} at scale {SCALE:g} into the S3 inbox")
+        record = generate(
+            GenerateRequest(
+                start=first,
+                days=DAYS,
+                scale=SCALE,
+                seed=42,
+                out=f"s3://{os.environ['RETAIL_LANDING_BUCKET']}/inbox",
+                inject=tuple(faults),
+            ),
+            record_dir=stack.STATE / "simulator_runs",
+            progress=False,
+        )
+        print(
+            f"  {len(record['files'])} files, {sum(record['rows_total'].values()):,} rows, "
+            f"{len(record['faults'])} faults injected"
+        )
+
+        print(
+            "Running the daily DAG through the scheduler: yesterday as the scheduled run, "
+            "the six days before as a backfill"
+        )
+        api.wait_for_dag(session.DAILY_DAG)
+        api.set_paused(session.DAILY_DAG, False)
+        api.backfill(session.DAILY_DAG, first, last - timedelta(days=1), max_active_runs=3)
+
+        def in_week(run: dict) -> bool:
+            return first <= session.business_date_of(run) <= last
+
+        runs = api.wait_for_runs(session.DAILY_DAG, in_week, DAYS, timeout=1800, progress=_progress(started))
+        return summary(api, runs, faults, record, started)
+    except Exception as exc:  # say what failed, then clean up below
+        print(f"\nDEMO FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"Service logs: {stack.LOGS}", file=sys.stderr)
+        keep = False
+        return 1
+    finally:
+        if not keep:
+            stack.down()
+
+
+def summary(api, runs, faults, record, started) -> int:
+    from include.config import WAREHOUSE
+    from include.contracts import load_contract
+    from local import session
+
+    hook = session.snowflake_hook()
+    expected_failures = {spec.split("@")[1] for spec, (_, fails) in faults.items() if fails}
+    print("\n=== Retail Control Tower demo summary ===")
+    print("\nRuns of retail_daily (business date: state):")
+    surprises = []
+    for run in sorted(runs, key=session.business_date_of):
+        day = session.business_date_of(run).isoformat()
+        failed = [
+            t["task_id"] for t in api.task_instances(session.DAILY_DAG, run["dag_run_id"]) if t["state"] == "failed"
+        ]
+        note = f"  failed tasks: {', '.join(failed)}" if failed else ""
+        print(f"  {day}  {run['run_type']:9s} {run['state']:8s}{note}")
+        if (run["state"] == "failed") != (day in expected_failures):
+            surprises.append(day)
+
+    print("\nRows in BRONZE (all dates):")
+    for feed in load_contract().feeds.values():
+        (rows,) = hook.get_first(f"select count(*) from {WAREHOUSE.qualified(WAREHOUSE.bronze, feed.table)}")
+        print(f"  {feed.table:22s} {rows:>9,}")
+    rejects = hook.get_records(
+        f"select feed, count(*) from {WAREHOUSE.qualified(WAREHOUSE.audit, 'LOAD_REJECTS')} group by feed order by feed"
+    )
+    print("\nRejected rows (AUDIT.LOAD_REJECTS):", ", ".join(f"{f} {n}" for f, n in rejects) or "none")
+    print("\nQuarantined files (bucket quarantine/, reason beside each):")
+    for note in session.quarantine_notes():
+        print(f"  {note.get('file') or note.get('original_name')!r}: {note['reason']}")
+    print("\nInjected faults and what they should show:")
+    for spec, (what, _) in faults.items():
+        print(f"  {spec:34s} {what}")
+    print(f"\nAlert mails received by the local SMTP server: {len(session.mails())} (in {stack.MAILDIR})")
+    print(f"\nFinished in {time.monotonic() - started:.0f}s.")
+    print("Where to look next:")
+    print("  make up            restart the stack with this state, then open the Airflow UI")
+    print(f"  {stack.login_hint()}")
+    print(f"  bucket files:      {stack.S3_ROOT}/{os.environ['RETAIL_LANDING_BUCKET']}/(inbox|history|quarantine)")
+    print("  runbooks:          docs/runbooks/")
+    if surprises:
+        print(f"\nUNEXPECTED run states for {', '.join(surprises)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Helpers shared by the demo and the integration tests: talk to the running local stack."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+import os
+import sys
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from local.airflow_api import AirflowAPI
+from local.stack import MAILDIR, REPO, stack_env
+
+DAILY_DAG = "retail_daily"
+SETUP_DAG = "retail_warehouse_setup"
+
+
+def use_stack_env() -> None:
+    """Point this process (boto3, hooks, simulator) at the local stack."""
+    os.environ.update(stack_env())
+    if str(REPO / "local") not in sys.path:
+        sys.path.insert(0, str(REPO / "local"))
+    import airflow_local_settings  # noqa: F401  - local protocol adaptation for SnowflakeHook
+
+
+def yesterday() -> date:
+    return datetime.now(UTC).date() - timedelta(days=1)
+
+
+def run_setup(api: AirflowAPI, timeout: float = 300) -> None:
+    api.wait_for_dag(SETUP_DAG)
+    api.set_paused(SETUP_DAG, False)
+    run_id = api.trigger(SETUP_DAG)
+    (run,) = api.wait_for_runs(SETUP_DAG, lambda r: r["dag_run_id"] == run_id, 1, timeout)
+    if run["state"] != "success":
+        failed = [t["task_id"] for t in api.task_instances(SETUP_DAG, run_id) if t["state"] != "success"]
+        raise RuntimeError(f"warehouse setup failed in {failed}; see the task logs in the Airflow UI")
+
+
+def business_date_of(run: dict[str, Any]) -> date:
+    return date.fromisoformat(run["data_interval_start"][:10])
+
+
+def snowflake_hook() -> Any:
+    import logging
+
+    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+
+    for name in ("snowflake.connector", "airflow.task.hooks", "botocore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+    return SnowflakeHook(snowflake_conn_id="snowflake_default", log_sql=False)
+
+
+def s3_client() -> Any:
+    import boto3
+
+    return boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL_S3"])
+
+
+def list_keys(prefix: str, bucket: str | None = None) -> list[str]:
+    bucket = bucket or os.environ.get("RETAIL_LANDING_BUCKET", "retail-landing")
+    keys: list[str] = []
+    for page in s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys += [o["Key"] for o in page.get("Contents", [])]
+    return sorted(keys)
+
+
+def read_object(key: str, bucket: str | None = None) -> bytes:
+    bucket = bucket or os.environ.get("RETAIL_LANDING_BUCKET", "retail-landing")
+    return s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def quarantine_notes() -> list[dict[str, Any]]:
+    return [json.loads(read_object(k)) for k in list_keys("quarantine/") if k.endswith(".reason.json")]
+
+
+def mails() -> list[Any]:
+    for sub in ("cur", "new", "tmp"):  # the SMTP server creates them with the first mail
+        (MAILDIR / sub).mkdir(parents=True, exist_ok=True)
+    return list(mailbox.Maildir(MAILDIR, create=False))

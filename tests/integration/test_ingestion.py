@@ -1,0 +1,231 @@
+"""The daily DAG on the real local stack, through the Airflow scheduler.
+
+Two business dates: the scheduler's own run for yesterday, an operator's backfill for the day
+before. Partner mistakes are injected; the warehouse, the rejects, the bucket layout and the
+ledger must say exactly what happened, and re-running the dates must change nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from include.config import LANDING, WAREHOUSE
+from include.contracts import FEED_NAMES, load_contract
+from include.simulator.run import GenerateRequest, generate
+
+pytestmark = pytest.mark.integration
+RUN_TIMEOUT = 900
+
+
+def _generate(day1, days: int, inject: tuple[str, ...] = ()) -> dict[str, Any]:
+    request = GenerateRequest(
+        start=day1, days=days, scale=0.5, seed=11, out=f"s3://{LANDING.bucket}/{LANDING.inbox}", inject=inject
+    )
+    return generate(request, progress=False)
+
+
+def _bronze(feed: str, day) -> list[tuple]:
+    """A feed's BRONZE rows for a date, without the load timestamp."""
+    from local import session
+
+    cols = [*load_contract().feed(feed).column_names, "_source_file", "_source_line", "_batch_date"]
+    return session.snowflake_hook().get_records(
+        f"select {', '.join(cols)} from {WAREHOUSE.qualified(WAREHOUSE.bronze, feed.upper())} "
+        f"where _batch_date = '{day}' order by _source_line"
+    )
+
+
+def _snapshot(days) -> dict[str, str]:
+    """Fingerprint of every BRONZE partition, reject and ledger row for the dates, load times included."""
+    from local import session
+
+    hook = session.snowflake_hook()
+    out = {}
+    for day in days:
+        for feed in FEED_NAMES:
+            rows = hook.get_records(
+                f"select * from {WAREHOUSE.qualified(WAREHOUSE.bronze, feed.upper())} "
+                f"where _batch_date = '{day}' order by _source_line"
+            )
+            out[f"{feed}/{day}"] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    dates = ", ".join(f"'{d}'" for d in days)
+    for table, order in (("LOAD_REJECTS", "feed, line_number"), ("FILE_LOADS", "feed, batch_date, file_md5")):
+        table_name = WAREHOUSE.qualified(WAREHOUSE.audit, table)
+        rows = hook.get_records(f"select * from {table_name} where batch_date in ({dates}) order by {order}")
+        out[table] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return out
+
+
+def _failed_tasks(api, run) -> set[str]:
+    return {t["task_id"] for t in api.task_instances("retail_daily", run["dag_run_id"]) if t["state"] == "failed"}
+
+
+@pytest.fixture(scope="module")
+def first_runs(stack):
+    """Generate two days with faults, run yesterday (scheduled) and the day before (backfill)."""
+    from local import session
+
+    api = stack
+    day2 = session.yesterday()
+    day1 = day2 - timedelta(days=1)
+    record = _generate(
+        day1,
+        2,
+        inject=(
+            f"malformed_rows@{day1}",
+            f"missing_column:payments@{day2}",
+            f"hostile_name@{day2}",
+            f"unknown_feed@{day2}",
+        ),
+    )
+    api.wait_for_dag("retail_daily")
+    api.set_paused("retail_daily", False)
+    api.backfill("retail_daily", day1, day1)
+
+    def in_range(run):
+        return day1 <= session.business_date_of(run) <= day2
+
+    runs = api.wait_for_runs("retail_daily", in_range, 2, RUN_TIMEOUT)
+    by_day = {session.business_date_of(r): r for r in runs}
+    return api, day1, day2, record, by_day
+
+
+def test_runs_end_as_their_inputs_deserve(first_runs) -> None:
+    api, day1, day2, _, runs = first_runs
+    assert runs[day1]["run_type"] == "backfill" and runs[day2]["run_type"] == "scheduled"
+    assert runs[day1]["state"] == "success"
+    assert runs[day2]["state"] == "failed"
+    assert _failed_tasks(api, runs[day2]) == {"ingest_payments.load_feed"}
+
+
+def test_bronze_holds_every_accepted_row_with_lineage(first_runs) -> None:
+    _, day1, day2, record, _ = first_runs
+    for day in (day1, day2):
+        for feed in FEED_NAMES:
+            rows = _bronze(feed, day)
+            generated = record["rows_per_feed"][feed][day.isoformat()]
+            if (feed, day) == ("payments", day2):
+                assert rows == []  # quarantined: nothing of it loads
+            elif (feed, day) == ("store_sales", day1):
+                assert len(rows) == generated - 3  # 3 rejected, the unknown product loads
+            else:
+                assert len(rows) == generated, (feed, day)
+            assert all(r[-3] == f"{feed}_{day:%Y%m%d}.csv" and str(r[-1]) == str(day) for r in rows)
+            assert [r[-2] for r in rows] == sorted({r[-2] for r in rows}), "one row per source line"
+
+
+def test_bad_rows_are_in_the_rejects_table(first_runs) -> None:
+    from local import session
+
+    _, day1, _, record, _ = first_runs
+    fault = next(f for f in record["faults"] if f["fault"] == "malformed_rows")
+    expected = {d["line"]: d["defect"] for d in fault["defects"] if d["defect"] != "unknown_fk"}
+    rejects = session.snowflake_hook().get_records(
+        f"select source_file, line_number, reason, raw_line from {WAREHOUSE.qualified(WAREHOUSE.audit, 'LOAD_REJECTS')}"
+        f" where feed = 'store_sales' and batch_date = '{day1}' order by line_number"
+    )
+    assert [r[1] for r in rejects] == sorted(expected)
+    assert all(r[0] == f"store_sales_{day1:%Y%m%d}.csv" and r[3] for r in rejects)
+    reasons = " | ".join(r[2] for r in rejects)
+    assert "8 columns, expected 9" in reasons and "not a timestamp" in reasons and "below 0" in reasons
+
+
+def test_bucket_layout_after_the_runs(first_runs) -> None:
+    from local import session
+
+    _, day1, day2, _, _ = first_runs
+    assert session.list_keys(f"{LANDING.inbox}/") == []
+    assert session.list_keys(f"{LANDING.staging}/") == []
+    history = session.list_keys(f"{LANDING.history}/")
+    for day in (day1, day2):
+        for feed in FEED_NAMES:
+            key = LANDING.history_key(feed, day, f"{feed}_{day:%Y%m%d}.csv")
+            assert (key in history) == ((feed, day) != ("payments", day2)), key
+    assert f"history/orders/year={day1:%Y}/month={day1:%m}/day={day1:%d}/orders_{day1:%Y%m%d}.csv" in history
+    quarantined = session.list_keys(f"{LANDING.quarantine}/")
+    bad = LANDING.quarantine_key("payments", day2, f"payments_{day2:%Y%m%d}.csv")
+    assert bad in quarantined and f"{bad}.reason.json" in quarantined
+    notes = session.quarantine_notes()
+    reasons = {n.get("file") or n["original_name"]: n["reason"] for n in notes}
+    assert "missing ['paid_at']" in reasons[f"payments_{day2:%Y%m%d}.csv"]
+    assert "unknown feed 'returns'" in reasons[f"returns_{day2:%Y%m%d}.csv"]
+    hostile = [name for name in reasons if "DROP TABLE" in name]
+    assert len(hostile) == 1 and "does not match" in reasons[hostile[0]]
+    assert all("DROP" not in k for k in quarantined), "quarantine keys are sanitised"
+
+
+def test_unrecognised_files_reach_on_call_once(first_runs) -> None:
+    from local import session
+
+    _, _, day2, _, _ = first_runs
+    mails = [m for m in session.mails() if "unrecognised" in m["Subject"]]
+    assert len(mails) == 1
+    (mail,) = mails
+    assert mail["Subject"] == "[retail_daily] 2 unrecognised partner file(s) quarantined"
+    body = next(p for p in mail.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
+    assert f"returns_{day2:%Y%m%d}.csv" in body
+    assert "DROP TABLE" in body and "<code>orders_" in body and "&#x27;" in body  # names escaped
+    assert "quarantine/_unrecognised/" in body and "runbooks/ingestion.md" in body
+
+
+def test_ledger_records_every_file(first_runs) -> None:
+    from local import session
+
+    _, day1, day2, _, _ = first_runs
+    rows = session.snowflake_hook().get_records(
+        f"select feed, batch_date, status, deliveries from {WAREHOUSE.qualified(WAREHOUSE.audit, 'FILE_LOADS')}"
+    )
+    status = {(f, str(d)): (s, n) for f, d, s, n in rows}
+    assert status[("payments", str(day2))] == ("QUARANTINED", 1)
+    assert sum(s == "LOADED" for s, _ in status.values()) == 15
+    assert sum(f == "_unrecognised" for f, _ in status) == 2
+
+
+def test_rerunning_the_dates_changes_nothing_and_loads_the_corrected_file(first_runs) -> None:
+    from local import session
+
+    api, day1, day2, record, _ = first_runs
+    before = _snapshot([day1])
+    # the partner re-sends day 2 (a corrected payments file; the rest byte-identical)
+    _generate(day2, 1)
+    backfill = api.backfill("retail_daily", day1, day2, reprocess="completed")
+    api.wait_for_backfill(backfill, RUN_TIMEOUT)
+    runs = {session.business_date_of(r): r for r in api.runs("retail_daily")}
+    assert runs[day1]["state"] == runs[day2]["state"] == "success", _failed_tasks(api, runs[day2])
+
+    after = _snapshot([day1])
+    assert after == before, "re-running a date whose files are unchanged must change nothing"
+    assert len(_bronze("payments", day2)) == record["rows_per_feed"]["payments"][day2.isoformat()]
+    for feed in FEED_NAMES:  # the re-sent files did not double anything
+        assert len(_bronze(feed, day2)) == record["rows_per_feed"][feed][day2.isoformat()] or feed == "payments"
+    ledger = session.snowflake_hook().get_records(
+        f"select feed, status, deliveries from {WAREHOUSE.qualified(WAREHOUSE.audit, 'FILE_LOADS')} "
+        f"where batch_date = '{day2}' and feed <> '_unrecognised'"
+    )
+    assert sorted((f, s, n) for f, s, n in ledger if f != "payments") == sorted(
+        (f, "LOADED", 2) for f in FEED_NAMES if f != "payments"
+    ), "the re-sent identical files count as second deliveries, loaded once"
+    assert ("payments", "LOADED", 1) in ledger
+    assert session.list_keys(f"{LANDING.inbox}/") == []
+
+    # and once more: a third run of both dates is a no-op end to end
+    snapshot = _snapshot([day1, day2])
+    api.wait_for_backfill(api.backfill("retail_daily", day1, day2, reprocess="completed"), RUN_TIMEOUT)
+    assert _snapshot([day1, day2]) == snapshot
+
+
+def test_simulator_writes_to_the_s3_server(stack) -> None:
+    from local import session
+
+    request = GenerateRequest(
+        start=session.yesterday(), days=1, scale=0.1, seed=1, out=f"s3://{LANDING.bucket}/simulator-check"
+    )
+    record = generate(request, progress=False)
+    keys = session.list_keys("simulator-check/")
+    assert keys == sorted(f"simulator-check/{f['name']}" for f in record["files"])
+    assert os.environ["AWS_ENDPOINT_URL_S3"].startswith("http://127.0.0.1")
