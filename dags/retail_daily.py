@@ -58,10 +58,14 @@ def _hooks() -> tuple[S3Hook, SnowflakeHook]:
 @task(max_active_tis_per_dag=1)  # concurrent runs must not sweep (and alert) the same file twice
 def sweep_inbox(**context) -> list[dict[str, str]]:
     s3, sf = _hooks()
-    swept = pipeline.sweep_inbox(s3, sf, business_date(context), context["run_id"])
-    if swept:  # no business date is affected: alert on-call, keep the run green
-        alerts.unrecognised_files_notifier(swept, context).notify(context)
-    return swept
+    day = business_date(context)
+    found = pipeline.find_unrecognised(s3, day)
+    if found:
+        # alert before moving anything: a failed mail is retried while the files are still there.
+        # No business date is affected, so the run stays green.
+        alerts.unrecognised_files_notifier(found, context).notify(context)
+        pipeline.quarantine_unrecognised(s3, sf, found, day, context["run_id"])
+    return [{k: v for k, v in item.items() if k != "key"} for item in found]
 
 
 @task

@@ -359,7 +359,7 @@ def _migrate(env: dict[str, str]) -> None:
 
 
 def up(airflow: bool = True) -> None:
-    for d in (LOGS, PIDS, AIRFLOW_HOME, S3_ROOT / BUCKET, SNOWFLAKE_DIR, MAILDIR):
+    for d in (LOGS, PIDS, AIRFLOW_HOME, S3_ROOT / BUCKET, SNOWFLAKE_DIR, *(MAILDIR / s for s in ("cur", "new", "tmp"))):
         d.mkdir(parents=True, exist_ok=True)
     env = stack_env()
     print("Starting the local stack")

@@ -277,12 +277,13 @@ def _safe_name(name: str) -> str:
     return f"{re.sub(r'[^A-Za-z0-9._-]', '_', name)[:80]}.{digest}"
 
 
-def sweep_inbox(s3: Any, sf: Any, day: date, run_id: str) -> list[dict[str, str]]:
-    """Quarantine inbox files whose names no feed can claim (unknown feed, bad or hostile name).
+def find_unrecognised(s3: Any, day: date) -> list[dict[str, str]]:
+    """Inbox files whose names no feed can claim (unknown feed, bad or hostile name).
 
-    Files with a valid name for another date are left for that date's run.
+    Files with a valid name for another date are left for that date's run. Each entry says where
+    the file will be quarantined, so on-call can be told before anything moves.
     """
-    swept = []
+    found = []
     for key in s3.list_keys(LANDING.bucket, prefix=f"{LANDING.inbox}/") or []:
         name = key[len(LANDING.inbox) + 1 :]
         try:
@@ -293,37 +294,42 @@ def sweep_inbox(s3: Any, sf: Any, day: date, run_id: str) -> list[dict[str, str]
         except FileRejected as exc:
             reason = exc.reason
         target = f"{LANDING.quarantine}/_unrecognised/{day:%Y%m%d}/{_safe_name(name)}"
-        try:
-            s3.copy_object(
-                source_bucket_key=key,
-                dest_bucket_key=target,
-                source_bucket_name=LANDING.bucket,
-                dest_bucket_name=LANDING.bucket,
-            )
-        except Exception as exc:  # another run swept it first
-            if not _exists(s3, key):
-                continue
-            raise exc
+        found.append({"file": name, "key": key, "reason": reason, "quarantined_as": target})
+    return found
+
+
+def quarantine_unrecognised(s3: Any, sf: Any, found: list[dict[str, str]], day: date, run_id: str) -> None:
+    """Move files found by ``find_unrecognised`` to quarantine with a reason note; record them."""
+    for item in found:
+        if not _exists(s3, item["key"]):
+            continue  # already moved by an earlier try
+        s3.copy_object(
+            source_bucket_key=item["key"],
+            dest_bucket_key=item["quarantined_as"],
+            source_bucket_name=LANDING.bucket,
+            dest_bucket_name=LANDING.bucket,
+        )
         note = {
-            "original_name": name,
-            "reason": reason,
+            "original_name": item["file"],
+            "reason": item["reason"],
             "run_id": run_id,
             "quarantined_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        s3.load_string(json.dumps(note, indent=2), f"{target}.reason.json", LANDING.bucket, replace=True)
-        s3.delete_objects(LANDING.bucket, [key])
+        s3.load_string(
+            json.dumps(note, indent=2), f"{item['quarantined_as']}.reason.json", LANDING.bucket, replace=True
+        )
+        s3.delete_objects(LANDING.bucket, [item["key"]])
         record_file(
             sf,
             new_delivery=True,
             feed="_unrecognised",
             batch_date=day.isoformat(),
-            file_name=name[:500],
-            file_md5=hashlib.md5(name.encode("utf-8", "surrogateescape")).hexdigest(),  # noqa: S324
+            file_name=item["file"][:500],
+            # the name, not the content: an unrecognised file is never read
+            file_md5=hashlib.md5(item["file"].encode("utf-8", "surrogateescape")).hexdigest(),  # noqa: S324
             status="QUARANTINED",
-            reason=reason,
-            source_key=target,
+            reason=item["reason"],
+            source_key=item["quarantined_as"],
             run_id=run_id,
         )
-        swept.append({"file": name, "quarantined_as": target, "reason": reason})
-        log.error("quarantined unrecognised inbox file %r: %s", name, reason)
-    return swept
+        log.error("quarantined unrecognised inbox file %r: %s", item["file"], item["reason"])
