@@ -46,6 +46,21 @@ class FileOutcome:
     def to_xcom(self) -> dict[str, Any]:
         return asdict(self)
 
+    def record(self, sf: Any, status: str, run_id: str, *, new_delivery: bool, **extra: Any) -> None:
+        """Write this file's row in the AUDIT.FILE_LOADS ledger."""
+        record_file(
+            sf,
+            new_delivery=new_delivery,
+            feed=self.feed,
+            batch_date=self.business_date,
+            file_name=self.file_name,
+            file_md5=self.md5,
+            status=status,
+            source_key=self.source_key,
+            run_id=run_id,
+            **extra,
+        )
+
 
 def candidate_keys(feed: str, day: date) -> list[str]:
     """Where a date's file can be: the inbox (new delivery) or history (re-run of the date)."""
@@ -125,35 +140,14 @@ def validate_feed_file(s3: Any, sf: Any, feed: str, day: date, run_id: str, forc
         outcome.rows_accepted, outcome.rows_rejected, outcome.rows_in_file = (int(v or 0) for v in loaded)
         log.info("%s for %s (md5 %s) is already loaded: nothing to load", name, day, md5)
         if from_inbox:  # the same file delivered again: count the delivery, load nothing
-            record_file(
-                sf,
-                new_delivery=True,
-                feed=feed,
-                batch_date=day.isoformat(),
-                file_name=name,
-                file_md5=md5,
-                status="LOADED",
-                source_key=key,
-                run_id=run_id,
-            )
+            outcome.record(sf, "LOADED", run_id, new_delivery=True)
         return outcome
 
     try:
         result = validate_file(data, name, feed, day, MAX_REJECT_SHARE)
     except FileRejected as exc:
         quarantine(s3, key, feed, day, name, exc.reason, run_id)
-        record_file(
-            sf,
-            new_delivery=from_inbox,
-            feed=feed,
-            batch_date=day.isoformat(),
-            file_name=name,
-            file_md5=md5,
-            status="QUARANTINED",
-            reason=exc.reason,
-            source_key=key,
-            run_id=run_id,
-        )
+        outcome.record(sf, "QUARANTINED", run_id, new_delivery=from_inbox, reason=exc.reason)
         raise
 
     stage_dir = f"{feed}/{day:%Y%m%d}"
@@ -221,19 +215,14 @@ def load_bronze(s3: Any, sf: Any, outcome: FileOutcome, run_id: str) -> dict[str
         raise
     finally:
         conn.close()
-    record_file(
+    outcome.record(
         sf,
+        "LOADED",
+        run_id,
         new_delivery=outcome.from_inbox,
-        feed=outcome.feed,
-        batch_date=outcome.business_date,
-        file_name=outcome.file_name,
-        file_md5=outcome.md5,
-        status="LOADED",
-        source_key=outcome.source_key,
         rows_in_file=outcome.rows_in_file,
         rows_loaded=rows_loaded,
         rows_rejected=outcome.rows_rejected,
-        run_id=run_id,
     )
     return {
         "rows_loaded": rows_loaded,

@@ -487,7 +487,6 @@ class FeedSimulator:
         )
         paid_at = np.minimum(paid_at, self.day_start_ts(p.day) + DAY - 1)
         gift = methods.index("gift_card") if "gift_card" in methods else 0
-        n_two = int(split.sum())
         stamp = self.day_date(p.day).strftime("%Y%m%d")
         seq = np.concatenate([rows * 2, rows[split] * 2 + 1]) + 1
         return {
@@ -496,7 +495,7 @@ class FeedSimulator:
             "order_id": np.concatenate([p.order_id[rows], p.order_id[rows][split]]),
             "payment_method": np.array(methods)[np.concatenate([np.where(split, gift, method), method[split]])],
             "amount": np.concatenate([first_amount, np.round(total - first_amount, 2)[split]]),
-            "paid_at": np.concatenate([paid_at, np.minimum(paid_at[split] + 5, paid_at[split] + 0 * n_two + 5)]),
+            "paid_at": np.concatenate([paid_at, paid_at[split] + 5]),  # second payment 5 s after the first
         }
 
     # ------------------------------------------------------------------ store sales and stock
