@@ -54,6 +54,8 @@ def main() -> int:
     try:
         stack.reset()
         stack.up()
+        # quiet hook INFO logs in this process only (the services started above keep theirs)
+        os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
         from include.simulator.run import GenerateRequest, generate
         from local import session
         from local.airflow_api import AirflowAPI

@@ -43,12 +43,7 @@ def business_date_of(run: dict[str, Any]) -> date:
 
 
 def snowflake_hook() -> Any:
-    import logging
-
     from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
-
-    for name in ("snowflake.connector", "airflow.task.hooks", "botocore"):
-        logging.getLogger(name).setLevel(logging.WARNING)
 
     return SnowflakeHook(snowflake_conn_id="snowflake_default", log_sql=False)
 

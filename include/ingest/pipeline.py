@@ -131,8 +131,7 @@ def validate_feed_file(s3: Any, sf: Any, feed: str, day: date, run_id: str, forc
     outcome = FileOutcome(feed, day.isoformat(), name, key, from_inbox, md5, "load")
 
     loaded = sf.get_first(
-        f"select rows_loaded, rows_rejected, rows_in_file from {WAREHOUSE.database}.{WAREHOUSE.audit}.FILE_LOADS "
-        "where feed = %(feed)s and batch_date = %(day)s and file_md5 = %(md5)s and status = 'LOADED'",
+        render_sql("audit/file_already_loaded.sql"),
         parameters={"feed": feed, "day": day.isoformat(), "md5": md5},
     )
     if loaded and not force_reload:
