@@ -54,16 +54,18 @@ class StackError(RuntimeError):
 def _local_keys() -> dict[str, str]:
     """Random keys for this machine's stand-ins only; generated once, never committed."""
     path = STATE / "local_keys.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    STATE.mkdir(parents=True, exist_ok=True)
-    keys = {
-        "s3_access_key": "local" + secrets.token_hex(8),
-        "s3_secret_key": secrets.token_hex(20),
-        "jwt_secret": secrets.token_hex(32),
+    keys = json.loads(path.read_text()) if path.exists() else {}
+    wanted = {
+        "s3_access_key": lambda: "local" + secrets.token_hex(8),
+        "s3_secret_key": lambda: secrets.token_hex(20),
+        "snowflake_password": lambda: secrets.token_hex(12),
+        "jwt_secret": lambda: secrets.token_hex(32),
     }
-    path.write_text(json.dumps(keys))
-    path.chmod(0o600)
+    if set(wanted) - set(keys):
+        keys = {name: keys.get(name) or make() for name, make in wanted.items()}
+        STATE.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(keys))
+        path.chmod(0o600)
     return keys
 
 
@@ -74,8 +76,8 @@ def stack_env() -> dict[str, str]:
     api = f"http://{HOST}:{PORTS['airflow']}"
     snowflake = {
         "conn_type": "snowflake",
-        "login": "local",
-        "password": "local",
+        "login": "local_pipeline",
+        "password": keys["snowflake_password"],  # fakesnow accepts any; long enough to be masked in logs
         "schema": "BRONZE",
         "extra": {
             "account": "local",

@@ -1,0 +1,13 @@
+"""Test-wide settings, loaded before any test module imports local.stack."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+# The integration tests run their own stack: own state and ports, never a developer's stack.
+os.environ.setdefault("RCT_STATE_DIR", str(REPO / "var" / "test-stack"))
+for name, port in (("AIRFLOW", 18180), ("S3", 19180), ("SNOWFLAKE", 19181), ("SMTP", 19182)):
+    os.environ.setdefault(f"RCT_{name}_PORT", str(port))

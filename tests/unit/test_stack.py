@@ -1,0 +1,52 @@
+"""The local stack manager says clearly what went wrong and cleans up after itself."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from local import stack
+
+
+@pytest.fixture
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("LOGS", "PIDS"):
+        (tmp_path / name).mkdir()
+        monkeypatch.setattr(stack, name, tmp_path / name)
+    return tmp_path
+
+
+def test_a_port_in_use_is_a_clear_error(state: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind((stack.HOST, 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        service = stack.Service("s3", lambda: [sys.executable, "-c", "pass"], lambda: False, port)
+        with pytest.raises(stack.StackError, match=f"port {port} for s3 is in use.*RCT_S3_PORT"):
+            stack._start(service, {})
+    assert not (state / "PIDS" / "s3.pid").exists(), "nothing was started"
+
+
+def test_a_service_that_dies_on_start_reports_its_log(state: Path) -> None:
+    code = "import sys; print('cannot open the database'); sys.exit(3)"
+    service = stack.Service("snowflake", lambda: [sys.executable, "-c", code], lambda: False, None, boot_seconds=30)
+    with pytest.raises(stack.StackError, match=r"(?s)snowflake exited with code 3.*cannot open the database"):
+        stack._start(service, {})
+
+
+def test_start_then_stop_leaves_no_process(state: Path) -> None:
+    marker = state / "up"
+    code = f"import pathlib, time; pathlib.Path({str(marker)!r}).touch(); time.sleep(60)"
+    service = stack.Service("smtp", lambda: [sys.executable, "-c", code], marker.exists, None, boot_seconds=30)
+    stack._start(service, {})
+    pid = stack._pid(service)
+    assert pid is not None and stack._alive(pid)
+    stack._start(service, {})  # idempotent: already running
+    assert stack._pid(service) == pid
+    stack._stop(service)
+    assert not stack._alive(pid)
+    assert stack._pid(service) is None
+    stack._stop(service)  # idempotent: nothing to stop
