@@ -33,7 +33,6 @@ from include import alerts
 from include.airflow_common import DEFAULT_ARGS, SQL_TEMPLATE_ARGS, business_date
 from include.config import (
     AWS_CONN_ID,
-    LANDING,
     SENSOR_POKE_SECONDS,
     SENSOR_TIMEOUT_SECONDS,
     SNOWFLAKE_CONN_ID,
@@ -42,13 +41,6 @@ from include.contracts import FEED_NAMES
 from include.ingest import pipeline
 from include.ingest.sensors import PartnerFileSensor
 from include.ingest.validation import FileRejected
-
-BUSINESS_DAY = "{{ data_interval_start.strftime('%Y%m%d') }}"
-BUSINESS_DAY_PARTS = (
-    "year={{ data_interval_start.strftime('%Y') }}"
-    "/month={{ data_interval_start.strftime('%m') }}"
-    "/day={{ data_interval_start.strftime('%d') }}"
-)
 
 
 def _hooks() -> tuple[S3Hook, SnowflakeHook]:
@@ -85,12 +77,10 @@ def load_feed(feed: str, **context) -> dict:
 
 @task_group
 def ingest(feed: str) -> None:
-    name = f"{feed}_{BUSINESS_DAY}.csv"
     wait_for_file = PartnerFileSensor(
         task_id="wait_for_file",
+        feed=feed,
         aws_conn_id=AWS_CONN_ID,
-        bucket_name=LANDING.bucket,
-        bucket_key=[f"{LANDING.inbox}/{name}", f"{LANDING.history}/{feed}/{BUSINESS_DAY_PARTS}/{name}"],
         mode="reschedule",
         poke_interval=SENSOR_POKE_SECONDS,
         timeout=SENSOR_TIMEOUT_SECONDS,  # a timeout fails at once (no retry): the file is missing

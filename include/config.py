@@ -78,8 +78,10 @@ class Landing:
     def quarantine_key(self, feed: str, day: date, file_name: str) -> str:
         return f"{self.quarantine}/{self._partition(feed, day)}/{file_name}"
 
-    def staging_key(self, feed: str, day: date, file_name: str) -> str:
-        return f"{self.staging}/{self._partition(feed, day)}/{file_name}"
+    @staticmethod
+    def staging_path(feed: str, day: date, file_name: str) -> str:
+        """Path of a validated file below the staging prefix (= below the external stage's URL)."""
+        return f"{feed}/{day:%Y%m%d}/{file_name}"
 
 
 LANDING = Landing()

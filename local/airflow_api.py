@@ -56,7 +56,8 @@ class AirflowAPI:
                 if "HTTP 404" not in str(exc):
                     raise
             time.sleep(2)
-        raise TimeoutError(f"DAG {dag_id} was not parsed within {timeout}s; see var/stack/logs/dag-processor.log")
+        errors = "; ".join(f"{e['filename']}: {e['stack_trace'][-300:]}" for e in self.import_errors())
+        raise TimeoutError(f"DAG {dag_id} was not parsed within {timeout}s. Import errors: {errors or 'none'}")
 
     def import_errors(self) -> list[dict[str, Any]]:
         return self.request("GET", "/importErrors")["import_errors"]

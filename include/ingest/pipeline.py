@@ -149,11 +149,10 @@ def validate_feed_file(s3: Any, sf: Any, feed: str, day: date, run_id: str, forc
         outcome.record(sf, "QUARANTINED", run_id, new_delivery=from_inbox, reason=exc.reason)
         raise
 
-    stage_dir = f"{feed}/{day:%Y%m%d}"
-    outcome.staged_path = f"{stage_dir}/{name}"
+    outcome.staged_path = LANDING.staging_path(feed, day, name)
     s3.load_bytes(result.accepted_csv, f"{LANDING.staging}/{outcome.staged_path}", LANDING.bucket, replace=True)
     if result.rejects:
-        outcome.rejects_path = f"{stage_dir}/rejects_{name}"
+        outcome.rejects_path = LANDING.staging_path(feed, day, f"rejects_{name}")
         s3.load_bytes(result.rejects_csv(), f"{LANDING.staging}/{outcome.rejects_path}", LANDING.bucket, replace=True)
     outcome.rows_in_file = result.rows_in_file
     outcome.rows_accepted = result.rows_accepted
