@@ -89,10 +89,12 @@ class AirflowAPI:
         }
         return self.request("POST", "/backfills", body)["id"]
 
-    def wait_for_backfill(self, backfill_id: int, timeout: float) -> dict[str, Any]:
+    def wait_for_backfill(self, backfill_id: int, timeout: float, check: Any = None) -> dict[str, Any]:
         """Wait until every run of the backfill is finished (re-runs keep their run ids)."""
         deadline = time.monotonic() + timeout
         while True:
+            if check:
+                check()
             backfill = self.request("GET", f"/backfills/{backfill_id}")
             if backfill.get("completed_at"):
                 return backfill
@@ -107,12 +109,14 @@ class AirflowAPI:
         return self.request("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=500")["task_instances"]
 
     def wait_for_runs(
-        self, dag_id: str, run_filter: Any, expected: int, timeout: float, progress: Any = None
+        self, dag_id: str, run_filter: Any, expected: int, timeout: float, progress: Any = None, check: Any = None
     ) -> list[dict[str, Any]]:
         """Wait until ``expected`` runs matching ``run_filter`` are finished; return them."""
         deadline = time.monotonic() + timeout
         last = None
         while True:
+            if check:
+                check()
             runs = [r for r in self.runs(dag_id) if run_filter(r)]
             done = [r for r in runs if r["state"] in TERMINAL]
             if progress and (len(runs), len(done)) != last:

@@ -91,13 +91,15 @@ def main() -> int:
             "the six days before as a backfill"
         )
         api.wait_for_dag(session.DAILY_DAG)
-        api.set_paused(session.DAILY_DAG, False)
-        api.backfill(session.DAILY_DAG, first, last - timedelta(days=1), max_active_runs=3)
+        # unpausing lets the scheduler run yesterday itself; the backfill covers the days before
+        session.backfill(api, first, last - timedelta(days=1), max_active_runs=3)
 
         def in_week(run: dict) -> bool:
             return first <= session.business_date_of(run) <= last
 
-        runs = api.wait_for_runs(session.DAILY_DAG, in_week, DAYS, timeout=1800, progress=_progress(started))
+        runs = api.wait_for_runs(
+            session.DAILY_DAG, in_week, DAYS, timeout=1800, progress=_progress(started), check=stack.assert_running
+        )
         return summary(api, runs, faults, record, started)
     except Exception as exc:  # say what failed, then clean up below
         print(f"\nDEMO FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)

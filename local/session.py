@@ -38,6 +38,30 @@ def run_setup(api: AirflowAPI, timeout: float = 300) -> None:
         raise RuntimeError(f"warehouse setup failed in {failed}; see the task logs in the Airflow UI")
 
 
+def backfill(api: AirflowAPI, start: date, end: date, **options: Any) -> int:
+    """Create a backfill of retail_daily over business dates [start, end] and start it.
+
+    On the local stack's SQLite metadata database Airflow does not support creating a backfill
+    while the scheduler writes the same DAG's runs (the API answers 503 and the scheduler can
+    crash with StaleDataError). So the DAG is paused while the backfill is created, the 503 is
+    retried, and the DAG is unpaused afterwards. Production (PostgreSQL) needs none of this.
+    """
+    import time
+
+    api.set_paused(DAILY_DAG, True)
+    try:
+        for attempt in range(6):
+            try:
+                return api.backfill(DAILY_DAG, start, end, **options)
+            except RuntimeError as exc:
+                if "HTTP 503" not in str(exc) or attempt == 5:
+                    raise
+                time.sleep(3)
+        raise AssertionError("unreachable")
+    finally:
+        api.set_paused(DAILY_DAG, False)
+
+
 def business_date_of(run: dict[str, Any]) -> date:
     return date.fromisoformat(run["data_interval_start"][:10])
 

@@ -389,6 +389,14 @@ def status() -> int:
     return 1 if bad else 0
 
 
+def assert_running() -> None:
+    """Raise StackError naming any service of this stack that has died, with its last log lines."""
+    dead = [s for s in SERVICES if _pid(s) is None]
+    if dead:
+        details = "\n".join(f"--- {s.name} ({LOGS / (s.name + '.log')}):\n{_tail(s)}" for s in dead)
+        raise StackError(f"stack service(s) died: {', '.join(s.name for s in dead)}\n{details}")
+
+
 def login_hint() -> str:
     path = AIRFLOW_HOME / "passwords.json"
     password = json.loads(path.read_text()).get("admin", "?") if path.exists() else "(created on first start)"

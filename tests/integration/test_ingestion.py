@@ -62,6 +62,12 @@ def _snapshot(days) -> dict[str, str]:
     return out
 
 
+def stack_alive() -> None:
+    from local.stack import assert_running
+
+    assert_running()
+
+
 def _failed_tasks(api, run) -> set[str]:
     return {t["task_id"] for t in api.task_instances("retail_daily", run["dag_run_id"]) if t["state"] == "failed"}
 
@@ -85,14 +91,14 @@ def first_runs(stack):
         ),
     )
     api.wait_for_dag("retail_daily")
-    api.set_paused("retail_daily", False)
-    backfill = api.backfill("retail_daily", day1, day1)
+    # unpaused after creating the backfill: the scheduler then also runs yesterday on its own
+    backfill = session.backfill(api, day1, day1)
 
     def in_range(run):
         return day1 <= session.business_date_of(run) <= day2
 
-    runs = api.wait_for_runs("retail_daily", in_range, 2, RUN_TIMEOUT)
-    api.wait_for_backfill(backfill, RUN_TIMEOUT)
+    runs = api.wait_for_runs("retail_daily", in_range, 2, RUN_TIMEOUT, check=stack_alive)
+    api.wait_for_backfill(backfill, RUN_TIMEOUT, check=stack_alive)
     by_day = {session.business_date_of(r): r for r in runs}
     return api, day1, day2, record, by_day
 
@@ -195,8 +201,8 @@ def test_rerunning_the_dates_changes_nothing_and_loads_the_corrected_file(first_
     before = _snapshot([day1])
     # the partner re-sends day 2 (a corrected payments file; the rest byte-identical)
     _generate(day2, 1)
-    backfill = api.backfill("retail_daily", day1, day2, reprocess="completed")
-    api.wait_for_backfill(backfill, RUN_TIMEOUT)
+    backfill = session.backfill(api, day1, day2, reprocess="completed")
+    api.wait_for_backfill(backfill, RUN_TIMEOUT, check=stack_alive)
     runs = {session.business_date_of(r): r for r in api.runs("retail_daily")}
     assert runs[day1]["state"] == runs[day2]["state"] == "success", _failed_tasks(api, runs[day2])
 
@@ -217,7 +223,7 @@ def test_rerunning_the_dates_changes_nothing_and_loads_the_corrected_file(first_
 
     # and once more: a third run of both dates is a no-op end to end
     snapshot = _snapshot([day1, day2])
-    api.wait_for_backfill(api.backfill("retail_daily", day1, day2, reprocess="completed"), RUN_TIMEOUT)
+    api.wait_for_backfill(session.backfill(api, day1, day2, reprocess="completed"), RUN_TIMEOUT, check=stack_alive)
     assert _snapshot([day1, day2]) == snapshot
 
 
