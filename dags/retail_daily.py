@@ -30,7 +30,7 @@ from airflow.sdk import CronDataIntervalTimetable, Param, dag, task, task_group
 from airflow.sdk.exceptions import AirflowFailException
 
 from include import alerts
-from include.airflow_common import DEFAULT_ARGS, SQL_TEMPLATE_ARGS, business_date
+from include.airflow_common import DEFAULT_ARGS, business_date
 from include.config import (
     AWS_CONN_ID,
     SENSOR_POKE_SECONDS,
@@ -103,7 +103,6 @@ def ingest(feed: str) -> None:
             False, type="boolean", description="Reload files even when the same content was already loaded"
         ),
     },
-    **SQL_TEMPLATE_ARGS,
 )
 def retail_daily() -> None:
     sweep_inbox()

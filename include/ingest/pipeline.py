@@ -138,7 +138,9 @@ def validate_feed_file(s3: Any, sf: Any, feed: str, day: date, run_id: str, forc
         outcome.action = "already_loaded"
         outcome.rows_accepted, outcome.rows_rejected, outcome.rows_in_file = (int(v or 0) for v in loaded)
         log.info("%s for %s (md5 %s) is already loaded: nothing to load", name, day, md5)
-        if from_inbox:  # the same file delivered again: count the delivery, load nothing
+        # In the inbox although loaded and archived before: delivered again; count it, load nothing.
+        # (Not archived yet: a retry after a failed archive step, not a new delivery.)
+        if from_inbox and _exists(s3, history_key):
             outcome.record(sf, "LOADED", run_id, new_delivery=True)
         return outcome
 
