@@ -17,8 +17,17 @@ Loads one **business date** of partner feeds per run.
   mails on-call; such files belong to no date, so the run itself stays green.
 - Re-running a date is safe: the same file is never loaded twice (checksum ledger), and a
   changed file replaces the partition instead of adding to it.
+- **Transforms** (after every feed loaded): `build_silver` MERGEs the BRONZE rows of the business
+  date and the `lookback_days` before it (default 7) into SILVER, newest record winning;
+  `build_model` rebuilds the dimensions (SCD2 `DIM_CUSTOMER`) and facts those rows touched;
+  `publish_gold` rebuilds GOLD revenue for the window, RFM and churn features, and commits only
+  when GOLD reconciles with SILVER to the cent.
+- **Gates**: `check_silver` (row accounting, keys, freshness) and `check_model` (orphans, SCD2)
+  stop the run on a critical failure, before GOLD; every result is in `AUDIT.DQ_RESULTS`.
+- Dates may be backfilled in any order and several at once: the build steps run one date at a
+  time and each rebuilds its window from the complete layer below, so the end state is the same.
 
-Runbook: `docs/runbooks/ingestion.md`.
+Runbooks: `docs/runbooks/ingestion.md`, `docs/runbooks/transforms.md`.
 """
 
 from __future__ import annotations
@@ -26,13 +35,14 @@ from __future__ import annotations
 import pendulum
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
-from airflow.sdk import CronDataIntervalTimetable, Param, dag, task, task_group
+from airflow.sdk import CronDataIntervalTimetable, Param, chain, dag, task, task_group
 from airflow.sdk.exceptions import AirflowFailException
 
 from include import alerts
 from include.airflow_common import DEFAULT_ARGS, business_date
 from include.config import (
     AWS_CONN_ID,
+    LOOKBACK_DAYS,
     SENSOR_POKE_SECONDS,
     SENSOR_TIMEOUT_SECONDS,
     SNOWFLAKE_CONN_ID,
@@ -41,6 +51,8 @@ from include.contracts import FEED_NAMES
 from include.ingest import pipeline
 from include.ingest.sensors import PartnerFileSensor
 from include.ingest.validation import FileRejected
+from include.transform import runner
+from include.transform.window import Window
 
 
 def _hooks() -> tuple[S3Hook, SnowflakeHook]:
@@ -75,6 +87,54 @@ def load_feed(feed: str, **context) -> dict:
     return {**outcome.to_xcom(), **loaded, "archived_as": archived_as}
 
 
+def _window(context: dict) -> Window:
+    return Window.for_run(business_date(context), int(context["params"]["lookback_days"]))
+
+
+def _gate(layer: str, context: dict) -> dict:
+    try:
+        return runner.check_layer(_hooks()[1], layer, _window(context), context["run_id"])
+    except runner.DataQualityError as exc:
+        # bad data does not get better with a retry: fail now, on-call gets the list of checks
+        raise AirflowFailException(str(exc)) from exc
+
+
+# The three build steps each run for one date at a time across all runs: every step rebuilds what
+# its window touched from the complete layer below, so the run that writes a key or date last has
+# seen every earlier write, whatever order or overlap backfilled dates run in.
+@task(max_active_tis_per_dag=1)
+def build_silver(**context) -> list[dict]:
+    """MERGE the window's BRONZE rows into SILVER (newest record wins per business key)."""
+    return [vars(s) for s in runner.build_layer(_hooks()[1], "silver", _window(context))]
+
+
+@task
+def check_silver(**context) -> dict:
+    """Row accounting BRONZE -> SILVER, key uniqueness and not-null, freshness."""
+    return _gate("silver", context)
+
+
+@task(max_active_tis_per_dag=1)
+def build_model(**context) -> list[dict]:
+    """Rebuild the dimensions (SCD2 customers) and facts the window's SILVER changes touched."""
+    return [vars(s) for s in runner.build_layer(_hooks()[1], "model", _window(context))]
+
+
+@task
+def check_model(**context) -> dict:
+    """Orphans of the business date's deliveries, SCD2 integrity, fact keys."""
+    return _gate("model", context)
+
+
+@task(max_active_tis_per_dag=1)
+def publish_gold(**context) -> dict:
+    """Rebuild GOLD for the window and reconcile it with SILVER in one transaction; commit only if it passes."""
+    try:
+        return runner.publish_gold(_hooks()[1], _window(context), context["run_id"])
+    except runner.DataQualityError as exc:
+        raise AirflowFailException(str(exc)) from exc
+
+
 @task_group
 def ingest(feed: str) -> None:
     wait_for_file = PartnerFileSensor(
@@ -97,17 +157,25 @@ def ingest(feed: str) -> None:
     max_active_runs=4,
     max_consecutive_failed_dag_runs=10,
     default_args=DEFAULT_ARGS,
-    tags=["retail", "ingest", "bronze"],
+    tags=["retail", "ingest", "bronze", "silver", "model", "gold", "dq"],
     params={
         "force_reload": Param(
             False, type="boolean", description="Reload files even when the same content was already loaded"
+        ),
+        "lookback_days": Param(
+            LOOKBACK_DAYS,
+            type="integer",
+            minimum=0,
+            maximum=3660,
+            description="Days before the business date that SILVER, MODEL and GOLD rebuild (late data). "
+            "A large value is a full rebuild: see docs/runbooks/transforms.md",
         ),
     },
 )
 def retail_daily() -> None:
     sweep_inbox()
-    for feed in FEED_NAMES:
-        ingest.override(group_id=f"ingest_{feed}")(feed)
+    ingested = [ingest.override(group_id=f"ingest_{feed}")(feed) for feed in FEED_NAMES]
+    chain(ingested, build_silver(), check_silver(), build_model(), check_model(), publish_gold())
 
 
 retail_daily()

@@ -2,7 +2,8 @@
 # Retail warehouse setup
 
 Creates (if missing) the database, the layer schemas, the file format and stage, the BRONZE
-tables rendered from the feed contract, and the audit tables, from the versioned SQL under
+and SILVER tables rendered from the feed contract, the MODEL and GOLD tables and views, and the
+audit and data-quality tables, from the versioned SQL under
 `include/sql/bootstrap/`. Every statement is idempotent: run it on each deploy, or trigger it by
 hand after changing a table definition. It never drops or empties anything.
 """
@@ -16,7 +17,16 @@ from airflow.sdk import chain, dag
 from include.airflow_common import DEFAULT_ARGS, SQL_TEMPLATE_ARGS
 from include.config import SNOWFLAKE_CONN_ID
 
-BOOTSTRAP_STEPS = ("00_database_and_schemas", "01_file_format_and_stage", "02_bronze_tables", "03_audit_tables")
+BOOTSTRAP_STEPS = (
+    "00_database_and_schemas",
+    "01_file_format_and_stage",
+    "02_bronze_tables",
+    "03_audit_tables",
+    "04_silver_tables",
+    "05_model_tables",
+    "06_gold_tables",
+    "07_dq_tables",
+)
 
 
 @dag(

@@ -92,6 +92,9 @@ SENSOR_TIMEOUT_SECONDS = int(_env("RETAIL_SENSOR_TIMEOUT_SECONDS", str(6 * 3600)
 # A file with a larger share of rejected rows is quarantined as a whole.
 MAX_REJECT_SHARE = float(_env("RETAIL_MAX_REJECT_SHARE", "0.05"))
 
+# A daily run rebuilds its business date and this many days before it, so late rows correct them.
+LOOKBACK_DAYS = int(_env("RETAIL_LOOKBACK_DAYS", "7"))
+
 # Where on-call alerts go (a list address in production).
 ALERT_EMAIL = _env("RETAIL_ALERT_EMAIL", "oncall@localhost")
 RUNBOOK_BASE = _env("RETAIL_RUNBOOK_BASE", "docs/runbooks")

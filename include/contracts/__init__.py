@@ -16,6 +16,15 @@ import yaml
 
 CONTRACT_PATH = Path(__file__).with_name("feeds.yaml")
 COLUMN_TYPES = ("string", "integer", "decimal", "date", "timestamp", "boolean")
+# Snowflake type of each contract type in SILVER and later layers (BRONZE keeps text as delivered).
+SQL_TYPES = {
+    "string": "varchar",
+    "integer": "number(38, 0)",
+    "decimal": "number(14, 2)",
+    "date": "date",
+    "timestamp": "timestamp_ntz",
+    "boolean": "boolean",
+}
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,10 @@ class Column:
     pattern: str | None = None
     min: float | None = None
     references: str | None = None
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.type]
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,9 @@ class Feed:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
 
     @property
     def table(self) -> str:

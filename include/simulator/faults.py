@@ -36,8 +36,19 @@ FAULTS: dict[str, tuple[str, str]] = {
     "unknown_feed": ("orders", "an extra file for an undeclared feed, returns_<date>.csv, is delivered"),
     "non_utf8": ("customers", "two data rows carry Latin-1 bytes that are not valid UTF-8"),
     "hostile_name": ("orders", "a copy of the file is delivered under a name built to break SQL and paths"),
+    "orphan_lines": ("order_items", "three data rows belong to an order that is never delivered"),
 }
-ROW_FAULTS = {"bad_column_count", "bad_date", "negative_price", "unknown_fk", "malformed_rows", "non_utf8"}
+ROW_FAULTS = {
+    "bad_column_count",
+    "bad_date",
+    "negative_price",
+    "unknown_fk",
+    "malformed_rows",
+    "non_utf8",
+    "orphan_lines",
+}
+# order ids no simulated order can have (the simulator's sequence numbers stay far below)
+ORPHAN_ORDER_IDS = ("O99999999999991", "O99999999999992", "O99999999999993")
 HOSTILE_SUFFIX = "'; DROP TABLE BRONZE.ORDERS; -- $(touch pwned) ..%2F"
 _SPEC = re.compile(r"^(?P<name>[a-z_0-9]+)(?::(?P<feed>[a-z_]+))?(?:@(?P<date>\d{4}-\d{2}-\d{2}))?$")
 
@@ -114,6 +125,9 @@ def apply(spec: FaultSpec, delivery: Delivery, seed: int) -> list[Delivery]:
         kinds = ["bad_column_count", "bad_date", "negative_price", "unknown_fk"] if name == "malformed_rows" else [name]
         if name == "non_utf8":
             kinds = ["non_utf8", "non_utf8"]
+        if name == "orphan_lines":
+            kinds = ["orphan_lines"] * len(ORPHAN_ORDER_IDS)
+        orphan_ids = iter(ORPHAN_ORDER_IDS)
         picks = _pick_lines(seed, spec, n_data, len(kinds))
         record["lines"] = [i + 2 for i in picks]
         record["defects"] = []
@@ -130,6 +144,8 @@ def apply(spec: FaultSpec, delivery: Delivery, seed: int) -> list[Delivery]:
                 row[_column_of(header, ("unit_price", "amount"))] = "-12.50"
             elif kind == "unknown_fk":
                 row[_column_of(header, ("product_id", "customer_id", "store_id", "order_id"))] = "P999999"
+            elif kind == "orphan_lines":
+                row[_column_of(header, ("order_id",))] = next(orphan_ids)
             elif kind == "non_utf8":  # Latin-1 bytes: not valid UTF-8
                 text_column = _column_of(header, ("city", "first_name", "store_name", "product_name", "channel"))
                 row[text_column] = "S\u00e3o Paulo"

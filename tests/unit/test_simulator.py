@@ -157,6 +157,7 @@ ROW_FAULT_FEEDS = {
     "unknown_fk": "order_items",
     "malformed_rows": "store_sales",
     "non_utf8": "customers",
+    "orphan_lines": "order_items",
 }
 
 
@@ -193,6 +194,9 @@ def test_each_fault_makes_exactly_its_documented_defect(
             assert b",-12.50," in bad
         elif fault == "unknown_fk":
             assert b"P999999" in bad
+        elif fault == "orphan_lines":
+            assert len(applied["lines"]) == 3
+            assert bad.startswith(b"O9999999999999")
         elif fault == "malformed_rows":
             assert [d["defect"] for d in applied["defects"]] == [
                 "bad_column_count",

@@ -1,0 +1,76 @@
+-- GOLD checks, run inside the publishing transaction (a critical failure rolls it back, so the
+-- window's previously published GOLD stays as it was).
+--   revenue_reconciles (critical): for every date of the window, GOLD net revenue equals the sum
+--     of SILVER order lines (orders placed that day) and store sale lines (sold that day), to the cent.
+--   monthly_equals_daily (critical): each month the window touches sums to its days.
+--   has_revenue (warning): the business date has revenue at all.
+{%- set s = wh.database ~ '.' ~ wh.silver -%}
+{%- set g = wh.database ~ '.' ~ wh.gold %}
+with days as (
+{%- for day in window.dates %}
+    select '{{ day }}'::date as d{{ ' union all' if not loop.last }}
+{%- endfor %}
+),
+
+silver_revenue as (
+    select o.order_ts::date as d, sum(i.quantity * i.unit_price - i.discount_amount) as amount
+    from {{ s }}.ORDER_ITEMS as i
+    inner join {{ s }}.ORDERS as o on o.order_id = i.order_id
+    where o.order_ts >= '{{ window.start }}'::timestamp_ntz and o.order_ts < '{{ window.after_end }}'::timestamp_ntz
+    group by o.order_ts::date
+    union all
+    select sold_at::date, sum(quantity * unit_price - discount_amount)
+    from {{ s }}.STORE_SALES
+    where sold_at >= '{{ window.start }}'::timestamp_ntz and sold_at < '{{ window.after_end }}'::timestamp_ntz
+    group by sold_at::date
+),
+
+gold_revenue as (
+    select revenue_date as d, sum(net_revenue) as amount
+    from {{ g }}.DAILY_REVENUE
+    where revenue_date between '{{ window.start }}' and '{{ window.end }}'
+    group by revenue_date
+),
+
+compared as (
+    select
+        days.d,
+        coalesce((select sum(amount) from silver_revenue where silver_revenue.d = days.d), 0) as silver_amount,
+        coalesce((select sum(amount) from gold_revenue where gold_revenue.d = days.d), 0) as gold_amount
+    from days
+),
+
+months as (
+    select m.month_start, m.net_revenue as monthly, coalesce(d.daily, 0) as daily
+    from (
+        select month_start, sum(net_revenue) as net_revenue
+        from {{ g }}.MONTHLY_REVENUE
+        where month_start between '{{ window.start_month }}' and '{{ window.end }}'
+        group by month_start
+    ) as m
+    left join (
+        select date_trunc('month', revenue_date)::date as month_start, sum(net_revenue) as daily
+        from {{ g }}.DAILY_REVENUE
+        where revenue_date >= '{{ window.start_month }}' and revenue_date < '{{ window.after_end_month }}'
+        group by date_trunc('month', revenue_date)::date
+    ) as d on d.month_start = m.month_start
+)
+
+select
+    'revenue_reconciles' as check_name, 'GOLD.DAILY_REVENUE' as table_name, d as business_date,
+    gold_amount as observed, silver_amount as threshold,
+    abs(gold_amount - silver_amount) < 0.005 as passed, 'critical' as severity,
+    'GOLD ' || to_varchar(gold_amount) || ' vs SILVER lines ' || to_varchar(silver_amount) as detail
+from compared
+union all
+select
+    'monthly_equals_daily', 'GOLD.MONTHLY_REVENUE', month_start, monthly, daily,
+    abs(monthly - daily) < 0.005, 'critical',
+    'month ' || to_varchar(monthly) || ' vs days ' || to_varchar(daily)
+from months
+union all
+select
+    'has_revenue', 'GOLD.DAILY_REVENUE', d, gold_amount, 0, gold_amount > 0, 'warning',
+    'net revenue on the business date'
+from compared
+where d = '{{ window.end }}'::date

@@ -1,0 +1,82 @@
+-- SILVER checks for a run's window. One row per check, table and business date:
+-- check_name, table_name, business_date, observed, threshold, passed, severity, detail.
+--   row_accounting (critical): rows in the file = rows in BRONZE + rejected rows, and every BRONZE
+--     key is in SILVER (BRONZE rows = distinct keys + duplicates), per feed and batch date.
+--   key_unique / key_not_null (critical): the table's business key.
+--   freshness (warning): days between the business date and the newest event (or batch) date.
+{% from 'silver/_merge_latest.sql' import typed %}
+{% for feed in contract.feeds.values() %}
+{%- set bronze = wh.database ~ '.' ~ wh.bronze ~ '.' ~ feed.table -%}
+{%- set silver = wh.database ~ '.' ~ wh.silver ~ '.' ~ feed.table -%}
+{%- set key_text = feed.key | join(" || '|' || ") -%}
+select
+    'row_accounting' as check_name,
+    'SILVER.{{ feed.table }}' as table_name,
+    f.batch_date as business_date,
+    coalesce(b.bronze_rows, 0) + coalesce(r.rejected_rows, 0) as observed,
+    f.rows_in_file as threshold,
+    coalesce(b.bronze_rows, 0) + coalesce(r.rejected_rows, 0) = f.rows_in_file
+        and coalesce(m.missing_keys, 0) = 0 as passed,
+    'critical' as severity,
+    f.rows_in_file || ' rows in file = ' || coalesce(b.bronze_rows, 0) || ' loaded ('
+        || coalesce(b.bronze_keys, 0) || ' keys + ' || (coalesce(b.bronze_rows, 0) - coalesce(b.bronze_keys, 0))
+        || ' duplicates) + ' || coalesce(r.rejected_rows, 0) || ' rejected; '
+        || coalesce(m.missing_keys, 0) || ' keys missing in SILVER' as detail
+from (
+    select batch_date, rows_in_file
+    from {{ wh.database }}.{{ wh.audit }}.FILE_LOADS
+    where feed = '{{ feed.name }}' and status = 'LOADED'
+      and batch_date between '{{ window.start }}' and '{{ window.end }}'
+    qualify row_number() over (partition by batch_date order by last_seen_at desc) = 1
+) as f
+left join (
+    select _batch_date, count(*) as bronze_rows, count(distinct {{ key_text }}) as bronze_keys
+    from {{ bronze }}
+    where _batch_date between '{{ window.start }}' and '{{ window.end }}'
+    group by _batch_date
+) as b on b._batch_date = f.batch_date
+left join (
+    select batch_date, count(*) as rejected_rows
+    from {{ wh.database }}.{{ wh.audit }}.LOAD_REJECTS
+    where feed = '{{ feed.name }}' and batch_date between '{{ window.start }}' and '{{ window.end }}'
+    group by batch_date
+) as r on r.batch_date = f.batch_date
+left join (
+    select k._batch_date, count(*) as missing_keys
+    from (
+        select distinct _batch_date{% for k in feed.key %}, {{ typed(feed.column(k)) }} as {{ k }}{% endfor %}
+        from {{ bronze }}
+        where _batch_date between '{{ window.start }}' and '{{ window.end }}'
+    ) as k
+    left join {{ silver }} as s on {% for k in feed.key %}s.{{ k }} = k.{{ k }}{{ ' and ' if not loop.last }}{% endfor %}
+    where s.{{ feed.key[0] }} is null
+    group by k._batch_date
+) as m on m._batch_date = f.batch_date
+
+union all
+
+select
+    'key_unique', 'SILVER.{{ feed.table }}', '{{ window.end }}'::date,
+    count(*) - count(distinct {{ key_text }}), 0, count(*) = count(distinct {{ key_text }}), 'critical',
+    count(*) || ' rows, ' || count(distinct {{ key_text }}) || ' distinct ({{ feed.key | join(", ") }})'
+from {{ silver }}
+
+union all
+
+select
+    'key_not_null', 'SILVER.{{ feed.table }}', '{{ window.end }}'::date,
+    count(*), 0, count(*) = 0, 'critical', count(*) || ' rows with a null key column'
+from {{ silver }}
+where {% for k in feed.key %}{{ k }} is null{{ ' or ' if not loop.last }}{% endfor %}
+
+union all
+
+{% set newest = ('max(' ~ feed.event_time ~ ')::date') if feed.event_time else 'max(_batch_date)' -%}
+select
+    'freshness', 'SILVER.{{ feed.table }}', '{{ window.end }}'::date,
+    datediff(day, {{ newest }}, '{{ window.end }}'::date), 1,
+    coalesce(datediff(day, {{ newest }}, '{{ window.end }}'::date) <= 1, false), 'warning',
+    'newest {{ feed.event_time or "batch date" }}: ' || coalesce(to_varchar({{ newest }}), 'none')
+from {{ silver }}
+{{ 'union all' if not loop.last }}
+{% endfor %}

@@ -1,0 +1,23 @@
+-- MODEL.FCT_ORDER_ITEMS: one row per order line with the order's placement attributes (customer,
+-- channel, order date, shipping state), which never change after placement. Rebuilt for every
+-- order touched in the window; lines whose order has not arrived stay out (reported as orphans).
+{% from 'model/_touched_orders.sql' import touched_orders %}
+delete from {{ wh.database }}.{{ wh.model }}.FCT_ORDER_ITEMS
+where order_id in ({{ touched_orders(window) }});
+
+insert into {{ wh.database }}.{{ wh.model }}.FCT_ORDER_ITEMS (
+    order_id, line_number, product_id, customer_id, channel, order_date, shipping_state,
+    quantity, unit_price, discount_amount, net_amount
+)
+with touched as (
+    {{ touched_orders(window) }}
+)
+
+select
+    i.order_id, i.line_number, i.product_id, o.customer_id, o.channel,
+    o.order_ts::date as order_date,
+    o.shipping_state, i.quantity, i.unit_price, i.discount_amount,
+    i.quantity * i.unit_price - i.discount_amount as net_amount
+from {{ wh.database }}.{{ wh.silver }}.ORDER_ITEMS as i
+inner join touched as t on t.order_id = i.order_id
+inner join {{ wh.database }}.{{ wh.silver }}.ORDERS as o on o.order_id = i.order_id

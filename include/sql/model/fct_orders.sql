@@ -1,0 +1,39 @@
+-- MODEL.FCT_ORDERS: one row per order in its current status, with its line totals. Rebuilt for
+-- every order whose order row or lines changed in the window (lines may arrive after the order).
+-- Lines without an order row stay out of the facts; the MODEL checks report them as orphans.
+{% from 'model/_touched_orders.sql' import touched_orders %}
+delete from {{ wh.database }}.{{ wh.model }}.FCT_ORDERS
+where order_id in ({{ touched_orders(window) }});
+
+insert into {{ wh.database }}.{{ wh.model }}.FCT_ORDERS (
+    order_id, customer_id, channel, order_status, order_date, order_ts, status_updated_at,
+    shipping_state, item_count, units, gross_amount, discount_amount, net_amount
+)
+with touched as (
+    {{ touched_orders(window) }}
+),
+
+lines as (
+    select
+        i.order_id,
+        count(*) as item_count,
+        sum(i.quantity) as units,
+        sum(i.quantity * i.unit_price) as gross_amount,
+        sum(i.discount_amount) as discount_amount
+    from {{ wh.database }}.{{ wh.silver }}.ORDER_ITEMS as i
+    inner join touched as t on t.order_id = i.order_id
+    group by i.order_id
+)
+
+select
+    o.order_id, o.customer_id, o.channel, o.order_status,
+    o.order_ts::date as order_date,
+    o.order_ts, o.status_updated_at, o.shipping_state,
+    coalesce(l.item_count, 0) as item_count,
+    coalesce(l.units, 0) as units,
+    coalesce(l.gross_amount, 0) as gross_amount,
+    coalesce(l.discount_amount, 0) as discount_amount,
+    coalesce(l.gross_amount, 0) - coalesce(l.discount_amount, 0) as net_amount
+from {{ wh.database }}.{{ wh.silver }}.ORDERS as o
+inner join touched as t on t.order_id = o.order_id
+left join lines as l on l.order_id = o.order_id

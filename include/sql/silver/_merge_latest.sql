@@ -1,0 +1,50 @@
+{#- Shared by the SILVER objects: a "newer wins" MERGE from the window's BRONZE rows.
+
+    ordering = the feed's latest_by columns, then _batch_date, then _source_line. The source keeps
+    the highest-ordered row per key; the target row is replaced only by a row ordered at least as
+    high. Applying batches in any order, or twice, therefore ends in the same row per key.
+-#}
+{% macro typed(col, clean={}) -%}
+    {%- if col.name in clean -%}{{ clean[col.name] }}
+    {%- elif col.type == 'string' -%}nullif(trim({{ col.name }}), '')
+    {%- else -%}{{ col.name }}::{{ col.sql_type }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro newer_or_same(ordering) -%}
+    {%- set c = ordering[0] -%}
+    {%- if ordering | length == 1 -%}s.{{ c }} >= t.{{ c }}
+    {%- else -%}(s.{{ c }} > t.{{ c }} or (s.{{ c }} = t.{{ c }} and {{ newer_or_same(ordering[1:]) }}))
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro merge_latest(feed, window, target, key, clean={}) -%}
+{%- set ordering = (feed.latest_by | list) + ['_batch_date', '_source_line'] -%}
+{%- set columns = feed.column_names + ['_source_file', '_source_line', '_batch_date'] -%}
+merge into {{ wh.database }}.{{ wh.silver }}.{{ target }} as t
+using (
+    select {{ columns | join(', ') }}
+    from (
+        select
+{%- for col in feed.columns %}
+            {{ typed(col, clean) }} as {{ col.name }},
+{%- endfor %}
+            _source_file,
+            _source_line,
+            _batch_date
+        from {{ wh.database }}.{{ wh.bronze }}.{{ feed.table }}
+        where _batch_date between '{{ window.start }}' and '{{ window.end }}'
+    )
+    qualify row_number() over (
+        partition by {{ key | join(', ') }}
+        order by {% for c in ordering %}{{ c }} desc{{ ', ' if not loop.last }}{% endfor %}
+    ) = 1
+) as s
+on {% for k in key %}t.{{ k }} = s.{{ k }}{{ ' and ' if not loop.last }}{% endfor %}
+when matched and {{ newer_or_same(ordering) }} then update set
+{%- for c in columns if c not in key %}
+    {{ c }} = s.{{ c }}{{ ',' if not loop.last }}
+{%- endfor %}
+when not matched then insert ({{ columns | join(', ') }})
+    values ({% for c in columns %}s.{{ c }}{{ ', ' if not loop.last }}{% endfor %})
+{%- endmacro %}

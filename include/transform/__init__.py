@@ -1,0 +1,1 @@
+"""SILVER, MODEL and GOLD builds and their data-quality gates (no Airflow imports)."""

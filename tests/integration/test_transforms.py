@@ -1,0 +1,237 @@
+"""SILVER, MODEL and GOLD after real DAG runs on the local stack, checked against the raw files.
+
+Four generated days (late rows, status updates, duplicates) are backfilled together, so their
+runs overlap in whatever order the scheduler picks; the expected values are recomputed here from
+the CSV files with pandas, independently of the warehouse SQL. Then a fifth day delivers order
+lines whose orders never arrive: the critical gate must stop it before GOLD.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from include.config import LANDING, WAREHOUSE
+from include.simulator.faults import ORPHAN_ORDER_IDS
+from include.simulator.run import GenerateRequest, generate
+
+pytestmark = pytest.mark.integration
+RUN_TIMEOUT = 900
+# far from the ingestion test's dates (yesterday), so the lookback windows do not overlap
+FIRST = date(2026, 6, 1)
+DAYS = 4
+BROKEN = FIRST + timedelta(days=DAYS)
+SCALE, SEED = 0.3, 23
+TRACKED = ["email", "segment", "city", "state", "zip_code"]
+
+
+def _request(start: date, days: int, out: str, inject: tuple[str, ...] = ()) -> GenerateRequest:
+    return GenerateRequest(start=start, days=days, scale=SCALE, seed=SEED, out=out, inject=inject)
+
+
+def _read(files: Path, feed: str, days: list[date]) -> pd.DataFrame:
+    """A feed's raw files as strings, in delivery order (batch date, then line)."""
+    frames = []
+    for day in days:
+        frame = pd.read_csv(files / f"{feed}_{day:%Y%m%d}.csv", dtype=str, keep_default_na=False)
+        frame["_batch"], frame["_line"] = day, range(2, len(frame) + 2)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _latest(frame: pd.DataFrame, key: list[str], latest_by: list[str]) -> pd.DataFrame:
+    ordered = frame.sort_values([*latest_by, "_batch", "_line"])
+    return ordered.drop_duplicates(key, keep="last")
+
+
+def _amount(frame: pd.DataFrame) -> pd.Series:
+    return [
+        Decimal(q) * Decimal(p) - Decimal(d)
+        for q, p, d in zip(frame["quantity"], frame["unit_price"], frame["discount_amount"], strict=True)
+    ]
+
+
+def expected_revenue(files: Path, days: list[date]) -> dict[date, Decimal]:
+    """Net revenue per day from the raw files: online lines by order date, store lines by sale date."""
+    orders = _latest(_read(files, "orders", days), ["order_id"], ["status_updated_at"])
+    items = _latest(_read(files, "order_items", days), ["order_id", "line_number"], [])
+    items = items.merge(orders[["order_id", "order_ts"]], on="order_id", how="inner")
+    sales = _latest(_read(files, "store_sales", days), ["transaction_id", "line_number"], [])
+    lines = pd.DataFrame(
+        {
+            "day": [*items["order_ts"].str[:10], *sales["sold_at"].str[:10]],
+            "amount": [*_amount(items), *_amount(sales)],
+        }
+    )
+    return {date.fromisoformat(d): sum(g, Decimal(0)) for d, g in lines.groupby("day")["amount"]}
+
+
+def expected_scd2(files: Path, days: list[date]) -> pd.DataFrame:
+    """Customer versions: a new one whenever a tracked attribute changes, ordered by updated_at."""
+    raw = _read(files, "customers", days)
+    raw["email"], raw["state"] = raw["email"].str.strip().str.lower(), raw["state"].str.strip().str.upper()
+    records = _latest(raw, ["customer_id", "updated_at"], []).sort_values(["customer_id", "updated_at"])
+    tracked = records[TRACKED].agg("|".join, axis=1)
+    starts = records[tracked != tracked.groupby(records["customer_id"]).shift()].copy()
+    starts["valid_to"] = starts.groupby("customer_id")["updated_at"].shift(-1).fillna("9999-12-31 00:00:00")
+    starts["is_current"] = starts["valid_to"] == "9999-12-31 00:00:00"
+    return starts[["customer_id", "updated_at", "valid_to", "is_current", *TRACKED]]
+
+
+def _query(sql: str) -> list[tuple]:
+    from local import session
+
+    return session.snowflake_hook().get_records(sql)
+
+
+def _table(schema: str, name: str) -> str:
+    return WAREHOUSE.qualified(schema, name)
+
+
+def _gold_daily() -> list[tuple]:
+    return _query(
+        f"select revenue_date, channel, category, state, orders, units, gross_amount, discount_amount, net_revenue "
+        f"from {_table(WAREHOUSE.gold, 'DAILY_REVENUE')} order by 1, 2, 3, 4"
+    )
+
+
+def _ts(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def stack_alive() -> None:
+    from local.stack import assert_running
+
+    assert_running()
+
+
+def _run_dates(api: Any, start: date, end: date) -> dict[date, dict]:
+    from local import session
+
+    backfill = session.backfill(api, start, end, max_active_runs=4)
+    api.wait_for_backfill(backfill, RUN_TIMEOUT, check=stack_alive)
+    runs = [r for r in api.runs("retail_daily") if start <= session.business_date_of(r) <= end]
+    return {session.business_date_of(r): r for r in runs}
+
+
+@pytest.fixture(scope="module")
+def week(stack, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Four clean days backfilled together, then a broken fifth day."""
+    api = stack
+    files = tmp_path_factory.mktemp("feeds")
+    dates = [FIRST + timedelta(days=i) for i in range(DAYS + 1)]
+    fault = (f"orphan_lines@{BROKEN}",)
+    for out in (f"s3://{LANDING.bucket}/{LANDING.inbox}", str(files)):
+        generate(_request(FIRST, DAYS + 1, out, inject=fault), progress=False)
+    api.wait_for_dag("retail_daily")
+    runs = _run_dates(api, FIRST, dates[DAYS - 1])
+    gold_before = _gold_daily()
+    broken = _run_dates(api, BROKEN, BROKEN)[BROKEN]
+    return {"api": api, "files": files, "dates": dates, "runs": runs, "broken": broken, "gold_before": gold_before}
+
+
+def test_clean_days_publish(week) -> None:
+    assert {d: r["state"] for d, r in week["runs"].items()} == {d: "success" for d in week["dates"][:DAYS]}
+
+
+def test_silver_holds_one_row_per_order_in_its_latest_state(week) -> None:
+    # SILVER takes every loaded day, the broken one too (its gate stops it before GOLD)
+    files, dates = week["files"], week["dates"]
+    raw = _read(files, "orders", dates)
+    expected = _latest(raw, ["order_id"], ["status_updated_at"]).set_index("order_id")
+    assert raw["order_id"].duplicated().sum() > len(expected) * 0.3, "the files carry status updates"
+    ids = ", ".join(f"'{i}'" for i in expected.index)
+    rows = _query(
+        f"select order_id, order_status, status_updated_at, count(*) over (partition by order_id) "
+        f"from {_table(WAREHOUSE.silver, 'ORDERS')} where order_id in ({ids})"
+    )
+    assert len(rows) == len(expected) and all(r[3] == 1 for r in rows)
+    got = {r[0]: (r[1], _ts(r[2])) for r in rows}
+    want = {i: (r["order_status"], r["status_updated_at"].replace("T", " ")) for i, r in expected.iterrows()}
+    assert got == want
+
+
+def test_scd2_history_follows_attribute_changes(week) -> None:
+    files, dates = week["files"], week["dates"]
+    expected = expected_scd2(files, dates)
+    # customers also delivered on other test dates would have versions from those files too
+    elsewhere = {
+        r[0]
+        for r in _query(
+            f"select distinct customer_id from {_table(WAREHOUSE.bronze, 'CUSTOMERS')} "
+            f"where _batch_date not between '{FIRST}' and '{BROKEN}'"
+        )
+    }
+    expected = expected[~expected["customer_id"].isin(elsewhere)]
+    changed = expected["customer_id"][expected["customer_id"].duplicated()].unique()
+    assert len(changed) >= 1, "the generated days change some customer's tracked attributes"
+    ids = ", ".join(f"'{c}'" for c in expected["customer_id"].unique())
+    rows = _query(
+        f"select customer_id, valid_from, valid_to, is_current, {', '.join(TRACKED)} "
+        f"from {_table(WAREHOUSE.model, 'DIM_CUSTOMER')} where customer_id in ({ids})"
+    )
+    got = sorted((r[0], _ts(r[1]), _ts(r[2]), bool(r[3]), *r[4:]) for r in rows)
+    want = sorted(tuple(r) for r in expected.itertuples(index=False))
+    assert got == want
+    assert sum(not r[3] for r in got) == len(expected) - expected["customer_id"].nunique() > 0
+
+
+def test_gold_daily_revenue_equals_the_raw_files_to_the_cent(week) -> None:
+    files, clean = week["files"], week["dates"][:DAYS]
+    expected = expected_revenue(files, clean)
+    gold: dict[date, Decimal] = {}
+    for day, _, _, _, _, _, _, _, net in week["gold_before"]:
+        gold[day] = gold.get(day, Decimal(0)) + Decimal(str(net))
+    window = [clean[-1] - timedelta(days=i) for i in range(8)]
+    assert FIRST - timedelta(days=1) in expected, "late rows of the day before the first file"
+    for day in window:
+        assert gold.get(day, Decimal(0)).quantize(Decimal("0.01")) == expected.get(day, Decimal(0)).quantize(
+            Decimal("0.01")
+        ), day
+    assert all(gold[d] > 0 for d in clean)
+
+
+def test_every_check_of_the_clean_runs_is_recorded_and_passed(week) -> None:
+    run_ids = ", ".join(f"'{r['dag_run_id']}'" for r in week["runs"].values())
+    rows = _query(
+        f"select layer, check_name, passed, severity, business_date, detail "
+        f"from {_table(WAREHOUSE.audit, 'DQ_RESULTS')} where run_id in ({run_ids})"
+    )
+    assert {r[0] for r in rows} == {"silver", "model", "gold"}
+    assert [r for r in rows if r[3] == "critical" and not r[2]] == []
+    last_run = week["runs"][week["dates"][DAYS - 1]]["dag_run_id"]
+    accounting = _query(
+        f"select table_name, business_date, detail from {_table(WAREHOUSE.audit, 'DQ_RESULTS')} "
+        f"where run_id = '{last_run}' and check_name = 'row_accounting'"
+    )
+    assert len(accounting) == 8 * DAYS  # every feed and every batch date of the window
+    assert all("0 keys missing in SILVER" in r[2] for r in accounting)
+
+
+def test_orphan_lines_stop_the_run_before_gold(week) -> None:
+    api, broken = week["api"], week["broken"]
+    states = {t["task_id"]: t["state"] for t in api.task_instances("retail_daily", broken["dag_run_id"])}
+    assert broken["state"] == "failed"
+    assert states["check_model"] == "failed" and states["publish_gold"] == "upstream_failed"
+    assert states["build_model"] == "success"
+    (failed,) = _query(
+        f"select observed, passed, detail from {_table(WAREHOUSE.audit, 'DQ_RESULTS')} "
+        f"where run_id = '{broken['dag_run_id']}' and check_name = 'orphan_order_items'"
+    )
+    assert failed[0] == len(ORPHAN_ORDER_IDS) and not failed[1]
+    assert any(o in failed[2] for o in ORPHAN_ORDER_IDS)
+
+
+def test_a_failed_gate_leaves_published_gold_unchanged(week) -> None:
+    files, dates = week["files"], week["dates"]
+    assert _gold_daily() == week["gold_before"]
+    assert all(r[0] != BROKEN for r in week["gold_before"])
+    # the broken day's files also carry late rows for the day before: publishing would have changed it
+    with_broken = expected_revenue(files, dates)
+    without = expected_revenue(files, dates[:DAYS])
+    assert with_broken[dates[DAYS - 1]] != without[dates[DAYS - 1]]
