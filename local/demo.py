@@ -30,7 +30,11 @@ def demo_faults(first: date) -> dict[str, tuple[str, bool]]:
     return {
         f"malformed_rows@{d[1]}": ("4 bad store_sales rows: 3 rejected, 1 unknown product loaded", False),
         f"non_utf8@{d[2]}": ("2 customers rows with Latin-1 bytes rejected", False),
-        f"missing_column:orders@{d[3]}": ("orders file without a column quarantined, run fails", True),
+        f"missing_column:orders@{d[3]}": (
+            "orders file without a column quarantined, run fails; later runs republish that day from "
+            "partial input with an inputs_complete warning",
+            True,
+        ),
         f"hostile_name@{d[4]}": ("file named to break SQL: quarantined by sweep_inbox, one mail to on-call", False),
     }
 
@@ -139,6 +143,20 @@ def summary(api, runs, faults, record, started) -> int:
         f"select feed, count(*) from {WAREHOUSE.qualified(WAREHOUSE.audit, 'LOAD_REJECTS')} group by feed order by feed"
     )
     print("\nRejected rows (AUDIT.LOAD_REJECTS):", ", ".join(f"{f} {n}" for f, n in rejects) or "none")
+    gold = hook.get_records(
+        f"select revenue_date, sum(orders), sum(net_revenue) from "
+        f"{WAREHOUSE.qualified(WAREHOUSE.gold, 'V_KPI_DAILY_REVENUE')} group by revenue_date order by revenue_date"
+    )
+    print("\nGOLD net revenue per day (GOLD.V_KPI_DAILY_REVENUE; online by order date, stores by sale date):")
+    for day, orders, net in gold:
+        print(f"  {day}  {int(orders):>7,} orders/transactions  {float(net):>14,.2f}")
+    findings = hook.get_records(
+        f"select severity, check_name, table_name, business_date, detail from "
+        f"{WAREHOUSE.qualified(WAREHOUSE.audit, 'V_DQ_FAILURES')} order by severity, business_date, check_name"
+    )
+    print("\nData-quality findings (AUDIT.V_DQ_FAILURES):" + ("" if findings else " none"))
+    for severity, check, table, day, detail in findings:
+        print(f"  {severity:8s} {day} {check} on {table}: {detail}")
     print("\nQuarantined files (bucket quarantine/, reason beside each):")
     for note in session.quarantine_notes():
         print(f"  {note.get('file') or note.get('original_name')!r}: {note['reason']}")

@@ -4,6 +4,9 @@
 --     of SILVER order lines (orders placed that day) and store sale lines (sold that day), to the cent.
 --   monthly_equals_daily (critical): each month the window touches sums to its days.
 --   has_revenue (warning): the business date has revenue at all.
+--   inputs_complete (warning): a window date for which some feeds loaded and others did not (a
+--     quarantined or missing file) is published from what arrived; the warning says which feeds
+--     are missing until the file is re-delivered and that date re-run.
 {%- set s = wh.database ~ '.' ~ wh.silver -%}
 {%- set g = wh.database ~ '.' ~ wh.gold %}
 with days as (
@@ -40,6 +43,16 @@ compared as (
     from days
 ),
 
+loaded as (
+    select
+        batch_date as d,
+        count(distinct feed) as feeds,
+        trim({% for f in contract.feeds %}iff(count_if(feed = '{{ f }}') = 0, ' {{ f }}', ''){{ ' || ' if not loop.last }}{% endfor %}) as missing_feeds
+    from {{ wh.database }}.{{ wh.audit }}.FILE_LOADS
+    where status = 'LOADED' and batch_date between '{{ window.start }}' and '{{ window.end }}'
+    group by batch_date
+),
+
 months as (
     select m.month_start, m.net_revenue as monthly, coalesce(d.daily, 0) as daily
     from (
@@ -74,3 +87,11 @@ select
     'net revenue on the business date'
 from compared
 where d = '{{ window.end }}'::date
+union all
+select
+    'inputs_complete', 'GOLD.DAILY_REVENUE', d, feeds, {{ contract.feeds | length }},
+    feeds = {{ contract.feeds | length }}, 'warning',
+    feeds || ' of {{ contract.feeds | length }} feeds loaded, missing: ' || missing_feeds
+        || ' (published from partial input until the date is re-run)'
+from loaded
+where feeds > 0

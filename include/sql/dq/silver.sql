@@ -20,7 +20,7 @@ select
     'critical' as severity,
     f.rows_in_file || ' rows in file = ' || coalesce(b.bronze_rows, 0) || ' loaded ('
         || coalesce(b.bronze_keys, 0) || ' keys + ' || (coalesce(b.bronze_rows, 0) - coalesce(b.bronze_keys, 0))
-        || ' duplicates) + ' || coalesce(r.rejected_rows, 0) || ' rejected; '
+        || ' duplicates) + ' || coalesce(r.rejected_rows, 0) || ' rejected, '
         || coalesce(m.missing_keys, 0) || ' keys missing in SILVER' as detail
 from (
     select batch_date, rows_in_file
