@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from include.alerts import OnCallFailureNotifier
 from include.sql_render import SQL_DIR, SQL_GLOBALS
 
 OWNER = "data-platform"
@@ -17,6 +18,8 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_delay": timedelta(seconds=30),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=10),
+    # one mail to on-call per task that failed after its last try (none for a retried try)
+    "on_failure_callback": OnCallFailureNotifier(),
 }
 
 SQL_TEMPLATE_ARGS: dict[str, Any] = {

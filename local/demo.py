@@ -29,7 +29,11 @@ def demo_faults(first: date) -> dict[str, tuple[str, bool]]:
     d = [first + timedelta(days=i) for i in range(DAYS)]
     return {
         f"malformed_rows@{d[1]}": ("4 bad store_sales rows: 3 rejected, 1 unknown product loaded", False),
-        f"non_utf8@{d[2]}": ("2 customers rows with Latin-1 bytes rejected", False),
+        f"non_utf8@{d[2]}": (
+            "2 customers rows with Latin-1 bytes rejected; one of them ordered that day, so check_model "
+            "stops the run (orphan_orders) before GOLD",
+            True,
+        ),
         f"missing_column:orders@{d[3]}": (
             "orders file without a column quarantined, run fails; later runs republish that day from "
             "partial input with an inputs_complete warning",
@@ -163,7 +167,10 @@ def summary(api, runs, faults, record, started) -> int:
     print("\nInjected faults and what they should show:")
     for spec, (what, _) in faults.items():
         print(f"  {spec:34s} {what}")
-    print(f"\nAlert mails received by the local SMTP server: {len(session.mails())} (in {stack.MAILDIR})")
+    mails = session.mails()
+    print(f"\nAlert mails received by the local SMTP server: {len(mails)} (in {stack.MAILDIR})")
+    for subject in sorted(m["Subject"] for m in mails):
+        print(f"  {subject}")
     print(f"\nFinished in {time.monotonic() - started:.0f}s.")
     print("Where to look next:")
     print("  make up            restart the stack with this state, then open the Airflow UI")

@@ -45,6 +45,9 @@ def test_dag_conventions(dagbag) -> None:
             assert task.owner == OWNER, f"{dag_id}.{task.task_id}"
             assert task.retries >= 2, f"{dag_id}.{task.task_id} retries={task.retries}"
             assert task.retry_exponential_backoff, f"{dag_id}.{task.task_id}"
+            assert any(type(cb).__name__ == "OnCallFailureNotifier" for cb in task.on_failure_callback or []), (
+                f"{dag_id}.{task.task_id} must alert on-call when it fails for good"
+            )
 
 
 def test_no_cycles_and_every_task_reachable(dagbag) -> None:
@@ -71,6 +74,20 @@ def test_daily_dag_shape(dagbag) -> None:
         assert sensor.mode == "reschedule" and sensor.timeout > 0
         assert dag.get_task(f"ingest_{feed}.load_feed").upstream_task_ids == {sensor.task_id}
     assert "sweep_inbox" in dag.task_ids
+    transforms = ["build_silver", "check_silver", "build_model", "check_model", "publish_gold"]
+    for upstream, downstream in zip(transforms, transforms[1:], strict=False):
+        assert dag.get_task(downstream).upstream_task_ids == {upstream}
+    assert dag.get_task("build_silver").upstream_task_ids == {f"ingest_{feed}.load_feed" for feed in FEED_NAMES}
+    for step in ("build_silver", "build_model", "publish_gold"):  # serialised across runs: see architecture.md
+        assert dag.get_task(step).max_active_tis_per_dag == 1
+    assert dag.params["lookback_days"] == 7
+
+
+def test_every_daily_task_has_a_runbook_section(dagbag) -> None:
+    from include.alerts import runbook_for
+
+    for task_id in dagbag.dags["retail_daily"].task_ids:
+        assert "#" in runbook_for(task_id), task_id
 
 
 def test_dag_files_do_no_work_at_parse_time() -> None:

@@ -181,6 +181,22 @@ def test_unrecognised_files_reach_on_call_once(first_runs) -> None:
     assert "quarantine/_unrecognised/" in body and "runbooks/ingestion.md" in body
 
 
+def test_a_quarantined_feed_sends_one_failure_alert_with_what_to_do(first_runs) -> None:
+    from local import session
+
+    _, _, day2, _, runs = first_runs
+    mails = [m for m in session.mails() if m["Subject"].startswith("[retail_daily] FAILED")]
+    assert [m["Subject"] for m in mails] == [
+        f"[retail_daily] FAILED ingest_payments.load_feed for {day2} (AirflowFailException)"
+    ]
+    body = next(p for p in mails[0].walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
+    assert "header does not match the contract: missing" in body  # the error's first lines
+    assert runs[day2]["dag_run_id"] in body and "(no retry left)" in body
+    assert "dag_id=retail_daily" in body or "/dags/retail_daily/" in body  # the log URL
+    assert f"-s {day2} -e {day2} --downstream -y" in body and "backfill create" in body
+    assert "docs/runbooks/ingestion.md#" in body
+
+
 def test_ledger_records_every_file(first_runs) -> None:
     from local import session
 

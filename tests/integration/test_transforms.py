@@ -227,6 +227,17 @@ def test_orphan_lines_stop_the_run_before_gold(week) -> None:
     assert any(o in failed[2] for o in ORPHAN_ORDER_IDS)
 
 
+def test_the_failed_gate_alerts_on_call_once_with_the_failing_checks(week) -> None:
+    from local import session
+
+    mails = [m for m in session.mails() if m["Subject"].startswith(f"[retail_daily] FAILED check_model for {BROKEN}")]
+    assert len(mails) == 1
+    body = next(p for p in mails[0].walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
+    assert f"orphan_order_items on SILVER.ORDER_ITEMS for {BROKEN}: 3 rows" in body
+    assert "docs/runbooks/transforms.md#check_model-failed" in body
+    assert not [m for m in session.mails() if "FAILED publish_gold" in m["Subject"]]  # upstream_failed: no alert
+
+
 def test_a_failed_gate_leaves_published_gold_unchanged(week) -> None:
     files, dates = week["files"], week["dates"]
     assert _gold_daily() == week["gold_before"]
