@@ -17,15 +17,15 @@ Loads one **business date** of partner feeds per run.
   mails on-call; such files belong to no date, so the run itself stays green.
 - Re-running a date is safe: the same file is never loaded twice (checksum ledger), and a
   changed file replaces the partition instead of adding to it.
-- **Transforms** (after every feed loaded): `build_silver` MERGEs the BRONZE rows of the business
-  date and the `lookback_days` before it (default 7) into SILVER, newest record winning;
-  `build_model` rebuilds the dimensions (SCD2 `DIM_CUSTOMER`) and facts those rows touched;
-  `publish_gold` rebuilds GOLD revenue for the window, RFM and churn features, and commits only
-  when GOLD reconciles with SILVER to the cent.
-- **Gates**: `check_silver` (row accounting, keys, freshness) and `check_model` (orphans, SCD2)
-  stop the run on a critical failure, before GOLD; every result is in `AUDIT.DQ_RESULTS`.
-- Dates may be backfilled in any order and several at once: the build steps run one date at a
-  time and each rebuilds its window from the complete layer below, so the end state is the same.
+- **Transforms** (`transform_window`, after every feed loaded), for the business date and the
+  `lookback_days` before it (default 7): MERGE the window's BRONZE rows into SILVER (newest
+  record wins) -> SILVER gate (row accounting, keys, freshness) -> rebuild the MODEL dimensions
+  (SCD2 `DIM_CUSTOMER`) and facts those rows touched -> MODEL gate (orphans, SCD2) -> rebuild
+  GOLD revenue for the window, RFM and churn features, committed only when GOLD reconciles with
+  SILVER to the cent. A critical check fails the run; every result is in `AUDIT.DQ_RESULTS`.
+- Dates may be backfilled in any order and several at once: `transform_window` runs for one date
+  at a time, and each step rebuilds its window from the complete layer below, so the end state
+  is the same.
 
 Runbooks: `docs/runbooks/ingestion.md`, `docs/runbooks/transforms.md`.
 """
@@ -91,47 +91,16 @@ def _window(context: dict) -> Window:
     return Window.for_run(business_date(context), int(context["params"]["lookback_days"]))
 
 
-def _gate(layer: str, context: dict) -> dict:
+# One run at a time transforms: no other run writes SILVER, MODEL or GOLD between this run's
+# merge, its gates and its publication, and each step rebuilds what its window touched from the
+# complete layer below, so backfilled dates end in the same tables whatever their order or overlap.
+@task(max_active_tis_per_dag=1)
+def transform_window(**context) -> dict:
+    """SILVER merge -> SILVER gate -> MODEL build -> MODEL gate -> GOLD publication for the window."""
     try:
-        return runner.check_layer(_hooks()[1], layer, _window(context), context["run_id"])
+        return runner.transform_window(_hooks()[1], _window(context), context["run_id"])
     except runner.DataQualityError as exc:
-        # bad data does not get better with a retry: fail now, on-call gets the list of checks
-        raise AirflowFailException(str(exc)) from exc
-
-
-# The three build steps each run for one date at a time across all runs: every step rebuilds what
-# its window touched from the complete layer below, so the run that writes a key or date last has
-# seen every earlier write, whatever order or overlap backfilled dates run in.
-@task(max_active_tis_per_dag=1)
-def build_silver(**context) -> list[dict]:
-    """MERGE the window's BRONZE rows into SILVER (newest record wins per business key)."""
-    return [vars(s) for s in runner.build_layer(_hooks()[1], "silver", _window(context))]
-
-
-@task
-def check_silver(**context) -> dict:
-    """Row accounting BRONZE -> SILVER, key uniqueness and not-null, freshness."""
-    return _gate("silver", context)
-
-
-@task(max_active_tis_per_dag=1)
-def build_model(**context) -> list[dict]:
-    """Rebuild the dimensions (SCD2 customers) and facts the window's SILVER changes touched."""
-    return [vars(s) for s in runner.build_layer(_hooks()[1], "model", _window(context))]
-
-
-@task
-def check_model(**context) -> dict:
-    """Orphans of the business date's deliveries, SCD2 integrity, fact keys."""
-    return _gate("model", context)
-
-
-@task(max_active_tis_per_dag=1)
-def publish_gold(**context) -> dict:
-    """Rebuild GOLD for the window and reconcile it with SILVER in one transaction; commit only if it passes."""
-    try:
-        return runner.publish_gold(_hooks()[1], _window(context), context["run_id"])
-    except runner.DataQualityError as exc:
+        # bad data does not get better with a retry: fail now; the alert lists the failed checks
         raise AirflowFailException(str(exc)) from exc
 
 
@@ -175,7 +144,7 @@ def ingest(feed: str) -> None:
 def retail_daily() -> None:
     sweep_inbox()
     ingested = [ingest.override(group_id=f"ingest_{feed}")(feed) for feed in FEED_NAMES]
-    chain(ingested, build_silver(), check_silver(), build_model(), check_model(), publish_gold())
+    chain(ingested, transform_window())
 
 
 retail_daily()

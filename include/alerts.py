@@ -63,14 +63,9 @@ def runbook_for(task_id: str) -> str:
         return f"{RUNBOOK_BASE}/ingestion.md#ingest_feedload_feed-failed-quarantined-"
     if task_id == "sweep_inbox":
         return f"{RUNBOOK_BASE}/ingestion.md#sweep_inbox-found-unrecognised-files"
-    anchors = {
-        "build_silver": "check_silver-failed",
-        "check_silver": "check_silver-failed",
-        "build_model": "check_model-failed",
-        "check_model": "check_model-failed",
-        "publish_gold": "publish_gold-failed-critical-gold-checks-failed",
-    }
-    return f"{RUNBOOK_BASE}/transforms.md#{anchors.get(task_id, '')}".rstrip("#")
+    if task_id == "transform_window":
+        return f"{RUNBOOK_BASE}/transforms.md#transform_window-failed"
+    return f"{RUNBOOK_BASE}/README.md#{task_id}"
 
 
 def build_failure_alert(

@@ -5,9 +5,11 @@ a failed statement leaves the object as it was.
 GOLD is different: all of its objects and its critical checks run in one transaction that is
 rolled back when a critical check fails, so a bad window is never published.
 
-Concurrency: the DAG lets one run at a time execute each build step (max_active_tis_per_dag=1).
-Every step rebuilds what its window touched from the complete layer below, so whichever run
-writes a key or date last has read everything written before it; see docs/architecture.md.
+Concurrency: the DAG runs ``transform_window`` for one date at a time across all runs
+(max_active_tis_per_dag=1), so no other run writes SILVER, MODEL or GOLD between this run's
+merge, its gates and its publication. Every step rebuilds what its window touched from the
+complete layer below, so whichever run writes a key or date last has read everything written
+before it; see docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -236,3 +238,21 @@ def publish_gold(hook: Any, window: Window, run_id: str) -> dict[str, Any]:
     for warning in summary["warnings"]:
         log.warning("DQ warning: %s", warning)
     return {"window": str(window), "steps": [asdict(s) for s in steps], **summary}
+
+
+def transform_window(hook: Any, window: Window, run_id: str) -> dict[str, Any]:
+    """SILVER, its gate, MODEL, its gate, then GOLD with its checks in one transaction.
+
+    A critical check failing raises DataQualityError: nothing after it runs, GOLD stays as published.
+    """
+    silver = build_layer(hook, "silver", window)
+    silver_checks = check_layer(hook, "silver", window, run_id)
+    model = build_layer(hook, "model", window)
+    model_checks = check_layer(hook, "model", window, run_id)
+    gold = publish_gold(hook, window, run_id)
+    return {
+        "window": str(window),
+        "silver": {"steps": [asdict(s) for s in silver], **silver_checks},
+        "model": {"steps": [asdict(s) for s in model], **model_checks},
+        "gold": gold,
+    }

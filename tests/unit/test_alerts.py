@@ -19,7 +19,7 @@ def _dq_error() -> DataQualityError:
 def test_a_gate_failure_alert_names_the_checks_and_how_to_rerun() -> None:
     alert = build_failure_alert(
         dag_id="retail_daily",
-        task_id="check_model",
+        task_id="transform_window",
         run_id="backfill__2026-06-06T00:00:00+00:00",
         business_date=date(2026, 6, 5),
         try_number=1,
@@ -27,15 +27,15 @@ def test_a_gate_failure_alert_names_the_checks_and_how_to_rerun() -> None:
         error=_dq_error(),
         log_url="http://airflow.example/log?x=1&y=2",
     )
-    assert alert.subject == "[retail_daily] FAILED check_model for 2026-06-05 (DataQualityError)"
+    assert alert.subject == "[retail_daily] FAILED transform_window for 2026-06-05 (DataQualityError)"
     html = alert.html
     assert "orphan_order_items on SILVER.ORDER_ITEMS for 2026-06-05: 3 rows &lt;bad&gt;" in html
     assert "1 of 3 (no retry left)" in html
     assert "http://airflow.example/log?x=1&amp;y=2" in html
-    assert "airflow tasks clear retail_daily -t &#x27;^check_model$&#x27; -s 2026-06-05 -e 2026-06-05" in html
+    assert "airflow tasks clear retail_daily -t &#x27;^transform_window$&#x27; -s 2026-06-05 -e 2026-06-05" in html
     assert "airflow backfill create --dag-id retail_daily --from-date 2026-06-05 --to-date 2026-06-05" in html
-    assert "docs/runbooks/transforms.md#check_model-failed" in html
-    assert "Runs &gt; backfill__2026-06-06T00:00:00+00:00 &gt; Task check_model &gt; Clear" in html
+    assert "docs/runbooks/transforms.md#transform_window-failed" in html
+    assert "Runs &gt; backfill__2026-06-06T00:00:00+00:00 &gt; Task transform_window &gt; Clear" in html
 
 
 def test_a_sensor_timeout_alert_says_which_file_is_missing_and_what_arrived() -> None:
@@ -59,7 +59,7 @@ def test_long_errors_are_cut_to_their_first_lines() -> None:
     error = RuntimeError("\n".join(f"line {i}" for i in range(40)))
     alert = build_failure_alert(
         dag_id="d",
-        task_id="build_silver",
+        task_id="transform_window",
         run_id="r",
         business_date=None,
         try_number=3,

@@ -1,7 +1,9 @@
 -- SILVER checks for a run's window. One row per check, table and business date:
 -- check_name, table_name, business_date, observed, threshold, passed, severity, detail.
 --   row_accounting (critical): rows in the file = rows in BRONZE + rejected rows, and every BRONZE
---     key is in SILVER (BRONZE rows = distinct keys + duplicates), per feed and batch date.
+--     key is in SILVER (BRONZE rows = distinct keys + duplicates), per feed, for the run's own
+--     batch (the other dates of the window were accounted for by their own runs; a date loaded
+--     by a concurrent run after this run's merge must not count as missing here).
 --   key_unique / key_not_null (critical): the table's business key.
 --   freshness (warning): days between the business date and the newest event (or batch) date.
 {% from 'silver/_merge_latest.sql' import typed %}
@@ -25,8 +27,7 @@ select
 from (
     select batch_date, rows_in_file
     from {{ wh.database }}.{{ wh.audit }}.FILE_LOADS
-    where feed = '{{ feed.name }}' and status = 'LOADED'
-      and batch_date between '{{ window.start }}' and '{{ window.end }}'
+    where feed = '{{ feed.name }}' and status = 'LOADED' and batch_date = '{{ window.end }}'
     qualify row_number() over (partition by batch_date order by last_seen_at desc) = 1
 ) as f
 left join (
