@@ -43,8 +43,8 @@ def backfill(api: AirflowAPI, start: date, end: date, **options: Any) -> int:
 
     On the local stack's SQLite metadata database Airflow does not support creating a backfill
     while the scheduler writes the same DAG's runs (the API answers 503 and the scheduler can
-    crash with StaleDataError). So the DAG is paused while the backfill is created, the 503 is
-    retried, and the DAG is unpaused afterwards. Production (PostgreSQL) needs none of this.
+    crash with StaleDataError). So the DAG is paused while the backfill is created, the 503 (or a
+    500 "database is locked") is retried, and the DAG is unpaused afterwards. Production (PostgreSQL) needs none of this.
     """
     import time
 
@@ -54,7 +54,18 @@ def backfill(api: AirflowAPI, start: date, end: date, **options: Any) -> int:
             try:
                 return api.backfill(DAILY_DAG, start, end, **options)
             except RuntimeError as exc:
-                if "HTTP 503" not in str(exc) or attempt == 5:
+                # SQLite under concurrent access: 503, or 500 "Database error" (database is locked)
+                busy = "HTTP 503" in str(exc) or ("HTTP 500" in str(exc) and "Database error" in str(exc))
+                if "HTTP 409" in str(exc) and attempt > 0:
+                    # an earlier attempt did create it before its response failed
+                    running = [
+                        b
+                        for b in api.request("GET", f"/backfills?dag_id={DAILY_DAG}")["backfills"]
+                        if not b.get("completed_at")
+                    ]
+                    if running:
+                        return int(running[-1]["id"])
+                if not busy or attempt == 5:
                     raise
                 time.sleep(3)
         raise AssertionError("unreachable")
