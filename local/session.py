@@ -44,7 +44,8 @@ def backfill(api: AirflowAPI, start: date, end: date, **options: Any) -> int:
     On the local stack's SQLite metadata database Airflow does not support creating a backfill
     while the scheduler writes the same DAG's runs (the API answers 503 and the scheduler can
     crash with StaleDataError). So the DAG is paused while the backfill is created, the 503 (or a
-    500 "database is locked") is retried, and the DAG is unpaused afterwards. Production (PostgreSQL) needs none of this.
+    500 "database is locked") is retried, and the DAG is unpaused afterwards. Production
+    (PostgreSQL) needs none of this.
     """
     import time
 
