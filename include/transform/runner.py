@@ -21,24 +21,15 @@ from decimal import Decimal
 from typing import Any
 
 from include.config import WAREHOUSE
+from include.contracts import FEED_NAMES
 from include.sql_render import render_sql, split_statements
 from include.transform.window import Window
 
 log = logging.getLogger(__name__)
 
 LAYER_OBJECTS: dict[str, tuple[str, ...]] = {
-    # customer_versions before customers: both read BRONZE, the SCD2 build reads the versions
-    "silver": (
-        "customer_versions",
-        "customers",
-        "products",
-        "stores",
-        "orders",
-        "order_items",
-        "payments",
-        "store_sales",
-        "inventory_snapshots",
-    ),
+    # one SILVER object per feed (silver/<feed>.sql), plus the customer records SCD2 is built from
+    "silver": ("customer_versions", *FEED_NAMES),
     "model": (
         "dim_date",
         "dim_customer",
