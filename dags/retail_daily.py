@@ -39,7 +39,7 @@ from airflow.sdk import CronDataIntervalTimetable, Param, chain, dag, task, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from include import alerts
-from include.airflow_common import DEFAULT_ARGS, business_date
+from include.airflow_common import DAG_CALLBACKS, DEFAULT_ARGS, business_date, daily_deadline
 from include.config import (
     AWS_CONN_ID,
     LOOKBACK_DAYS,
@@ -67,7 +67,7 @@ def sweep_inbox(**context) -> list[dict[str, str]]:
     if found:
         # alert before moving anything: a failed mail is retried while the files are still there.
         # No business date is affected, so the run stays green.
-        alerts.unrecognised_files_notifier(found, context).notify(context)
+        alerts.send_alert(alerts.unrecognised_files_alert(found, context), context)
         pipeline.quarantine_unrecognised(s3, sf, found, day, context["run_id"])
     return [{k: v for k, v in item.items() if k != "key"} for item in found]
 
@@ -126,6 +126,8 @@ def ingest(feed: str) -> None:
     max_active_runs=4,
     max_consecutive_failed_dag_runs=10,
     default_args=DEFAULT_ARGS,
+    deadline=daily_deadline(),
+    **DAG_CALLBACKS,
     tags=["retail", "ingest", "bronze", "silver", "model", "gold", "dq"],
     params={
         "force_reload": Param(

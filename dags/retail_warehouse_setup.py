@@ -26,6 +26,7 @@ BOOTSTRAP_STEPS = (
     "05_model_tables",
     "06_gold_tables",
     "07_dq_tables",
+    "08_run_log_tables",
 )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from include.alerts import OnCallFailureNotifier
+from include.alerts import OnCallFailureNotifier, RecoveryNotifier, deadline_missed
+from include.config import DEADLINE_HOURS, RETRY_DELAY_SECONDS
 from include.sql_render import SQL_DIR, SQL_GLOBALS
 
 OWNER = "data-platform"
@@ -15,12 +16,30 @@ TAGS = {"retail", "ingest", "bronze", "silver", "model", "gold", "dq", "ml", "se
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": OWNER,
     "retries": 2,
-    "retry_delay": timedelta(seconds=30),
+    "retry_delay": timedelta(seconds=RETRY_DELAY_SECONDS),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=10),
     # one mail to on-call per task that failed after its last try (none for a retried try)
     "on_failure_callback": OnCallFailureNotifier(),
 }
+
+# DAG-level callbacks of the daily pipelines: a recovery notice when a date that had failed succeeds.
+DAG_CALLBACKS: dict[str, Any] = {"on_success_callback": RecoveryNotifier()}
+
+
+def daily_deadline() -> Any:
+    """Alert on-call when a scheduled run is not finished DEADLINE_HOURS after its business day."""
+    from airflow.sdk import AsyncCallback, DeadlineAlert
+
+    from include.deadlines import ScheduledBusinessDayEnd
+
+    return DeadlineAlert(
+        reference=ScheduledBusinessDayEnd(),
+        interval=timedelta(hours=DEADLINE_HOURS),
+        callback=AsyncCallback(deadline_missed),
+        name="daily_run_late",
+    )
+
 
 SQL_TEMPLATE_ARGS: dict[str, Any] = {
     "template_searchpath": [str(SQL_DIR)],

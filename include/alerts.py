@@ -1,58 +1,175 @@
-"""On-call alerts sent through Airflow notifiers (SMTP by default).
+"""On-call alerts sent through Airflow notifiers: email over SMTP by default, SNS and Slack by configuration.
 
 The failure alert is attached to every task through ``default_args["on_failure_callback"]``.
 Airflow calls it only when a task fails with no retry left (a try that is retried calls
 ``on_retry_callback`` instead), so a task that fails once and then succeeds sends nothing, and
-each task that failed for good sends one alert.
+each task that failed for good sends one alert. A recovery notice follows when a date that had
+such a failure succeeds; a deadline alert when a scheduled run is late (``include.deadlines``).
+
+Every alert is one :class:`Alert` (subject, HTML for mail, plain text for SNS and Slack), sent
+through the provider notifier of each channel in ``RETAIL_ALERT_CHANNELS``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from html import escape
 from typing import Any
 
 from airflow.sdk import BaseNotifier
 
-from include.config import ALERT_EMAIL, AWS_CONN_ID, LANDING, RUNBOOK_BASE, SMTP_CONN_ID
+from include.config import (
+    ALERT_CHANNELS,
+    ALERT_EMAIL,
+    ALERT_SNS_TOPIC_ARN,
+    AUDIT_CONN_ID,
+    AWS_CONN_ID,
+    DEADLINE_HOURS,
+    LANDING,
+    RUNBOOK_BASE,
+    SLACK_WEBHOOK_CONN_ID,
+    SMTP_CONN_ID,
+)
+
+log = logging.getLogger(__name__)
+CHANNELS = ("email", "sns", "slack")
+SNS_SUBJECT_CHARS = 100  # SNS rejects longer subjects
+
+if unknown := set(ALERT_CHANNELS) - set(CHANNELS):
+    raise ValueError(f"RETAIL_ALERT_CHANNELS has unknown channel(s) {sorted(unknown)}; use {', '.join(CHANNELS)}")
+if not ALERT_CHANNELS:
+    raise ValueError("RETAIL_ALERT_CHANNELS is empty: on-call would never hear about a failure")
+if "sns" in ALERT_CHANNELS and not ALERT_SNS_TOPIC_ARN:
+    raise ValueError("RETAIL_ALERT_CHANNELS includes sns but RETAIL_ALERT_SNS_TOPIC_ARN is not set")
 
 
-def unrecognised_files_notifier(swept: list[dict[str, str]], context: dict[str, Any]) -> Any:
-    """Mail on-call about inbox files no feed can claim; they are already in quarantine."""
-    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+@dataclass(frozen=True)
+class Alert:
+    """One message to on-call, as HTML (mail) and plain text (SNS, Slack)."""
 
+    subject: str
+    html: str
+    text: str
+
+
+class _Body:
+    """Builds the HTML and the plain-text body side by side, escaping every value once."""
+
+    def __init__(self) -> None:
+        self.html: list[str] = []
+        self.text: list[str] = []
+
+    def para(self, *parts: str | tuple[str, str]) -> _Body:
+        """Plain strings are text; ("b"|"code", value) pairs are emphasised."""
+        html, text = [], []
+        for part in parts:
+            if isinstance(part, tuple):
+                tag, value = part
+                html.append(f"<{tag}>{escape(value)}</{tag}>")
+                text.append(f"*{value}*" if tag == "b" else f"`{value}`")
+            else:
+                html.append(escape(part))
+                text.append(part)
+        self.html.append(f"<p>{''.join(html)}</p>")
+        self.text.append("".join(text))
+        return self
+
+    def table(self, rows: list[tuple[str, str]]) -> _Body:
+        cells = "".join(f"<tr><th align='left'>{escape(k)}</th><td><code>{escape(v)}</code></td></tr>" for k, v in rows)
+        self.html.append(f"<table>{cells}</table>")
+        self.text.append("\n".join(f"{k}: {v}" for k, v in rows))
+        return self
+
+    def items(self, values: list[str]) -> _Body:
+        self.html.append("<ul>" + "".join(f"<li><code>{escape(v)}</code></li>" for v in values) + "</ul>")
+        self.text.append("\n".join(f"- {v}" for v in values))
+        return self
+
+    def pre(self, value: str) -> _Body:
+        self.html.append(f"<pre>{escape(value)}</pre>")
+        self.text.append(value)
+        return self
+
+    def alert(self, subject: str) -> Alert:
+        return Alert(subject=subject, html="".join(self.html), text="\n\n".join(self.text))
+
+
+def unrecognised_files_alert(swept: list[dict[str, str]], context: dict[str, Any]) -> Alert:
+    """On-call hears about inbox files no feed can claim; they are already in quarantine."""
     ti = context["ti"]
-    rows = "".join(
-        f"<tr><td><code>{escape(s['file'])}</code></td><td>{escape(s['reason'])}</td>"
-        f"<td><code>{escape(s['quarantined_as'])}</code></td></tr>"
-        for s in swept
+    body = _Body().para(
+        f"{len(swept)} file(s) in the partner inbox match no feed and were moved to quarantine. "
+        "No business date's data is affected."
     )
-    html = (
-        f"<p>{len(swept)} file(s) in the partner inbox match no feed and were moved to quarantine. "
-        "No business date's data is affected.</p>"
-        f"<table><tr><th>file</th><th>reason</th><th>quarantined as</th></tr>{rows}</table>"
-        f"<p>DAG <code>{escape(ti.dag_id)}</code>, task <code>{escape(ti.task_id)}</code>, "
-        f"run <code>{escape(context['run_id'])}</code>. Log: {escape(ti.log_url)}</p>"
-        f"<p>What to do: {escape(RUNBOOK_BASE)}/ingestion.md#sweep_inbox-found-unrecognised-files</p>"
-    )
-    return SmtpNotifier(
-        to=ALERT_EMAIL,
-        subject=f"[retail_daily] {len(swept)} unrecognised partner file(s) quarantined",
-        html_content=html,
-        smtp_conn_id=SMTP_CONN_ID,
-    )
+    body.items([f"{s['file']}  ({s['reason']}) -> {s['quarantined_as']}" for s in swept])
+    body.para("DAG ", ("code", ti.dag_id), ", task ", ("code", ti.task_id), ", run ", ("code", context["run_id"]))
+    body.para("Log: ", ti.log_url)
+    body.para("What to do: ", ("code", f"{RUNBOOK_BASE}/ingestion.md#sweep_inbox-found-unrecognised-files"))
+    return body.alert(f"[{ti.dag_id}] {len(swept)} unrecognised partner file(s) quarantined")
+
+
+# -- channels -----------------------------------------------------------------------------------
+
+
+def channel_notifiers(alert: Alert, channels: tuple[str, ...] = ALERT_CHANNELS) -> list[BaseNotifier]:
+    """The provider notifier of every configured channel, carrying this alert."""
+    notifiers: list[BaseNotifier] = []
+    for channel in channels:
+        if channel == "email":
+            from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+            notifiers.append(
+                SmtpNotifier(to=ALERT_EMAIL, subject=alert.subject, html_content=alert.html, smtp_conn_id=SMTP_CONN_ID)
+            )
+        elif channel == "sns":
+            from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
+
+            notifiers.append(
+                SnsNotifier(
+                    aws_conn_id=AWS_CONN_ID,
+                    target_arn=ALERT_SNS_TOPIC_ARN,
+                    subject=alert.subject[:SNS_SUBJECT_CHARS],
+                    message=f"{alert.subject}\n\n{alert.text}",
+                )
+            )
+        elif channel == "slack":
+            from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+
+            text = f"*{alert.subject}*\n{alert.text}"
+            notifiers.append(SlackWebhookNotifier(slack_webhook_conn_id=SLACK_WEBHOOK_CONN_ID, text=text))
+        else:
+            raise ValueError(f"unknown alert channel {channel!r}")
+    return notifiers
+
+
+def send_alert(alert: Alert, context: Any) -> None:
+    """Send through every channel; one channel failing does not stop the others (then raise).
+
+    ``notify()`` is called directly: the content is final and must not be rendered as Jinja (error
+    text can contain braces).
+    """
+    errors = []
+    for notifier in channel_notifiers(alert):
+        try:
+            notifier.notify(context)
+        except Exception as exc:
+            log.exception("alert %r not sent through %s", alert.subject, type(notifier).__name__)
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+
+
+async def asend_alert(alert: Alert, context: Any) -> None:
+    """Like :func:`send_alert`, for the triggerer (deadline callbacks run there)."""
+    await asyncio.to_thread(send_alert, alert, context)
 
 
 ERROR_LINES = 12
 SENSOR_TASK = re.compile(r"^ingest_(?P<feed>[a-z_]+)\.wait_for_file$")
-
-
-@dataclass(frozen=True)
-class FailureAlert:
-    subject: str
-    html: str
 
 
 def runbook_for(task_id: str) -> str:
@@ -68,6 +185,16 @@ def runbook_for(task_id: str) -> str:
     return f"{RUNBOOK_BASE}/README.md#{task_id}"
 
 
+def _rerun_commands(dag_id: str, task_id: str | None, day: str) -> list[tuple[str, str]]:
+    backfill = (
+        f"airflow backfill create --dag-id {dag_id} --from-date {day} --to-date {day} --reprocess-behavior failed"
+    )
+    if task_id is None:
+        return [("CLI, the whole date", backfill)]
+    clear = f"airflow tasks clear {dag_id} -t '^{re.escape(task_id)}$' -s {day} -e {day} --downstream -y"
+    return [("CLI", clear), ("or the whole date", backfill)]
+
+
 def build_failure_alert(
     *,
     dag_id: str,
@@ -79,57 +206,79 @@ def build_failure_alert(
     error: BaseException | str | None,
     log_url: str,
     found_instead: list[str] | None = None,
-) -> FailureAlert:
-    """Subject and HTML body of the alert (pure: unit-tested without Airflow)."""
+) -> Alert:
+    """Subject and body of the alert for a task that failed for good (pure: unit-tested)."""
     error_class = type(error).__name__ if isinstance(error, BaseException) else "error"
     lines = str(error or "no exception recorded (the task was failed externally or timed out)").splitlines()
     first_lines = "\n".join(lines[:ERROR_LINES]) + ("\n..." if len(lines) > ERROR_LINES else "")
     day = business_date.isoformat() if business_date else "n/a"
-    clear = f"airflow tasks clear {dag_id} -t '^{re.escape(task_id)}$' -s {day} -e {day} --downstream -y"
-    backfill = (
-        f"airflow backfill create --dag-id {dag_id} --from-date {day} --to-date {day} --reprocess-behavior failed"
+    body = _Body().para(
+        "A task of ", ("b", dag_id), " failed for business date ", ("b", day), " after its last try."
     )
-    ui_path = f"DAGs > {dag_id} > Runs > {run_id} > Task {task_id} > Clear (with Downstream)"
-    missing = ""
     if m := SENSOR_TASK.match(task_id):
         feed = m["feed"]
-        names = "".join(f"<li><code>{escape(k)}</code></li>" for k in found_instead or []) or "<li>nothing</li>"
         expected = LANDING.inbox_key(f"{feed}_{day.replace('-', '')}.csv")
-        missing = (
-            f"<p><b>Missing file:</b> no <code>{escape(expected)}"
-            f"</code> arrived for feed <b>{escape(feed)}</b>, business date {day}. "
-            f"Found in the inbox for this feed instead:</p><ul>{names}</ul>"
+        body.para(
+            ("b", "Missing file:"), " no ", ("code", expected), " arrived for feed ", ("b", feed),
+            f", business date {day}. Found in the inbox for this feed instead:",
         )
-    rows = [
-        ("DAG", dag_id),
-        ("task", task_id),
-        ("business date", day),
-        ("run", run_id),
-        ("try", f"{try_number} of {max_tries} (no retry left)"),
-        ("error", error_class),
-    ]
-    table = "".join(f"<tr><th align='left'>{k}</th><td><code>{escape(str(v))}</code></td></tr>" for k, v in rows)
-    html = (
-        f"<p>A task of <b>{escape(dag_id)}</b> failed for business date <b>{day}</b> after its last try.</p>"
-        f"{missing}<table>{table}</table>"
-        f"<p><b>Error</b> (first lines; failing data-quality checks are listed here when a gate failed):</p>"
-        f"<pre>{escape(first_lines)}</pre>"
-        f"<p><b>Log:</b> <a href='{escape(log_url)}'>{escape(log_url)}</a></p>"
-        f"<p><b>Runbook:</b> <code>{escape(runbook_for(task_id))}</code></p>"
-        f"<p><b>Re-run after fixing</b> - UI: {escape(ui_path)}<br>"
-        f"CLI: <code>{escape(clear)}</code><br>"
-        f"or the whole date: <code>{escape(backfill)}</code></p>"
+        body.items(found_instead or ["nothing"])
+    body.table(
+        [
+            ("DAG", dag_id),
+            ("task", task_id),
+            ("business date", day),
+            ("run", run_id),
+            ("try", f"{try_number} of {max_tries} (no retry left)"),
+            ("error", error_class),
+        ]
     )
-    subject = f"[{dag_id}] FAILED {task_id} for {day} ({error_class})"
-    return FailureAlert(subject=subject, html=html)
+    body.para(("b", "Error"), " (first lines; failing data-quality checks are listed here when a gate failed):")
+    body.pre(first_lines)
+    body.para(("b", "Log: "), log_url)
+    body.para(("b", "Runbook: "), ("code", runbook_for(task_id)))
+    body.para(
+        ("b", "Re-run after fixing"),
+        f" - UI: DAGs > {dag_id} > Runs > {run_id} > Task {task_id} > Clear (with Downstream)",
+    )
+    body.table(_rerun_commands(dag_id, task_id, day))
+    return body.alert(f"[{dag_id}] FAILED {task_id} for {day} ({error_class})")
+
+
+def build_recovery_alert(
+    *, dag_id: str, business_date: date, run_id: str, failures: list[tuple[str, int, str | None]]
+) -> Alert:
+    """A date that had failed tasks has now succeeded. ``failures``: (task, try, error class)."""
+    day = business_date.isoformat()
+    body = _Body().para(
+        ("b", dag_id), " succeeded for business date ", ("b", day), " (run ", ("code", run_id),
+        "). It had failed before; no action is needed for these failures any more:",
+    )
+    body.items([f"{task} try {try_number} ({error or 'failed'})" for task, try_number, error in failures])
+    body.para("Run history: ", ("code", "AUDIT.TASK_RUN_LOG"), " and ", ("code", "AUDIT.DAG_RUN_LOG"), ".")
+    return body.alert(f"[{dag_id}] RECOVERED {day}")
+
+
+def build_deadline_alert(*, dag_id: str, run_id: str, business_date: date | None, state: str, deadline: str) -> Alert:
+    """A scheduled daily run has not finished in time."""
+    day = business_date.isoformat() if business_date else "n/a"
+    body = _Body().para(
+        ("b", dag_id), " has not finished business date ", ("b", day), f" {DEADLINE_HOURS:g} hours after the "
+        "day ended: GOLD for that date is not published yet.",
+    )
+    body.table([("DAG", dag_id), ("run", run_id), ("business date", day), ("run state", state), ("deadline", deadline)])
+    body.para(
+        "Look for a task waiting on a partner file (sensor), a queue that is not moving, or a failed task. "
+        "Runbook: ", ("code", f"{RUNBOOK_BASE}/on-call.md#late-the-daily-run-has-not-finished-deadline-alert"),
+    )
+    body.para(f"UI: DAGs > {dag_id} > Runs > {run_id}")
+    return body.alert(f"[{dag_id}] LATE {day}: not finished {DEADLINE_HOURS:g}h after the business day")
 
 
 class OnCallFailureNotifier(BaseNotifier):
-    """Mails on-call (SMTP connection ``RETAIL_SMTP_CONN_ID``) when a task has failed for good."""
+    """Alerts on-call through the configured channels when a task has failed for good."""
 
     def notify(self, context: dict[str, Any]) -> None:
-        from airflow.providers.smtp.notifications.smtp import SmtpNotifier
-
         ti = context["ti"]
         interval_start = context.get("data_interval_start") or context.get("logical_date")
         found = _inbox_files_like(ti.task_id, context) if SENSOR_TASK.match(ti.task_id) else None
@@ -144,9 +293,56 @@ class OnCallFailureNotifier(BaseNotifier):
             log_url=ti.log_url,
             found_instead=found,
         )
-        SmtpNotifier(to=ALERT_EMAIL, subject=alert.subject, html_content=alert.html, smtp_conn_id=SMTP_CONN_ID).notify(
-            context
+        send_alert(alert, context)
+
+
+class RecoveryNotifier(BaseNotifier):
+    """DAG success callback: tells on-call when a date that had failed tasks has now succeeded.
+
+    The failures come from the audit run-log (tries that failed for good, i.e. those that sent a
+    FAILED alert) logged after the date's last recovery notice, so each recovery is announced once.
+    """
+
+    def notify(self, context: dict[str, Any]) -> None:
+        from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+
+        from include.sql_render import render_sql
+
+        dag_run = context["dag_run"]
+        moment = getattr(dag_run, "data_interval_start", None) or getattr(dag_run, "logical_date", None)
+        if moment is None:
+            return
+        params = {"dag_id": dag_run.dag_id, "business_date": moment.date(), "run_id": dag_run.run_id}
+        hook = SnowflakeHook(snowflake_conn_id=AUDIT_CONN_ID, log_sql=False)
+        failures = hook.get_records(render_sql("audit/unannounced_failures.sql"), parameters=params)
+        if not failures:
+            return
+        alert = build_recovery_alert(
+            dag_id=dag_run.dag_id,
+            business_date=moment.date(),
+            run_id=dag_run.run_id,
+            failures=[(task, int(try_number), error) for task, try_number, error in failures],
         )
+        send_alert(alert, context)  # then record: a lost record repeats the notice, never loses it
+        hook.run(
+            render_sql("audit/record_recovery_notice.sql"),
+            parameters={**params, "failed_tasks": ", ".join(sorted({f[0] for f in failures}))},
+        )
+
+
+async def deadline_missed(context: dict[str, Any] | None = None, **_: Any) -> None:
+    """Deadline callback (runs in the triggerer): the scheduled run is late."""
+    run = (context or {}).get("dag_run") or {}
+    start = run.get("data_interval_start") or run.get("logical_date")
+    deadline = (context or {}).get("deadline", {}).get("deadline_time")
+    alert = build_deadline_alert(
+        dag_id=run.get("dag_id", "?"),
+        run_id=run.get("dag_run_id") or run.get("run_id", "?"),
+        business_date=datetime.fromisoformat(str(start)).date() if start else None,
+        state=str(run.get("state", "?")),
+        deadline=str(deadline),
+    )
+    await asend_alert(alert, context or {})
 
 
 def _inbox_files_like(task_id: str, context: dict[str, Any]) -> list[str]:

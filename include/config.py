@@ -20,6 +20,10 @@ SNOWFLAKE_CONN_ID = _env("RETAIL_SNOWFLAKE_CONN_ID", "snowflake_default")
 AWS_CONN_ID = _env("RETAIL_AWS_CONN_ID", "aws_default")
 DATABRICKS_CONN_ID = _env("RETAIL_DATABRICKS_CONN_ID", "databricks_default")
 SMTP_CONN_ID = _env("RETAIL_SMTP_CONN_ID", "smtp_default")
+# The audit run-log may live behind its own connection (default: the pipeline's).
+AUDIT_CONN_ID = _env("RETAIL_AUDIT_CONN_ID", SNOWFLAKE_CONN_ID)
+# A task never waits longer than this for its audit row to be written.
+AUDIT_TIMEOUT_SECONDS = float(_env("RETAIL_AUDIT_TIMEOUT_SECONDS", "30"))
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,13 @@ MAX_REJECT_SHARE = float(_env("RETAIL_MAX_REJECT_SHARE", "0.05"))
 # A daily run rebuilds its business date and this many days before it, so late rows correct them.
 LOOKBACK_DAYS = int(_env("RETAIL_LOOKBACK_DAYS", "7"))
 
-# Where on-call alerts go (a list address in production).
-ALERT_EMAIL = _env("RETAIL_ALERT_EMAIL", "oncall@localhost")
+# Where on-call alerts go: any of email (SMTP, the default), sns, slack, comma separated.
+ALERT_CHANNELS = tuple(c.strip() for c in _env("RETAIL_ALERT_CHANNELS", "email").split(",") if c.strip())
+ALERT_EMAIL = _env("RETAIL_ALERT_EMAIL", "oncall@localhost")  # a list address in production
+ALERT_SNS_TOPIC_ARN = _env("RETAIL_ALERT_SNS_TOPIC_ARN", "")
+SLACK_WEBHOOK_CONN_ID = _env("RETAIL_SLACK_WEBHOOK_CONN_ID", "slack_default")
+# A scheduled daily run not finished this many hours after its business day ended alerts on-call.
+DEADLINE_HOURS = float(_env("RETAIL_DEADLINE_HOURS", "6"))
+# First retry delay of every task (doubles per retry, at most 10 minutes).
+RETRY_DELAY_SECONDS = int(_env("RETAIL_RETRY_DELAY_SECONDS", "30"))
 RUNBOOK_BASE = _env("RETAIL_RUNBOOK_BASE", "docs/runbooks")

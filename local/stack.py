@@ -373,6 +373,22 @@ def up(airflow: bool = True) -> None:
             _start(service, env)
 
 
+def _service(name: str) -> Service:
+    for service in SERVICES:
+        if service.name == name:
+            return service
+    raise StackError(f"no stack service {name!r}; services: {', '.join(s.name for s in SERVICES)}")
+
+
+def stop_service(name: str) -> None:
+    """Stop one service, e.g. to rehearse an outage (the integration tests stop S3)."""
+    _stop(_service(name))
+
+
+def start_service(name: str) -> None:
+    _start(_service(name), stack_env())
+
+
 def down() -> None:
     print("Stopping the local stack")
     for service in reversed(SERVICES):

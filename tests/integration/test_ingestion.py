@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -197,6 +198,30 @@ def test_a_quarantined_feed_sends_one_failure_alert_with_what_to_do(first_runs) 
     assert "docs/runbooks/ingestion.md#" in body
 
 
+def test_the_late_scheduled_run_alerts_once_and_backfills_never(first_runs) -> None:
+    """The test stack's deadline is 0 h after the business day, so yesterday's scheduled run is late."""
+    from local import session
+
+    _, day1, day2, _, _ = first_runs
+    late = [m["Subject"] for m in session.mails() if " LATE " in m["Subject"]]
+    assert late == [f"[retail_daily] LATE {day2}: not finished 0h after the business day"]
+    (mail,) = [m for m in session.mails() if " LATE " in m["Subject"]]
+    body = next(p for p in mail.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
+    assert "on-call.md#late-the-daily-run-has-not-finished-deadline-alert" in body
+
+
+def _wait_for_mails(subject: str, timeout: float = 120) -> list[str]:
+    """Subjects starting with ``subject`` (DAG callbacks mail shortly after the run ends)."""
+    from local import session
+
+    deadline = time.monotonic() + timeout
+    while not (found := [m["Subject"] for m in session.mails() if m["Subject"].startswith(subject)]):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(3)
+    return found
+
+
 def test_ledger_records_every_file(first_runs) -> None:
     from local import session
 
@@ -236,11 +261,20 @@ def test_rerunning_the_dates_changes_nothing_and_loads_the_corrected_file(first_
     ), "the re-sent identical files count as second deliveries, loaded once"
     assert ("payments", "LOADED", 1) in ledger
     assert session.list_keys(f"{LANDING.inbox}/") == []
+    # day 2 had failed and now succeeded: on-call hears it once, naming what failed
+    assert _wait_for_mails(f"[retail_daily] RECOVERED {day2}") == [f"[retail_daily] RECOVERED {day2}"]
+    (mail,) = [m for m in session.mails() if m["Subject"] == f"[retail_daily] RECOVERED {day2}"]
+    body = next(p for p in mail.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
+    assert "ingest_payments.load_feed try 1 (AirflowFailException)" in body
 
     # and once more: a third run of both dates is a no-op end to end
     snapshot = _snapshot([day1, day2])
     api.wait_for_backfill(session.backfill(api, day1, day2, reprocess="completed"), RUN_TIMEOUT, check=stack_alive)
     assert _snapshot([day1, day2]) == snapshot
+    time.sleep(10)  # room for a wrong second notice to arrive
+    assert [m["Subject"] for m in session.mails() if "RECOVERED" in m["Subject"]] == [
+        f"[retail_daily] RECOVERED {day2}"
+    ], "one notice per recovery; day 1 never failed"
 
 
 def test_simulator_writes_to_the_s3_server(stack) -> None:

@@ -68,3 +68,74 @@ def test_long_errors_are_cut_to_their_first_lines() -> None:
         log_url="u",
     )
     assert "line 11" in alert.html and "line 12" not in alert.html and "for n/a" in alert.subject
+
+
+def test_the_plain_text_version_carries_the_same_facts_unescaped() -> None:
+    alert = build_failure_alert(
+        dag_id="retail_daily",
+        task_id="transform_window",
+        run_id="r1",
+        business_date=date(2026, 6, 5),
+        try_number=3,
+        max_tries=3,
+        error=_dq_error(),
+        log_url="http://airflow.example/log?x=1&y=2",
+    )
+    assert "orphan_order_items on SILVER.ORDER_ITEMS for 2026-06-05: 3 rows <bad>" in alert.text
+    assert "http://airflow.example/log?x=1&y=2" in alert.text and "<p>" not in alert.text
+    assert "--reprocess-behavior failed" in alert.text and "transforms.md#transform_window-failed" in alert.text
+
+
+def test_channels_are_chosen_by_configuration() -> None:
+    from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
+    from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    from include import alerts
+
+    alert = alerts.Alert(subject="[retail_daily] FAILED " + "x" * 200, html="<p>a &amp; b</p>", text="a & b")
+    assert [type(n) for n in alerts.channel_notifiers(alert)] == [SmtpNotifier]  # the default
+    mail, sns, slack = alerts.channel_notifiers(alert, ("email", "sns", "slack"))
+    assert mail.html_content == alert.html and mail.subject == alert.subject
+    assert isinstance(sns, SnsNotifier) and len(sns.subject) == 100 and sns.message.endswith("a & b")
+    assert isinstance(slack, SlackWebhookNotifier) and slack.text.endswith("\na & b")
+
+
+def test_one_broken_channel_does_not_silence_the_others(monkeypatch) -> None:
+    from include import alerts
+
+    sent = []
+
+    class Working:
+        def notify(self, context):
+            sent.append("ok")
+
+    class Broken:
+        def notify(self, context):
+            raise ConnectionError("slack down")
+
+    monkeypatch.setattr(alerts, "channel_notifiers", lambda alert: [Broken(), Working()])
+    try:
+        alerts.send_alert(alerts.Alert("s", "h", "t"), {})
+    except ConnectionError:
+        pass
+    else:
+        raise AssertionError("a channel failure must still fail the callback (it is logged by Airflow)")
+    assert sent == ["ok"]
+
+
+def test_recovery_and_deadline_messages() -> None:
+    from include.alerts import build_deadline_alert, build_recovery_alert
+
+    recovery = build_recovery_alert(
+        dag_id="retail_daily",
+        business_date=date(2026, 6, 5),
+        run_id="backfill__2026-06-06T00:00:00+00:00",
+        failures=[("ingest_payments.load_feed", 1, "AirflowFailException")],
+    )
+    assert recovery.subject == "[retail_daily] RECOVERED 2026-06-05"
+    assert "ingest_payments.load_feed try 1 (AirflowFailException)" in recovery.text
+    late = build_deadline_alert(
+        dag_id="retail_daily", run_id="scheduled__x", business_date=date(2026, 6, 5), state="running", deadline="d"
+    )
+    assert late.subject.startswith("[retail_daily] LATE 2026-06-05") and "running" in late.html

@@ -1,0 +1,224 @@
+"""Audit run-log rows: one per task try, one per DAG run, written to AUDIT.TASK_RUN_LOG/DAG_RUN_LOG.
+
+The Airflow listener in ``plugins/retail_audit_listener.py`` calls :func:`record_task_try` and
+:func:`record_dag_run`; everything here is plain Python so it is tested without Airflow.
+
+Writing the audit row must never fail or stall the task it describes: a write that raises or
+takes longer than ``AUDIT_TIMEOUT_SECONDS`` is logged with the row it could not write, counted
+(``audit_write_failures()`` and the ``retail.audit.write_failed`` metric) and dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from include.config import AUDIT_CONN_ID, AUDIT_TIMEOUT_SECONDS
+from include.sql_render import render_sql
+
+log = logging.getLogger(__name__)
+
+ERROR_MESSAGE_CHARS = 2000
+QUERY_IDS_MAX = 200
+# keys under which tasks report what they wrote (load_feed: rows_loaded, transform steps: rows_affected)
+ROW_KEYS = ("rows_loaded", "rows_affected")
+
+
+@dataclass(frozen=True)
+class TaskTry:
+    """One task try as the run-log stores it."""
+
+    dag_id: str
+    task_id: str
+    run_id: str
+    map_index: int
+    try_number: int
+    business_date: date | None
+    state: str
+    max_tries: int | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_s: float | None
+    rows_affected: int | None
+    query_ids: str | None
+    error_class: str | None
+    error_message: str | None
+    hostname: str | None
+    operator: str | None
+    reported_by: str  # worker | scheduler | api
+
+
+@dataclass(frozen=True)
+class DagRunEntry:
+    dag_id: str
+    run_id: str
+    business_date: date | None
+    run_type: str | None
+    state: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_s: float | None
+    message: str | None
+    reported_by: str
+
+
+def task_metrics(result: Any) -> tuple[int | None, list[str]]:
+    """Rows written and Snowflake query ids found in a task's return value (any nesting).
+
+    Tasks report what they did in their XCom return value: ``rows_loaded`` / ``rows_affected``
+    (an int or a list of ints per statement) and ``query_ids``. None when the task reports no rows.
+    """
+    rows: list[int] = []
+    query_ids: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                if key in ROW_KEYS:
+                    rows.extend(_ints(item))
+                elif key == "query_ids":
+                    query_ids.extend(str(q) for q in _flat(item) if q)
+                else:
+                    walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+
+    walk(result)
+    return (sum(rows) if rows else None), query_ids
+
+
+def _flat(value: Any) -> Iterable[Any]:
+    if isinstance(value, list | tuple):
+        for item in value:
+            yield from _flat(item)
+    else:
+        yield value
+
+
+def _ints(value: Any) -> list[int]:
+    return [int(v) for v in _flat(value) if isinstance(v, int | float) and not isinstance(v, bool)]
+
+
+def error_fields(error: BaseException | str | None) -> tuple[str | None, str | None]:
+    """Error class and (bounded) message of a failed try."""
+    if error is None:
+        return None, None
+    if isinstance(error, BaseException):
+        return type(error).__name__, str(error)[:ERROR_MESSAGE_CHARS]
+    return "error", str(error)[:ERROR_MESSAGE_CHARS]
+
+
+def duration(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds(), 3)
+
+
+def naive_utc(moment: datetime | None) -> datetime | None:
+    """TIMESTAMP_NTZ columns hold UTC without a zone."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def join_query_ids(query_ids: list[str]) -> str | None:
+    return ",".join(query_ids[:QUERY_IDS_MAX]) or None
+
+
+def this_host() -> str:
+    return socket.gethostname()
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+_failures = 0
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def audit_write_failures() -> int:
+    """Audit rows this process could not write."""
+    return _failures
+
+
+def _count_failure(what: str, row: Any, exc: BaseException) -> None:
+    global _failures
+    with _lock:
+        _failures += 1
+        count = _failures
+    log.warning(
+        "audit write failed (%d in this process) for %s: %s: %s; row not written: %s",
+        count,
+        what,
+        type(exc).__name__,
+        exc,
+        row,
+    )
+    try:
+        from airflow.sdk.observability.stats import Stats  # type: ignore[import-not-found]
+    except ImportError:
+        try:
+            from airflow.stats import Stats  # type: ignore[no-redef]
+        except ImportError:
+            return
+    try:
+        Stats.incr("retail.audit.write_failed")
+    except Exception:  # noqa: S110 - metrics are best effort
+        pass
+
+
+def _execute(sql_file: str, params: dict[str, Any]) -> None:
+    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+
+    hook = SnowflakeHook(snowflake_conn_id=AUDIT_CONN_ID, log_sql=False)
+    hook.run(render_sql(sql_file), parameters=params, autocommit=True)
+
+
+def _write(what: str, sql_file: str, row: Any, *, background: bool, execute: Callable[..., None]) -> None:
+    """Write ``row``; never raise. In the foreground wait at most AUDIT_TIMEOUT_SECONDS."""
+    params = asdict(row)
+
+    def attempt() -> None:
+        try:
+            execute(sql_file, params)
+        except Exception as exc:
+            _count_failure(what, row, exc)
+
+    if background:
+        # scheduler and API server: never hold up their loops on the warehouse
+        _executor().submit(attempt)
+        return
+    future = _executor().submit(attempt)
+    try:
+        future.result(timeout=AUDIT_TIMEOUT_SECONDS)
+    except FutureTimeout as exc:
+        _count_failure(what, row, exc)
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retail-audit")
+        return _pool
+
+
+def record_task_try(row: TaskTry, *, background: bool = False, execute: Callable[..., None] = _execute) -> None:
+    what = f"task {row.dag_id}.{row.task_id} {row.run_id} try {row.try_number}"
+    _write(what, "audit/record_task_try.sql", row, background=background, execute=execute)
+
+
+def record_dag_run(row: DagRunEntry, *, background: bool = True, execute: Callable[..., None] = _execute) -> None:
+    what = f"dag run {row.dag_id} {row.run_id}"
+    _write(what, "audit/record_dag_run.sql", row, background=background, execute=execute)
+

@@ -1,0 +1,154 @@
+"""Audit run-log listener: one AUDIT.TASK_RUN_LOG row per task try, one DAG_RUN_LOG row per run.
+
+Registered for every DAG by this plugin, so no DAG author has to remember it. Airflow calls the
+task hooks in the task's own process (state, timings, rows and query ids from the task's return
+value), in the scheduler (a task killed or timed out outside its process) and in the API server
+(a state set from the UI); DAG-run hooks in the scheduler and the API server. The rows are built
+and written by ``include.audit``; a failed write is logged and counted, never raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from airflow.listeners import hookimpl
+from airflow.plugins_manager import AirflowPlugin
+
+from include import audit
+from include.deadlines import ScheduledBusinessDayEnd
+
+log = logging.getLogger(__name__)
+
+
+def _state(value: Any) -> str:
+    return str(getattr(value, "value", value) or "unknown")
+
+
+def _runtime_context(ti: Any) -> dict[str, Any]:
+    try:
+        return ti.get_template_context()
+    except Exception:
+        return {}
+
+
+def _business_date(ti: Any, runtime: bool) -> Any:
+    if runtime:
+        context = _runtime_context(ti)
+        moment = context.get("data_interval_start") or context.get("logical_date")
+    else:
+        run = getattr(ti, "dag_run", None)
+        moment = getattr(run, "data_interval_start", None) or getattr(run, "logical_date", None)
+    return moment.date() if moment else None
+
+
+def _result(ti: Any) -> Any:
+    try:
+        return ti.xcom_pull(task_ids=ti.task_id, key="return_value", map_indexes=ti.map_index)
+    except Exception:
+        return None
+
+
+def _task_try(ti: Any, state: str, previous_state: Any, error: Any = None) -> audit.TaskTry:
+    runtime = hasattr(ti, "get_template_context")  # the task's own process (task SDK)
+    rows, query_ids = audit.task_metrics(_result(ti)) if runtime and state == "success" else (None, [])
+    error_class, error_message = audit.error_fields(error)
+    end = None if state == "running" else getattr(ti, "end_date", None)
+    start = getattr(ti, "start_date", None)
+    task = getattr(ti, "task", None)
+    max_tries = getattr(ti, "max_tries", None)
+    return audit.TaskTry(
+        dag_id=ti.dag_id,
+        task_id=ti.task_id,
+        run_id=ti.run_id,
+        map_index=int(getattr(ti, "map_index", -1) if getattr(ti, "map_index", None) is not None else -1),
+        try_number=int(ti.try_number or 0),
+        business_date=_business_date(ti, runtime),
+        state=state,
+        max_tries=int(max_tries) + 1 if max_tries is not None else None,
+        started_at=audit.naive_utc(start),
+        ended_at=audit.naive_utc(end),
+        duration_s=audit.duration(start, end),
+        rows_affected=rows,
+        query_ids=audit.join_query_ids(query_ids),
+        error_class=error_class,
+        error_message=error_message,
+        hostname=audit.this_host() if runtime else getattr(ti, "hostname", None),
+        operator=getattr(task, "task_type", None) or getattr(ti, "operator", None),
+        reported_by="worker" if runtime else ("api" if previous_state is None else "scheduler"),
+    )
+
+
+def _record(ti: Any, state: str, previous_state: Any, error: Any = None) -> None:
+    try:
+        row = _task_try(ti, state, previous_state, error)
+    except Exception as exc:  # building the row must not break the task either
+        log.warning("audit row not built for %s: %s", getattr(ti, "task_id", ti), exc)
+        return
+    # in the task's process write now (the process ends soon); elsewhere in the background
+    audit.record_task_try(row, background=row.reported_by != "worker")
+
+
+@hookimpl
+def on_task_instance_running(previous_state: Any, task_instance: Any) -> None:
+    _record(task_instance, "running", previous_state)
+
+
+@hookimpl
+def on_task_instance_success(previous_state: Any, task_instance: Any) -> None:
+    _record(task_instance, "success", previous_state)
+
+
+@hookimpl
+def on_task_instance_failed(previous_state: Any, task_instance: Any, error: Any) -> None:
+    state = _state(getattr(task_instance, "state", None))
+    _record(task_instance, state if state in ("failed", "up_for_retry") else "failed", previous_state, error)
+
+
+@hookimpl
+def on_task_instance_skipped(previous_state: Any, task_instance: Any) -> None:
+    _record(task_instance, "skipped", previous_state)
+
+
+def _dag_run(dag_run: Any, state: str, msg: str | None) -> None:
+    try:
+        start, end = dag_run.start_date, None if state == "running" else dag_run.end_date
+        interval_start = dag_run.data_interval_start or dag_run.logical_date
+        row = audit.DagRunEntry(
+            dag_id=dag_run.dag_id,
+            run_id=dag_run.run_id,
+            business_date=interval_start.date() if interval_start else None,
+            run_type=_state(dag_run.run_type),
+            state=state,
+            started_at=audit.naive_utc(start),
+            ended_at=audit.naive_utc(end),
+            duration_s=audit.duration(start, end),
+            message=(msg or None) and str(msg)[: audit.ERROR_MESSAGE_CHARS],
+            reported_by="scheduler",
+        )
+    except Exception as exc:
+        log.warning("audit row not built for DAG run %s: %s", getattr(dag_run, "run_id", dag_run), exc)
+        return
+    audit.record_dag_run(row)
+
+
+@hookimpl
+def on_dag_run_running(dag_run: Any, msg: str) -> None:
+    _dag_run(dag_run, "running", msg)
+
+
+@hookimpl
+def on_dag_run_success(dag_run: Any, msg: str) -> None:
+    _dag_run(dag_run, "success", msg)
+
+
+@hookimpl
+def on_dag_run_failed(dag_run: Any, msg: str) -> None:
+    _dag_run(dag_run, "failed", msg)
+
+
+class RetailAuditPlugin(AirflowPlugin):
+    name = "retail_audit"
+    listeners = [sys.modules[__name__]]  # the hook implementations above
+    deadline_references = [ScheduledBusinessDayEnd]

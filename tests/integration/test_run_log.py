@@ -1,0 +1,172 @@
+"""The audit run-log and on-call hygiene on the real stack.
+
+A business date runs while the S3 server is down: its first tries fail, Airflow retries them once
+S3 is back, and the date succeeds. On-call must hear nothing about it, and the run-log must hold
+every try with the state Airflow gave it. Then the run-log table is taken away while a task runs:
+the task must still succeed.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Any
+
+import pytest
+
+from include.config import LANDING, WAREHOUSE
+from include.contracts import FEED_NAMES
+from include.simulator.run import GenerateRequest, generate
+
+pytestmark = pytest.mark.integration
+RUN_TIMEOUT = 900
+DAY = date(2026, 3, 2)  # far from the other tests' dates and lookback windows
+TASK_RUN_LOG = WAREHOUSE.qualified(WAREHOUSE.audit, "TASK_RUN_LOG")
+
+
+def stack_alive() -> None:
+    from local.stack import assert_running
+
+    assert_running()
+
+
+def _wait_for_a_retry(api: Any, timeout: float = 300) -> str:
+    """Run id of DAY's run once one of its tasks is up for retry."""
+    from local import session
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = [r for r in api.runs(session.DAILY_DAG) if session.business_date_of(r) == DAY]
+        for run in runs:
+            if any(t["state"] == "up_for_retry" for t in api.task_instances(session.DAILY_DAG, run["dag_run_id"])):
+                return run["dag_run_id"]
+        time.sleep(1)
+    raise TimeoutError(f"no task of {DAY} went up for retry within {timeout}s while S3 was down")
+
+
+def _tries(api: Any, run_id: str, task_id: str) -> list[dict[str, Any]]:
+    path = f"/dags/retail_daily/dagRuns/{run_id}/taskInstances/{task_id}/tries"
+    return api.request("GET", path)["task_instances"]
+
+
+def _log_rows(run_id: str) -> dict[tuple[str, int], tuple]:
+    from local import session
+
+    rows = session.snowflake_hook().get_records(
+        f"select task_id, try_number, state, business_date, rows_affected, query_ids, error_class, reported_by, "
+        f"duration_s from {TASK_RUN_LOG} where dag_id = 'retail_daily' and run_id = %(run_id)s",
+        parameters={"run_id": run_id},
+    )
+    return {(r[0], int(r[1])): r for r in rows}
+
+
+@pytest.fixture(scope="module")
+def outage_run(stack):
+    from local import session
+    from local import stack as local_stack
+
+    api = stack
+    request = GenerateRequest(start=DAY, days=1, scale=0.05, seed=3, out=f"s3://{LANDING.bucket}/{LANDING.inbox}")
+    record = generate(request, progress=False)
+    mails_before = len(session.mails())
+    local_stack.stop_service("s3")
+    try:
+        backfill = session.backfill(api, DAY, DAY)
+        run_id = _wait_for_a_retry(api)
+    finally:
+        local_stack.start_service("s3")
+    api.wait_for_backfill(backfill, RUN_TIMEOUT, check=stack_alive)
+    (run,) = [r for r in api.runs(session.DAILY_DAG) if r["dag_run_id"] == run_id]
+    return api, run, record, mails_before
+
+
+def test_the_date_succeeds_once_s3_is_back(outage_run) -> None:
+    api, run, _, _ = outage_run
+    assert run["state"] == "success"
+    retried = [t["task_id"] for t in api.task_instances("retail_daily", run["dag_run_id"]) if t["try_number"] > 1]
+    assert retried, "the outage made no task retry: this test proves nothing"
+
+
+def test_a_try_that_is_retried_and_then_succeeds_sends_no_alert(outage_run) -> None:
+    from local import session
+
+    _, _, _, mails_before = outage_run
+    time.sleep(5)  # DAG-level callbacks (recovery notice) run shortly after the run ends
+    new = [m["Subject"] for m in session.mails()[mails_before:]]
+    assert [s for s in new if str(DAY) in s] == []
+
+
+def test_every_try_has_its_run_log_row_with_airflows_state(outage_run) -> None:
+    api, run, _, _ = outage_run
+    rows = _log_rows(run["dag_run_id"])
+    expected = {}
+    for ti in api.task_instances("retail_daily", run["dag_run_id"]):
+        for attempt in _tries(api, run["dag_run_id"], ti["task_id"]):
+            state = attempt["state"]
+            if state == "failed" and attempt["try_number"] < ti["try_number"]:
+                state = "up_for_retry"  # Airflow's try history says failed; the run-log says it was retried
+            expected[(ti["task_id"], attempt["try_number"])] = state
+    assert len(expected) >= 2 + 2 * len(FEED_NAMES) + 1
+    assert {key: row[2] for key, row in rows.items()} == expected
+    assert "up_for_retry" in expected.values()
+    for (task_id, try_number), row in rows.items():
+        assert row[3] == DAY, (task_id, try_number)
+        assert row[7] == "worker" and row[8] is not None and row[8] > 0
+        if row[2] == "up_for_retry":
+            assert row[6], f"{task_id} try {try_number}: a failed try records its error class"
+
+
+def test_run_log_counts_what_the_tasks_wrote(outage_run) -> None:
+    from local import session
+
+    _, run, record, _ = outage_run
+    rows = _log_rows(run["dag_run_id"])
+    hook = session.snowflake_hook()
+    for feed in FEED_NAMES:
+        (final,) = [r for (task, _), r in rows.items() if task == f"ingest_{feed}.load_feed" and r[2] == "success"]
+        bronze = hook.get_first(
+            f"select count(*) from {WAREHOUSE.qualified(WAREHOUSE.bronze, feed.upper())} where _batch_date = '{DAY}'"
+        )[0]
+        assert final[4] == bronze == record["rows_per_feed"][feed][DAY.isoformat()], feed
+        assert final[5] and len(final[5].split(",")) >= 2, f"{feed}: the COPY's query ids"
+    (transform,) = [r for (task, _), r in rows.items() if task == "transform_window"]
+    assert transform[4] > 0 and len(transform[5].split(",")) > 20
+
+
+def test_the_dag_run_has_its_row(outage_run) -> None:
+    from local import session
+
+    _, run, _, _ = outage_run
+    row = session.snowflake_hook().get_first(
+        "select state, business_date, run_type, times_failed, duration_s "
+        f"from {WAREHOUSE.qualified(WAREHOUSE.audit, 'DAG_RUN_LOG')} where run_id = %(run_id)s",
+        parameters={"run_id": run["dag_run_id"]},
+    )
+    assert row[:4] == ("success", DAY, "backfill", 0) and row[4] > 0
+
+
+def test_an_audit_write_failure_does_not_fail_the_task(outage_run) -> None:
+    from local import session
+
+    api, run, _, _ = outage_run
+    run_id = run["dag_run_id"]
+    tries_before = len(_tries(api, run_id, "sweep_inbox"))
+    hook = session.snowflake_hook()
+    hook.run(f"alter table {TASK_RUN_LOG} rename to TASK_RUN_LOG_PARKED")  # same schema
+    try:
+        api.request(
+            "POST",
+            "/dags/retail_daily/clearTaskInstances",
+            {"dag_run_id": run_id, "task_ids": ["sweep_inbox"], "dry_run": False, "only_failed": False},
+        )
+        deadline = time.monotonic() + 300
+        while len(tries := _tries(api, run_id, "sweep_inbox")) == tries_before or tries[-1]["state"] != "success":
+            assert time.monotonic() < deadline, f"sweep_inbox did not finish again: {tries[-1]}"
+            assert tries[-1]["state"] not in ("failed", "up_for_retry"), "the audit failure failed the task"
+            time.sleep(2)
+    finally:
+        hook.run(f"alter table {TASK_RUN_LOG}_PARKED rename to TASK_RUN_LOG")
+    try_number = tries[-1]["try_number"]
+    assert ("sweep_inbox", try_number) not in _log_rows(run_id)
+    log = api.request("GET", f"/dags/retail_daily/dagRuns/{run_id}/taskInstances/sweep_inbox/logs/{try_number}")
+    assert "audit write failed" in str(log)

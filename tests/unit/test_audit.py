@@ -1,0 +1,123 @@
+"""Run-log rows: what a task reports is found, a failed or slow write never reaches the task."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from include import audit
+
+
+def test_rows_and_query_ids_are_found_at_any_depth() -> None:
+    result = {
+        "window": "2026-06-01..2026-06-08",
+        "silver": {"steps": [{"object": "orders", "rows_affected": [10, 5], "query_ids": ["a", "b"]}], "checks": 79},
+        "gold": {"steps": [{"object": "daily_revenue", "rows_affected": [7], "query_ids": ["c"]}]},
+    }
+    assert audit.task_metrics(result) == (22, ["a", "b", "c"])
+    loaded = {"rows_loaded": 806, "rows_rejected": 2, "query_ids": ["q1", "q2"]}
+    assert audit.task_metrics(loaded) == (806, ["q1", "q2"])
+
+
+def test_a_task_that_reports_no_rows_has_none_not_zero() -> None:
+    assert audit.task_metrics(None) == (None, [])
+    assert audit.task_metrics([{"file": "x"}]) == (None, [])
+    assert audit.task_metrics({"rows_loaded": True}) == (None, [])  # a flag is not a count
+
+
+def test_errors_are_classified_and_bounded() -> None:
+    assert audit.error_fields(None) == (None, None)
+    cls, message = audit.error_fields(ValueError("x" * 5000))
+    assert cls == "ValueError" and len(message) == audit.ERROR_MESSAGE_CHARS
+    assert audit.error_fields("TaskInstance's state was manually set to `failed`.")[0] == "error"
+
+
+def test_timestamps_are_stored_as_naive_utc() -> None:
+    aware = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+    berlin = aware.astimezone(ZoneInfo("Europe/Berlin"))
+    assert berlin.hour == 4 and audit.naive_utc(berlin) == datetime(2026, 6, 1, 2, 0)
+    assert audit.duration(aware, aware + timedelta(seconds=1.25)) == 1.25
+    assert audit.duration(aware, None) is None
+
+
+def _row() -> audit.TaskTry:
+    return audit.TaskTry(
+        "retail_daily", "sweep_inbox", "r1", -1, 1, date(2026, 6, 1), "success", 3, None, None, None, None, None,
+        None, None, "host", "op", "worker",
+    )
+
+
+def test_a_failing_write_is_logged_and_counted_never_raised(caplog: pytest.LogCaptureFixture) -> None:
+    def broken(sql_file: str, params: dict) -> None:
+        raise ConnectionError("warehouse unreachable")
+
+    before = audit.audit_write_failures()
+    audit.record_task_try(_row(), execute=broken)  # must not raise
+    assert audit.audit_write_failures() == before + 1
+    assert "audit write failed" in caplog.text and "warehouse unreachable" in caplog.text
+    assert "sweep_inbox" in caplog.text  # which row was lost
+
+
+def test_a_hanging_write_does_not_hold_the_task(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    monkeypatch.setattr(audit, "AUDIT_TIMEOUT_SECONDS", 0.2)
+    before = audit.audit_write_failures()
+    started = datetime.now()
+    audit.record_task_try(_row(), execute=lambda sql_file, params: release.wait(5))
+    assert (datetime.now() - started).total_seconds() < 2
+    assert audit.audit_write_failures() == before + 1
+    release.set()
+
+
+def test_the_write_carries_every_column_of_the_merge() -> None:
+    seen: dict = {}
+    audit.record_task_try(_row(), execute=lambda sql_file, params: seen.update(file=sql_file, params=params))
+    from include.sql_render import render_sql
+
+    sql = render_sql(seen["file"])
+    for name in seen["params"]:
+        assert f"%({name})s" in sql, name
+
+
+def test_the_listener_builds_a_row_from_the_task_process() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "plugins" / "retail_audit_listener.py"
+    spec = importlib.util.spec_from_file_location("retail_audit_listener", path)
+    plugin = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = plugin  # as Airflow's plugin loader does
+    spec.loader.exec_module(plugin)
+    start = datetime(2026, 6, 2, 1, 0, tzinfo=UTC)
+    ti = SimpleNamespace(
+        dag_id="retail_daily",
+        task_id="ingest_orders.load_feed",
+        run_id="backfill__2026-06-02T00:00:00+00:00",
+        map_index=-1,
+        try_number=2,
+        max_tries=2,
+        start_date=start,
+        end_date=start + timedelta(seconds=12.5),
+        state="success",
+        task=SimpleNamespace(task_type="_PythonDecoratedOperator"),
+        get_template_context=lambda: {"data_interval_start": datetime(2026, 6, 1, tzinfo=UTC)},
+        xcom_pull=lambda **kw: {"rows_loaded": 507, "query_ids": ["q1", "q2"]},
+    )
+    row = plugin._task_try(ti, "success", "running")
+    assert (row.business_date, row.try_number, row.max_tries, row.state) == (date(2026, 6, 1), 2, 3, "success")
+    assert (row.rows_affected, row.query_ids, row.duration_s, row.reported_by) == (507, "q1,q2", 12.5, "worker")
+    # the same task marked failed from the UI: reported by the API server, with Airflow's message
+    orm = SimpleNamespace(**{k: v for k, v in vars(ti).items() if k not in ("get_template_context", "xcom_pull")})
+    orm.dag_run = SimpleNamespace(data_interval_start=datetime(2026, 6, 1, tzinfo=UTC), logical_date=None)
+    row = plugin._task_try(orm, "failed", None, "TaskInstance's state was manually set to `failed`.")
+    assert (row.reported_by, row.rows_affected, row.error_class, row.business_date) == (
+        "api",
+        None,
+        "error",
+        date(2026, 6, 1),
+    )
