@@ -27,22 +27,37 @@ Loads one **business date** of partner feeds per run.
   at a time, and each step rebuilds its window from the complete layer below, so the end state
   is the same.
 
-Runbooks: `docs/runbooks/ingestion.md`, `docs/runbooks/transforms.md`.
+- **Churn model** (after GOLD): `train_churn_model` trains on the weekly training day
+  (`RETAIL_ML_TRAIN_WEEKDAY`, or the `train_churn_model` param), with time-based CV and a holdout,
+  and promotes the best candidate only when it beats the champion; `score_churn_customers` writes
+  the champion's scores for the business date (locally in Airflow; in production the Databricks
+  job `include/ml/databricks/churn_scoring_job.json` when `RETAIL_ML_SCORING_BACKEND=databricks`).
+  Both skip, saying why, while history or a champion is missing. See `docs/ml.md`.
+
+Runbooks: `docs/runbooks/ingestion.md`, `docs/runbooks/transforms.md`, `docs/runbooks/on-call.md`.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pendulum
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+from airflow.providers.databricks.operators.databricks import DatabricksRunNowOperator
 from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
 from airflow.sdk import CronDataIntervalTimetable, Param, chain, dag, task, task_group
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from include import alerts
 from include.airflow_common import DAG_CALLBACKS, DEFAULT_ARGS, business_date, daily_deadline
 from include.config import (
     AWS_CONN_ID,
+    DATABRICKS_CONN_ID,
+    DATABRICKS_SCORING_JOB_ID,
     LOOKBACK_DAYS,
+    ML_BUCKET,
+    ML_SCORING_BACKEND,
+    ML_TRAIN_WEEKDAY,
     SENSOR_POKE_SECONDS,
     SENSOR_TIMEOUT_SECONDS,
     SNOWFLAKE_CONN_ID,
@@ -53,6 +68,9 @@ from include.ingest.sensors import PartnerFileSensor
 from include.ingest.validation import FileRejected
 from include.transform import runner
 from include.transform.window import Window
+
+if TYPE_CHECKING:
+    from include.ml.artifacts import S3Store
 
 
 def _hooks() -> tuple[S3Hook, SnowflakeHook]:
@@ -104,6 +122,52 @@ def transform_window(**context) -> dict:
         raise AirflowFailException(str(exc)) from exc
 
 
+def _ml_store(s3: S3Hook) -> S3Store:
+    from include.ml.artifacts import S3Store  # scikit-learn & co. load in the ML tasks only, not at parse
+
+    return S3Store(s3, ML_BUCKET)
+
+
+# One training at a time: each reads the champion the previous one may have promoted.
+@task(max_active_tis_per_dag=1)
+def train_churn_model(**context) -> dict:
+    """Weekly (or when the run's param asks): train, compare with the champion, register."""
+    day, mode = business_date(context), context["params"]["train_churn_model"]
+    if mode == "never" or (mode == "auto" and day.weekday() != ML_TRAIN_WEEKDAY):
+        raise AirflowSkipException(f"no training for {day:%A %Y-%m-%d} (param train_churn_model={mode})")
+    from include.ml import pipeline as ml_pipeline
+
+    s3, sf = _hooks()
+    try:
+        return ml_pipeline.train_and_register(sf, _ml_store(s3), day, context["run_id"])
+    except ml_pipeline.NotEnoughHistory as exc:
+        raise AirflowSkipException(f"not enough labelled history to train: {exc}") from exc
+
+
+@task(trigger_rule="none_failed")  # after training, or when training was skipped
+def score_churn_customers(**context) -> dict:
+    """The champion's churn score for every customer, as of the business date."""
+    from include.ml import score as ml_score
+
+    s3, sf = _hooks()
+    try:
+        return ml_score.score_customers(sf, _ml_store(s3), business_date(context))
+    except ml_score.NoChampion as exc:
+        raise AirflowSkipException(str(exc)) from exc
+
+
+def score_churn_on_databricks() -> DatabricksRunNowOperator:
+    """Production: the same scoring entry point as a Databricks job (include/ml/databricks/)."""
+    return DatabricksRunNowOperator(
+        task_id="score_churn_customers",
+        databricks_conn_id=DATABRICKS_CONN_ID,
+        job_id=DATABRICKS_SCORING_JOB_ID,
+        job_parameters={"business_date": "{{ ds }}"},
+        deferrable=True,
+        trigger_rule="none_failed",
+    )
+
+
 @task_group
 def ingest(feed: str) -> None:
     wait_for_file = PartnerFileSensor(
@@ -128,10 +192,15 @@ def ingest(feed: str) -> None:
     default_args=DEFAULT_ARGS,
     deadline=daily_deadline(),
     **DAG_CALLBACKS,
-    tags=["retail", "ingest", "bronze", "silver", "model", "gold", "dq"],
+    tags=["retail", "ingest", "bronze", "silver", "model", "gold", "dq", "ml"],
     params={
         "force_reload": Param(
             False, type="boolean", description="Reload files even when the same content was already loaded"
+        ),
+        "train_churn_model": Param(
+            "auto",
+            enum=["auto", "always", "never"],
+            description="Train the churn model in this run: auto = on the weekly training day only",
         ),
         "lookback_days": Param(
             LOOKBACK_DAYS,
@@ -146,7 +215,8 @@ def ingest(feed: str) -> None:
 def retail_daily() -> None:
     sweep_inbox()
     ingested = [ingest.override(group_id=f"ingest_{feed}")(feed) for feed in FEED_NAMES]
-    chain(ingested, transform_window())
+    scoring = score_churn_on_databricks() if ML_SCORING_BACKEND == "databricks" else score_churn_customers()
+    chain(ingested, transform_window(), train_churn_model(), scoring)
 
 
 retail_daily()

@@ -27,6 +27,7 @@ BOOTSTRAP_STEPS = (
     "06_gold_tables",
     "07_dq_tables",
     "08_run_log_tables",
+    "09_ml_tables",
 )
 
 

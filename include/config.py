@@ -90,6 +90,14 @@ class Landing:
 
 LANDING = Landing()
 
+# Churn model artifacts and reports: s3://<ML_BUCKET>/models/churn/<version>/<model id>/
+ML_BUCKET = _env("RETAIL_ML_BUCKET", "retail-ml")
+# Where customer scoring runs: "airflow" (a task in the DAG) or "databricks" (the job below).
+ML_SCORING_BACKEND = _env("RETAIL_ML_SCORING_BACKEND", "airflow")
+DATABRICKS_SCORING_JOB_ID = _env("RETAIL_DATABRICKS_SCORING_JOB_ID", "")
+# Train on this weekday's run (0 = Monday ... 6 = Sunday); the run's param can force it.
+ML_TRAIN_WEEKDAY = int(_env("RETAIL_ML_TRAIN_WEEKDAY", "6"))
+
 # Sensors: how often to look for a file and how long to wait before alerting.
 SENSOR_POKE_SECONDS = int(_env("RETAIL_SENSOR_POKE_SECONDS", "300"))
 SENSOR_TIMEOUT_SECONDS = int(_env("RETAIL_SENSOR_TIMEOUT_SECONDS", str(6 * 3600)))

@@ -397,7 +397,7 @@ class FeedSimulator:
         order = np.lexsort((gid, order_ts))
         gid, segment, order_ts = gid[order], segment[order], order_ts[order]
         stamp = self.day_date(day).strftime("%Y%m%d")
-        order_id = np.char.add(f"O{stamp}", np.char.zfill(np.arange(1, gid.size + 1).astype(str), 6))
+        order_id = np.char.add(f"O{stamp}", _zfill(np.arange(1, gid.size + 1), 6))
         channel = choice(uniform(self.seed, Stream.CHANNEL, gid, day), list(self.ref["channels"].values()))
         late = uniform(self.seed, Stream.LATE, gid, day) < self.delivery["late_share"]
 
@@ -490,7 +490,7 @@ class FeedSimulator:
         stamp = self.day_date(p.day).strftime("%Y%m%d")
         seq = np.concatenate([rows * 2, rows[split] * 2 + 1]) + 1
         return {
-            "payment_id": np.char.add(f"Y{stamp}", np.char.zfill(seq.astype(str), 7)),
+            "payment_id": np.char.add(f"Y{stamp}", _zfill(seq, 7)),
             "owner": np.concatenate([rows, rows[split]]),
             "order_id": np.concatenate([p.order_id[rows], p.order_id[rows][split]]),
             "payment_method": np.array(methods)[np.concatenate([np.where(split, gift, method), method[split]])],
@@ -522,7 +522,7 @@ class FeedSimulator:
         customer = np.where(loyal, orderers[np.minimum(pick, max(orderers.size - 1, 0))] if orderers.size else -1, -1)
         late = uniform(self.seed, Stream.LATE, tx, day, 7) < self.delivery["late_share"]
         stamp = self.day_date(day).strftime("%Y%m%d")
-        tx_id = np.char.add(f"T{stamp}", np.char.zfill(np.arange(1, n_tx + 1).astype(str), 6))
+        tx_id = np.char.add(f"T{stamp}", _zfill(np.arange(1, n_tx + 1), 6))
         owner = np.repeat(np.arange(n_tx), n_lines)
         line = np.arange(n_lines.sum()) - np.repeat(np.cumsum(n_lines) - n_lines, n_lines) + 1
         product = self.sample_products(uniform(self.seed, Stream.PRODUCT, tx[owner], day, line + 1000), day)
@@ -724,8 +724,15 @@ class FeedSimulator:
 
 
 def customer_ids(gid: NDArray[np.int64]) -> NDArray[np.str_]:
-    return np.char.add("C", np.char.zfill((np.asarray(gid) + 1).astype(str), 9))
+    return np.char.add("C", _zfill(np.asarray(gid) + 1, 9))
 
 
 def product_ids(pid: NDArray[np.int64]) -> NDArray[np.str_]:
-    return np.char.add("P", np.char.zfill((np.asarray(pid) + 1).astype(str), 6))
+    return np.char.add("P", _zfill(np.asarray(pid) + 1, 6))
+
+
+def _zfill(numbers: NDArray[np.int64], width: int) -> NDArray[np.str_]:
+    """Zero-padded decimal strings; also for an empty array (a day without orders at tiny scales)."""
+    if numbers.size == 0:
+        return np.zeros(0, dtype=f"<U{width}")
+    return np.char.zfill(numbers.astype(str), width)

@@ -1,0 +1,103 @@
+"""Churn model evaluation against the simulator's truth: prints the issue's three targets.
+
+    .venv/bin/python -m benchmarks.churn_eval [--scale 0.46] [--seed 42] [--holdout 2025-09-30]
+
+1. Loads the simulator's history up to the holdout's label horizon into an in-process warehouse
+   (``local/history.py``: BRONZE rows as the files carry them, then the pipeline's SILVER and MODEL
+   SQL) and computes every cut-off's examples with the pipeline's feature SQL.
+2. Trains the candidates with time-based CV exactly as the DAG does (``include.ml``), timing it.
+3. Compares the best candidate's holdout ROC AUC with the ROC AUC of the simulator's true churn
+   probabilities on the same customers (the ceiling), and reports its calibration error.
+
+Targets: AUC >= 95% of the ceiling; ECE <= 0.05; CV training on >= 100,000 customers <= 60 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from include.ml.features import HORIZON_DAYS, plan_cutoffs, training_examples
+from include.ml.train import train_candidates
+from include.simulator.run import ground_truth
+from local.history import in_process_warehouse, load_history
+
+EPOCH_NEXT = date(2024, 1, 2)  # the simulator's first business day
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=0.46)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--holdout", type=date.fromisoformat, default=date(2025, 9, 30))
+    args = parser.parse_args()
+    data_to = args.holdout + timedelta(days=HORIZON_DAYS)
+    figures: dict[str, object] = {"scale": args.scale, "seed": args.seed, "holdout_cutoff": str(args.holdout)}
+    print(f"cores: {os.cpu_count()}; history {EPOCH_NEXT}..{data_to} at scale {args.scale}")
+
+    with in_process_warehouse() as hook:
+        started = time.perf_counter()
+        rows = load_history(hook, EPOCH_NEXT, data_to, scale=args.scale, seed=args.seed)
+        figures["history_seconds"] = round(time.perf_counter() - started, 1)
+        figures["bronze_rows"] = sum(rows.values())
+        plan = plan_cutoffs(EPOCH_NEXT, data_to)
+        if plan is None or plan.holdout != args.holdout:
+            raise SystemExit(f"unexpected cut-off plan {plan}")
+        started = time.perf_counter()
+        examples = training_examples(hook, plan.all_cutoffs)
+        figures["features_seconds"] = round(time.perf_counter() - started, 1)
+
+    holdout = examples[examples["cutoff"] == plan.holdout]
+    train_rows = examples[examples["cutoff"] != plan.holdout]
+    figures["cutoffs"] = [str(c) for c in plan.all_cutoffs]
+    figures["holdout_customers"] = len(holdout)
+    figures["examples_per_cutoff"] = {str(k): int(v) for k, v in examples.groupby("cutoff").size().items()}
+    print(
+        f"history {figures['history_seconds']} s, features {figures['features_seconds']} s; "
+        f"{len(examples):,} examples, {len(train_rows):,} outside the holdout"
+    )
+
+    started = time.perf_counter()
+    run = train_candidates(examples, plan)
+    figures["cv_and_holdout_seconds"] = round(time.perf_counter() - started, 1)
+    for c in run.candidates:
+        figures[c.name] = {
+            "seconds": round(c.seconds, 1),
+            "cv_mean_roc_auc": round(c.cv_mean["roc_auc"], 4),
+            **{k: round(c.holdout[k], 4) for k in ("roc_auc", "pr_auc", "brier", "log_loss", "ece")},
+            "lift_decile_1": round(c.holdout["lift_decile_1"], 3),
+        }
+    best = run.best
+
+    truth = pd.DataFrame(ground_truth(plan.holdout, args.seed, args.scale))
+    scored = run.holdout.assign(score=best.holdout_scores).merge(truth, on="customer_id", how="inner")
+    ceiling = roc_auc_score(scored["churned_y"], scored["true_churn_probability"])
+    model_auc = roc_auc_score(scored["churned_y"], scored["score"])
+    figures["compared_customers"] = len(scored)
+    figures["label_agreement_with_truth"] = round(float((scored["churned_x"] == scored["churned_y"]).mean()), 4)
+    figures["ceiling_roc_auc"] = round(ceiling, 4)
+    figures["champion"] = best.name
+    figures["champion_roc_auc_same_customers"] = round(model_auc, 4)
+    figures["auc_ratio"] = round(model_auc / ceiling, 4)
+    biggest_fold = max(len(examples[examples["cutoff"].isin(t)]) for t, _ in plan.folds)
+    customers_per_cutoff = int(np.median(list(figures["examples_per_cutoff"].values())))
+    print(json.dumps(figures, indent=2))
+    print("\nTargets")
+    print(f"  AUC / ceiling = {model_auc:.4f} / {ceiling:.4f} = {model_auc / ceiling:.3f}   (target >= 0.95)")
+    print(f"  ECE (holdout) = {best.holdout['ece']:.4f}   (target <= 0.05)")
+    print(
+        f"  CV + holdout training of all candidates = {figures['cv_and_holdout_seconds']} s on "
+        f"{customers_per_cutoff:,} customers per cut-off (largest fold {biggest_fold:,} rows)   (target <= 60 s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
