@@ -182,6 +182,8 @@ def runbook_for(task_id: str) -> str:
         return f"{RUNBOOK_BASE}/ingestion.md#sweep_inbox-found-unrecognised-files"
     if task_id == "transform_window":
         return f"{RUNBOOK_BASE}/transforms.md#transform_window-failed"
+    if task_id in ("train_churn_model", "score_churn_customers"):
+        return f"{RUNBOOK_BASE}/churn-model.md#{task_id}-failed"
     return f"{RUNBOOK_BASE}/README.md#{task_id}"
 
 

@@ -82,15 +82,12 @@ def _as_text(table: pa.Table) -> pa.Table:
     )
 
 
-def load_bronze(
-    hook: Any, start: date, end: date, *, scale: float, seed: int, feeds: tuple[str, ...] = FEED_NAMES
-) -> dict[str, int]:
-    """The feeds' rows for business dates [start, end] into BRONZE, with lineage columns."""
+def _day_batches(
+    start: date, end: date, scale: float, seed: int, feeds: tuple[str, ...]
+) -> Iterator[tuple[str, pa.Table]]:
+    """(feed, rows as text + lineage columns) for every feed and business date in [start, end]."""
     sim = FeedSimulator(load_reference(), seed, scale)
     contract = load_contract()
-    conn = hook.get_conn()
-    duck = conn._duck_conn  # bulk insert straight into the stand-in's DuckDB (harness only)
-    rows = dict.fromkeys(feeds, 0)
     day = start
     while day <= end:
         for feed, table in sim.day_tables(day).items():
@@ -101,17 +98,58 @@ def load_bronze(
             text = text.append_column("_source_file", pa.array([f"{feed}_{day:%Y%m%d}.csv"] * n))
             text = text.append_column("_source_line", pa.array(range(2, n + 2), pa.int64()))
             text = text.append_column("_batch_date", pa.array([day] * n, pa.date32()))
-            columns = [*contract.feed(feed).column_names, "_source_file", "_source_line", "_batch_date"]
-            duck.register("history_batch", text)
-            target = f"{WAREHOUSE.database}.{WAREHOUSE.bronze}.{contract.feed(feed).table}"
-            duck.execute(
-                f"insert into {target} ({', '.join(columns)}) select {', '.join(columns)} from history_batch"  # noqa: S608
-            )
-            duck.unregister("history_batch")
-            rows[feed] += n
+            yield feed, text.select([*contract.feed(feed).column_names, "_source_file", "_source_line", "_batch_date"])
         day += timedelta(days=1)
+
+
+def load_bronze(
+    hook: Any, start: date, end: date, *, scale: float, seed: int, feeds: tuple[str, ...] = FEED_NAMES
+) -> dict[str, int]:
+    """The feeds' rows for business dates [start, end] into BRONZE (in-process stand-in only)."""
+    conn = hook.get_conn()
+    duck = conn._duck_conn  # bulk insert straight into the stand-in's DuckDB
+    rows = dict.fromkeys(feeds, 0)
+    for feed, text in _day_batches(start, end, scale, seed, feeds):
+        columns = ", ".join(text.column_names)
+        duck.register("history_batch", text)
+        target = f"{WAREHOUSE.database}.{WAREHOUSE.bronze}.{load_contract().feed(feed).table}"
+        duck.execute(f"insert into {target} ({columns}) select {columns} from history_batch")  # noqa: S608
+        duck.unregister("history_batch")
+        rows[feed] += text.num_rows
     conn.close()
     return rows
+
+
+def load_bronze_through_stage(
+    hook: Any, start: date, end: date, *, scale: float, seed: int, feeds: tuple[str, ...] = FEED_NAMES
+) -> dict[str, int]:
+    """The same rows into a warehouse behind a connection (the local stack's server): one CSV per
+    feed with the lineage columns, PUT into the internal stage, one COPY per feed."""
+    import tempfile
+
+    batches: dict[str, list[pa.Table]] = {feed: [] for feed in feeds}
+    for feed, text in _day_batches(start, end, scale, seed, feeds):
+        batches[feed].append(text)
+    conn = hook.get_conn()
+    try:
+        cur = conn.cursor()
+        with tempfile.TemporaryDirectory() as tmp:
+            for feed, tables in batches.items():
+                path = f"{tmp}/history_{feed}.csv"
+                pcsv.write_csv(pa.concat_tables(tables), path)
+                cur.execute(
+                    f"put 'file://{path}' {WAREHOUSE.stage_ref}/history/ auto_compress = false overwrite = true"
+                )
+                cur.execute(
+                    render_sql(
+                        "bronze/load_history.sql",
+                        feed=load_contract().feed(feed),
+                        staged_path=f"history/history_{feed}.csv",
+                    )
+                )
+    finally:
+        conn.close()
+    return {feed: sum(t.num_rows for t in tables) for feed, tables in batches.items()}
 
 
 def build_model(hook: Any, start: date, end: date) -> None:

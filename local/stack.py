@@ -45,6 +45,7 @@ PORTS = {
 }
 HOST = "127.0.0.1"
 BUCKET = os.environ.get("RETAIL_LANDING_BUCKET", "retail-landing")
+ML_BUCKET = os.environ.get("RETAIL_ML_BUCKET", "retail-ml")
 
 
 class StackError(RuntimeError):
@@ -126,6 +127,7 @@ def stack_env() -> dict[str, str]:
         "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(smtp),
         "RETAIL_STAGE_MODE": "put",
         "RETAIL_LANDING_BUCKET": BUCKET,
+        "RETAIL_ML_BUCKET": ML_BUCKET,
         "RETAIL_SENSOR_POKE_SECONDS": os.environ.get("RETAIL_SENSOR_POKE_SECONDS", "5"),
         "RETAIL_SENSOR_TIMEOUT_SECONDS": os.environ.get("RETAIL_SENSOR_TIMEOUT_SECONDS", "60"),
         "RETAIL_ALERT_EMAIL": os.environ.get("RETAIL_ALERT_EMAIL", "oncall@localhost"),
@@ -361,7 +363,8 @@ def _migrate(env: dict[str, str]) -> None:
 
 
 def up(airflow: bool = True) -> None:
-    for d in (LOGS, PIDS, AIRFLOW_HOME, S3_ROOT / BUCKET, SNOWFLAKE_DIR, *(MAILDIR / s for s in ("cur", "new", "tmp"))):
+    buckets = (S3_ROOT / BUCKET, S3_ROOT / ML_BUCKET)
+    for d in (LOGS, PIDS, AIRFLOW_HOME, *buckets, SNOWFLAKE_DIR, *(MAILDIR / s for s in ("cur", "new", "tmp"))):
         d.mkdir(parents=True, exist_ok=True)
     env = stack_env()
     print("Starting the local stack")

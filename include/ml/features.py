@@ -82,10 +82,10 @@ def plan_cutoffs(
     folds = []
     for i in range(1, n_folds + 1):
         valid = holdout - timedelta(days=step * i)
-        if train := trainable(valid):
+        if len(train := trainable(valid)) >= 2:  # fit on the older, calibrate on the newer
             folds.append((train, valid))
     final = trainable(holdout)
-    if not final or not folds:
+    if len(final) < 2 or not folds:
         return None
     return CutoffPlan(holdout=holdout, folds=sorted(folds, key=lambda f: f[1]), final_train=final)
 

@@ -111,6 +111,8 @@ def replace_training(
 ) -> None:
     """The date's registry and metric rows, replaced. metrics: (model id, split, metric, value)."""
     frame = pd.DataFrame(list(metrics), columns=["model_id", "split", "metric", "value"])
+    # 6 decimals: figures for people; float noise below that must not make a re-run differ
+    frame["value"] = frame["value"].astype(float).round(6)
     frame.insert(1, "business_date", business_date)
     replace_date_rows(hook, "MODEL_METRICS", business_date, frame)
     registry_frame = pd.DataFrame([r.params_for_sql() for r in registry])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -12,6 +13,7 @@ import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
@@ -30,38 +32,72 @@ def _signed_log1p(x: Any) -> Any:
     return np.sign(x) * np.log1p(np.abs(x))
 
 
-def logreg_calibrated() -> Any:
+DERIVED = ["purchase_rate", "online_rate", "recent_share", "online_recent_gap"]
+
+
+def add_rates(x: pd.DataFrame) -> pd.DataFrame:
+    """Rates a tree cannot form from raw counts: purchases per 30 days of tenure, the share of
+    purchases in the last 90 days, and how the recent pace compares with the lifetime pace."""
+    tenure = x["tenure_days"].clip(lower=1)
+    out = x.copy()
+    out["purchase_rate"] = 30 * x["purchases_total"] / tenure
+    out["online_rate"] = 30 * x["online_orders_total"] / tenure
+    out["recent_share"] = x["purchases_90d"] / x["purchases_total"].clip(lower=1)
+    out["online_recent_gap"] = x["purchases_90d"] / 3 - out["purchase_rate"]
+    return out
+
+
+def _rate_names(_: Any, names: Any) -> list[str]:
+    return [*names, *DERIVED]
+
+
+def _rates() -> FunctionTransformer:
+    return FunctionTransformer(add_rates, feature_names_out=_rate_names)  # module-level: the model is pickled
+
+
+def logreg() -> Any:
     prep = ColumnTransformer(
         [
             ("log", make_pipeline(FunctionTransformer(_signed_log1p), StandardScaler()), SKEWED),
-            ("num", StandardScaler(), [c for c in NUMERIC if c not in SKEWED]),
+            ("num", StandardScaler(), [c for c in NUMERIC if c not in SKEWED] + DERIVED),
             ("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
         ]
     )
-    model = Pipeline([("prep", prep), ("clf", LogisticRegression(C=1.0, max_iter=2000))])
-    return CalibratedClassifierCV(model, method="sigmoid", cv=3)
+    return Pipeline([("rates", _rates()), ("prep", prep), ("clf", LogisticRegression(C=1.0, max_iter=2000))])
 
 
-def hist_gbt_calibrated() -> Any:
+def hist_gbt() -> Any:
     prep = ColumnTransformer(
         [
-            ("num", "passthrough", NUMERIC),
+            ("num", "passthrough", NUMERIC + DERIVED),
             ("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), CATEGORICAL),
         ]
     )
     gbt = HistGradientBoostingClassifier(
-        max_iter=150,
+        max_iter=200,
         learning_rate=0.08,
         max_leaf_nodes=31,
-        min_samples_leaf=50,
+        min_samples_leaf=100,
         l2_regularization=1.0,
-        categorical_features=[len(NUMERIC)],
+        categorical_features=[len(NUMERIC) + len(DERIVED)],
+        early_stopping=False,
         random_state=SEED,
     )
-    return CalibratedClassifierCV(Pipeline([("prep", prep), ("clf", gbt)]), method="isotonic", cv=3)
+    return Pipeline([("rates", _rates()), ("prep", prep), ("clf", gbt)])
 
 
-CANDIDATES = {"logreg_calibrated": logreg_calibrated, "hist_gbt_calibrated": hist_gbt_calibrated}
+@dataclass(frozen=True)
+class Candidate:
+    """A model and how its probabilities are calibrated."""
+
+    make: Callable[[], Any]
+    calibration: str  # sigmoid (Platt) | isotonic
+
+
+CANDIDATES = {
+    "logreg_calibrated": Candidate(logreg, "sigmoid"),
+    "hist_gbt_calibrated": Candidate(hist_gbt, "isotonic"),
+}
 
 
 @dataclass
@@ -97,17 +133,26 @@ def _xy(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     return frame[FEATURES], frame["churned"].to_numpy(dtype=int)
 
 
-def _fit(make: Any, frame: pd.DataFrame) -> Any:
-    x, y = _xy(frame)
-    return make().fit(x, y)
+def _fit(candidate: Candidate, frame: pd.DataFrame) -> Any:
+    """Fit on the older training cut-offs, calibrate on the latest one (time-based calibration:
+    probabilities are corrected on the most recent behaviour, and each row is used once)."""
+    latest = frame["cutoff"].max()
+    fit_rows, calibration_rows = frame[frame["cutoff"] < latest], frame[frame["cutoff"] == latest]
+    if fit_rows.empty:
+        raise ValueError("time-based calibration needs at least two training cut-offs")
+    model = candidate.make().fit(*_xy(fit_rows))
+    calibrated = CalibratedClassifierCV(FrozenEstimator(model), method=candidate.calibration)
+    return calibrated.fit(*_xy(calibration_rows))
 
 
-def train_candidates(examples: pd.DataFrame, plan: CutoffPlan, candidates: dict[str, Any] | None = None) -> TrainingRun:
+def train_candidates(
+    examples: pd.DataFrame, plan: CutoffPlan, candidates: dict[str, Any] | None = None
+) -> TrainingRun:
     """CV every candidate over the plan's folds, then fit on the final training cut-offs and
     evaluate on the holdout. ``examples`` holds every cut-off of the plan (column ``cutoff``)."""
     run = TrainingRun(plan=plan, holdout=examples[examples["cutoff"] == plan.holdout].reset_index(drop=True))
     x_hold, y_hold = _xy(run.holdout)
-    for name, make in (candidates or CANDIDATES).items():
+    for name, make in (candidates or CANDIDATES).items():  # make: a Candidate
         started = time.perf_counter()
         cv = {}
         for train_cutoffs, valid_cutoff in plan.folds:
@@ -134,7 +179,7 @@ def train_candidates(examples: pd.DataFrame, plan: CutoffPlan, candidates: dict[
 
 
 def _params(model: Any) -> dict[str, Any]:
-    inner = model.estimator.named_steps["clf"]
+    inner = model.estimator.estimator.named_steps["clf"]
     keep = ("C", "max_iter", "learning_rate", "max_leaf_nodes", "min_samples_leaf", "l2_regularization")
     params = {k: v for k, v in inner.get_params().items() if k in keep}
-    return {"estimator": type(inner).__name__, "calibration": model.method, **params}
+    return {"estimator": type(inner).__name__, "calibration": model.method, "derived": DERIVED, **params}

@@ -29,8 +29,9 @@ purchase_stats as (
         count_if(p.purchase_date > dateadd(day, -90, a.as_of_date)) as purchases_90d,
         count_if(p.purchase_date <= dateadd(day, -90, a.as_of_date)
                  and p.purchase_date > dateadd(day, -180, a.as_of_date)) as purchases_prev_90d,
-        sum(p.amount) as spend_total,
-        sum(iff(p.purchase_date > dateadd(day, -90, a.as_of_date), p.amount, 0)) as spend_90d,
+        -- cast: exact money even where an engine sums in floating point (the local stand-in)
+        sum(p.amount)::number(14, 2) as spend_total,
+        sum(iff(p.purchase_date > dateadd(day, -90, a.as_of_date), p.amount, 0))::number(14, 2) as spend_90d,
         max(p.purchase_date) as last_purchase_date
     from purchases as p
     cross join as_of as a

@@ -1,0 +1,119 @@
+"""Production scoring trigger: the right Databricks job, the business date, a failed job fails the task.
+
+HTTP is mocked at the boundary (the provider hook's ``requests``), as the provider's own tests do.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+HOST = "https://workspace.example"
+
+
+@pytest.fixture
+def operator(monkeypatch: pytest.MonkeyPatch):
+    conn = {"conn_type": "databricks", "host": HOST, "password": "dapi-test-token"}
+    monkeypatch.setenv("AIRFLOW_CONN_DATABRICKS_DEFAULT", json.dumps(conn))
+    spec = importlib.util.spec_from_file_location("retail_daily_for_test", REPO / "dags" / "retail_daily.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "DATABRICKS_SCORING_JOB_ID", "4711")
+    op = module.score_churn_on_databricks()
+    op.render_template_fields({"ds": "2026-06-01"})
+    return op
+
+
+def _response(payload: dict) -> mock.MagicMock:
+    response = mock.MagicMock(status_code=200)
+    response.json.return_value = payload
+    return response
+
+
+def test_the_job_from_configuration_gets_the_business_date(operator) -> None:
+    assert operator.task_id == "score_churn_customers"
+    assert operator.deferrable is True and operator.trigger_rule == "none_failed"
+    assert str(operator.job_id) == "4711"
+    assert operator.job_parameters == {"business_date": "2026-06-01"}
+
+
+def test_a_failed_job_run_fails_the_task(operator) -> None:
+    from airflow.sdk.exceptions import AirflowException
+
+    operator.deferrable = False
+    operator.polling_period_seconds = 0
+    failed = {
+        "job_id": 4711,
+        "run_id": 99,
+        "run_page_url": f"{HOST}/#job/4711/run/99",
+        "state": {"life_cycle_state": "TERMINATED", "result_state": "FAILED", "state_message": "scoring failed"},
+        "tasks": [],
+    }
+    with mock.patch("airflow.providers.databricks.hooks.databricks_base.requests") as requests:
+        requests.post.return_value = _response({"run_id": 99})
+        requests.get.return_value = _response(failed)
+        with pytest.raises(AirflowException, match="failed"):
+            operator.execute({"ti": mock.MagicMock()})
+    url = requests.post.call_args.args[0]
+    body = requests.post.call_args.kwargs["json"]
+    assert url == f"{HOST}/api/2.2/jobs/run-now"
+    assert str(body["job_id"]) == "4711" and body["job_parameters"] == {"business_date": "2026-06-01"}
+
+
+def test_deferred_the_trigger_watches_the_run_and_a_failure_fails_the_task(operator) -> None:
+    from airflow.sdk.exceptions import AirflowException, TaskDeferred
+
+    with mock.patch("airflow.providers.databricks.hooks.databricks_base.requests") as requests:
+        requests.post.return_value = _response({"run_id": 99})
+        requests.get.return_value = _response(
+            {
+                "job_id": 4711,
+                "run_id": 99,
+                "run_page_url": f"{HOST}/#run/99",
+                "state": {"life_cycle_state": "PENDING", "state_message": ""},
+                "tasks": [],
+            }
+        )
+        with pytest.raises(TaskDeferred) as deferred:
+            operator.execute({"ti": mock.MagicMock()})
+    assert deferred.value.trigger.run_id == 99
+    event = {
+        "run_id": 99,
+        "run_page_url": f"{HOST}/#run/99",
+        "run_state": json.dumps(
+            {"life_cycle_state": "TERMINATED", "result_state": "FAILED", "state_message": "scoring failed"}
+        ),
+        "repair_run": False,
+        "errors": [],
+    }
+    with pytest.raises(AirflowException, match="failed"):
+        operator.execute_complete({"ti": mock.MagicMock()}, event)
+
+
+def test_the_job_definition_runs_the_scoring_entry_point() -> None:
+    from include.ml.databricks.deploy import render
+
+    env = {
+        name: f"<{name}>"
+        for name in (
+            "RETAIL_REPO_URL",
+            "RETAIL_REPO_BRANCH",
+            "RETAIL_DATABRICKS_NODE_TYPE",
+            "RETAIL_DATABRICKS_INSTANCE_PROFILE_ARN",
+            "RETAIL_ML_BUCKET",
+            "RETAIL_DATABASE",
+        )
+    }
+    job = render(env)
+    (task,) = job["tasks"]
+    assert (REPO / task["spark_python_task"]["python_file"]).exists()
+    assert task["spark_python_task"]["parameters"] == ["--business-date", "{{job.parameters.business_date}}"]
+    assert [p["name"] for p in job["parameters"]] == ["business_date"]
+    assert any("scikit-learn==" in lib["pypi"]["package"] for lib in task["libraries"])
+    with pytest.raises(KeyError, match="RETAIL_REPO_URL"):
+        render({})
