@@ -78,6 +78,13 @@ def test_daily_dag_shape(dagbag) -> None:
     assert transform.upstream_task_ids == {f"ingest_{feed}.load_feed" for feed in FEED_NAMES}
     assert transform.max_active_tis_per_dag == 1  # one date at a time: see docs/architecture.md
     assert dag.params["lookback_days"] == 7
+    # the churn model after GOLD: training once at a time, scoring also when training skipped
+    train = dag.get_task("train_churn_model")
+    assert train.upstream_task_ids == {"transform_window"} and train.max_active_tis_per_dag == 1
+    score = dag.get_task("score_churn_customers")
+    assert score.upstream_task_ids == {"train_churn_model"} and score.trigger_rule == "none_failed"
+    assert dag.params["train_churn_model"] == "auto"
+    assert dag.deadline, "retail_daily alerts on-call when a scheduled run is late"
 
 
 def test_every_daily_task_has_a_runbook_section(dagbag) -> None:
