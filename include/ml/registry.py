@@ -16,8 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from include.config import WAREHOUSE
-from include.sql_render import render_sql, split_statements
+from include.sql_render import render_sql
 
 # A challenger replaces the champion only when it is this much better on the same holdout ...
 PROMOTION_MARGIN_AUC = 0.005
@@ -125,48 +124,36 @@ def replace_scores(hook: Any, business_date: date, rows: list[dict[str, Any]]) -
     replace_date_rows(hook, "CUSTOMER_CHURN_SCORE", business_date, pd.DataFrame(rows, columns=columns))
 
 
+INSERT_CHUNK = 1000  # rows per INSERT statement (values are bound, never formatted into the SQL)
+
+
 def replace_date_rows(hook: Any, table: str, business_date: date, frame: pd.DataFrame) -> None:
-    """Replace ``table``'s rows of one business date with ``frame`` in one transaction.
-
-    The rows are bulk-loaded first (write_pandas: a staged file and COPY) into a load table of
-    their own for this table and date; then one transaction deletes the date's rows and inserts
-    the loaded ones, so readers see the old rows or the new, never none or both.
-    """
-    from snowflake.connector.pandas_tools import write_pandas
-
-    load_table = f"{table}_LOAD_{business_date:%Y%m%d}"
+    """Replace ``table``'s rows of one business date with ``frame`` in one transaction: readers see
+    the old rows or the new, never none or both; a re-run leaves one copy."""
+    columns = list(frame.columns)
+    records = [tuple(_plain(v) for v in row) for row in frame.itertuples(index=False, name=None)]
     conn = hook.get_conn()
     try:
         cur = conn.cursor()
-        upper = frame.rename(columns=str.upper)
-        if not upper.empty:
-            write_pandas(
-                conn,
-                upper,
-                load_table,
-                database=WAREHOUSE.database,
-                schema=WAREHOUSE.ml,
-                auto_create_table=True,
-                overwrite=True,
-                quote_identifiers=False,
-                use_logical_type=True,
-            )
-        sql = render_sql(
-            "ml/replace_date_rows.sql",
-            table=table,
-            load_table=load_table,
-            columns=list(frame.columns),
-            has_rows=not upper.empty,
-        )
         cur.execute("begin")
         try:
-            for statement in split_statements(sql):
-                cur.execute(statement, {"business_date": business_date})
+            cur.execute(render_sql("ml/delete_date_rows.sql", table=table), [business_date])
+            for i in range(0, len(records), INSERT_CHUNK):
+                chunk = records[i : i + INSERT_CHUNK]
+                sql = render_sql("ml/insert_rows.sql", table=table, columns=columns, rows=len(chunk))
+                cur.execute(sql, [v for row in chunk for v in row])
             cur.execute("commit")
         except Exception:
             conn.rollback()
             raise
-        if not upper.empty:
-            cur.execute(f"drop table if exists {WAREHOUSE.qualified(WAREHOUSE.ml, load_table)}")
     finally:
         conn.close()
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and NaN as the connector binds them."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
