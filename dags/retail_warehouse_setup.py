@@ -16,19 +16,7 @@ from airflow.sdk import chain, dag
 
 from include.airflow_common import DEFAULT_ARGS, SQL_TEMPLATE_ARGS
 from include.config import SNOWFLAKE_CONN_ID
-
-BOOTSTRAP_STEPS = (
-    "00_database_and_schemas",
-    "01_file_format_and_stage",
-    "02_bronze_tables",
-    "03_audit_tables",
-    "04_silver_tables",
-    "05_model_tables",
-    "06_gold_tables",
-    "07_dq_tables",
-    "08_run_log_tables",
-    "09_ml_tables",
-)
+from include.sql_render import BOOTSTRAP_STEPS
 
 
 @dag(

@@ -11,6 +11,8 @@ from include.config import LANDING, WAREHOUSE
 from include.contracts import load_contract
 
 SQL_DIR = Path(__file__).with_name("sql")
+# The warehouse set-up, in order: every numbered file of include/sql/bootstrap/.
+BOOTSTRAP_STEPS = tuple(sorted(p.stem for p in (SQL_DIR / "bootstrap").glob("[0-9][0-9]_*.sql")))
 
 # Exposed to every SQL template, in Python tasks and in SQL operators (user_defined_macros).
 SQL_GLOBALS: dict[str, Any] = {"wh": WAREHOUSE, "landing": LANDING, "contract": load_contract()}

@@ -23,21 +23,12 @@ from include.contracts import FEED_NAMES, load_contract
 from include.simulator.generator import FeedSimulator
 from include.simulator.reference import load_reference
 from include.simulator.run import to_csv
-from include.sql_render import render_sql, split_statements
+from include.sql_render import BOOTSTRAP_STEPS, render_sql, split_statements
 from include.transform import runner
 from include.transform.window import Window
 
-BOOTSTRAP = (
-    "00_database_and_schemas",
-    "02_bronze_tables",
-    "03_audit_tables",
-    "04_silver_tables",
-    "05_model_tables",
-    "06_gold_tables",
-    "07_dq_tables",
-    "08_run_log_tables",
-    "09_ml_tables",
-)
+# no stage in-process: the history's rows are inserted directly
+BOOTSTRAP = tuple(step for step in BOOTSTRAP_STEPS if step != "01_file_format_and_stage")
 
 
 class InProcessHook:
