@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from airflow.listeners import hookimpl
@@ -54,7 +55,8 @@ def _task_try(ti: Any, state: str, previous_state: Any, error: Any = None) -> au
     runtime = hasattr(ti, "get_template_context")  # the task's own process (task SDK)
     rows, query_ids = audit.task_metrics(_result(ti)) if runtime and state == "success" else (None, [])
     error_class, error_message = audit.error_fields(error)
-    end = None if state == "running" else getattr(ti, "end_date", None)
+    # the hook fires at the state change: a task that skips itself has no end date set yet
+    end = None if state == "running" else (getattr(ti, "end_date", None) or datetime.now(UTC))
     start = getattr(ti, "start_date", None)
     task = getattr(ti, "task", None)
     max_tries = getattr(ti, "max_tries", None)

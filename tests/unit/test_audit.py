@@ -111,6 +111,9 @@ def test_the_listener_builds_a_row_from_the_task_process() -> None:
     row = plugin._task_try(ti, "success", "running")
     assert (row.business_date, row.try_number, row.max_tries, row.state) == (date(2026, 6, 1), 2, 3, "success")
     assert (row.rows_affected, row.query_ids, row.duration_s, row.reported_by) == (507, "q1,q2", 12.5, "worker")
+    # a task that skips itself: Airflow has not set its end date when the hook fires
+    skipped = plugin._task_try(SimpleNamespace(**{**vars(ti), "end_date": None}), "skipped", "running")
+    assert skipped.ended_at is not None and skipped.duration_s > 0
     # the same task marked failed from the UI: reported by the API server, with Airflow's message
     orm = SimpleNamespace(**{k: v for k, v in vars(ti).items() if k not in ("get_template_context", "xcom_pull")})
     orm.dag_run = SimpleNamespace(data_interval_start=datetime(2026, 6, 1, tzinfo=UTC), logical_date=None)
