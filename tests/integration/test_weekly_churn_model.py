@@ -90,7 +90,9 @@ def test_the_run_trains_promotes_and_scores(trained_run) -> None:
     champion = next(model for model, status, *_ in snapshot["registry"] if status == "champion")
     customers = _rows(
         f"select count(distinct customer_id) from {WAREHOUSE.qualified(WAREHOUSE.model, 'DIM_CUSTOMER')} "
-        f"where signup_date <= '{DAY}'"
+        # every customer known on the day: signed up by then, with a version valid that day
+        f"where signup_date <= '{DAY}' and valid_from < '{DAY + timedelta(days=1)}' "
+        f"and valid_to >= '{DAY + timedelta(days=1)}'"
     )[0][0]
     assert len(snapshot["scores"]) == customers > 1000
     assert {m for *_, m in snapshot["scores"]} == {champion}
