@@ -1,145 +1,237 @@
 """
 # Retail daily pipeline
 
-Loads one **business date** of partner feeds per run.
+One run per **business date** loads the day's partner feeds and rebuilds SILVER, MODEL and GOLD
+for that date and the `lookback_days` before it (late rows correct earlier days).
 
-- **Business date** = the start of the run's data interval (UTC). The run for 2026-01-05 covers
-  2026-01-05 00:00 to 2026-01-06 00:00 and starts after midnight, once partners can have
-  delivered that day's files. Backfill a range with
-  `airflow backfill create --dag-id retail_daily --from-date A --to-date B`.
-- **Per feed** (`ingest_<feed>` groups): `wait_for_file` waits for `inbox/<feed>_<YYYYMMDD>.csv`
-  (or its archived copy when the date is re-run); `load_feed` validates it against the contract
-  (`docs/feeds.md`), replaces the feed's BRONZE partition for the date in one transaction, and
-  only then archives the file under `history/<feed>/year=YYYY/month=MM/day=DD/`.
-- A file that fails as a whole is moved to `quarantine/` with a `.reason.json` note and its
-  feed fails the run; bad rows go to `AUDIT.LOAD_REJECTS`; every file is in `AUDIT.FILE_LOADS`.
-- `sweep_inbox` quarantines inbox files no feed can claim (unknown feed, malformed name) and
-  mails on-call; such files belong to no date, so the run itself stays green.
-- Re-running a date is safe: the same file is never loaded twice (checksum ledger), and a
-  changed file replaces the partition instead of adding to it.
-- **Transforms** (`transform_window`, after every feed loaded), for the business date and the
-  `lookback_days` before it (default 7): MERGE the window's BRONZE rows into SILVER (newest
-  record wins) -> SILVER gate (row accounting, keys, freshness) -> rebuild the MODEL dimensions
-  (SCD2 `DIM_CUSTOMER`) and facts those rows touched -> MODEL gate (orphans, SCD2) -> rebuild
-  GOLD revenue for the window, RFM and churn features, committed only when GOLD reconciles with
-  SILVER to the cent. A critical check fails the run; every result is in `AUDIT.DQ_RESULTS`.
-- Dates may be backfilled in any order and several at once: `transform_window` runs for one date
-  at a time, and each step rebuilds its window from the complete layer below, so the end state
-  is the same.
+**The business date** is the run's logical date: the day a scheduled run covers (it starts after
+that day ended), the date a backfill names, or the logical date typed into the trigger form; the
+`business_date` param, when set, overrides it. Backfill a range from the UI (*Backfill*) or
+`airflow backfill create --dag-id retail_daily --from-date A --to-date B`.
 
-- **Churn model** (after GOLD): `train_churn_model` trains on the weekly training day
-  (`RETAIL_ML_TRAIN_WEEKDAY`, or the `train_churn_model` param), with time-based CV and a holdout,
-  and promotes the best candidate only when it beats the champion; `score_churn_customers` writes
-  the champion's scores for the business date (locally in Airflow; in production the Databricks
-  job `include/ml/databricks/churn_scoring_job.json` when `RETAIL_ML_SCORING_BACKEND=databricks`).
-  Both skip, saying why, while history or a champion is missing. See `docs/ml.md`.
+The grid, left to right:
 
-Runbooks: `docs/runbooks/ingestion.md`, `docs/runbooks/transforms.md`, `docs/runbooks/on-call.md`.
+1. `ingest_<feed>` (one group per feed): `wait_for_file` (deferrable; the inbox file or, on a
+   re-run, its archived copy) -> `validate_file` (the contract in `docs/feeds.md`; a bad file is
+   quarantined with a reason) -> `load_bronze` (replaces the feed's BRONZE partition in one
+   transaction) -> `archive_file` (`history/<feed>/year=/month=/day=/`). `sweep_inbox`
+   quarantines files no feed can claim and mails on-call.
+2. `acquire_transform_lock` (setup) ... `release_transform_lock` (teardown): one run at a time
+   between its first SILVER merge and its GOLD publication, so backfills in any order and several
+   at once end in the same tables (docs/architecture.md).
+3. `silver`: one MERGE per object, newest record wins -> `silver_checks`: row accounting, keys,
+   freshness.
+4. `model`: dimensions (SCD2 customers), then facts -> `model_checks`: orphans, SCD2 integrity,
+   fact keys.
+5. `gold`: `build` (into GOLD_STAGE) -> checks (`reconciliation`, `completeness`, `column_checks`)
+   -> `publish` (copy to GOLD in one transaction, only if the critical checks passed).
+6. `train_churn_model` (weekly) -> `score_churn_customers` (daily; a Databricks job in production).
+
+A critical check failing turns its own task red and stops the date before GOLD changes; every
+result, warnings included, is in `AUDIT.DQ_RESULTS`. Every task try is in `AUDIT.TASK_RUN_LOG`.
+Which task to clear for which alert: `docs/runbooks/`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pendulum
-from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-from airflow.providers.databricks.operators.databricks import DatabricksRunNowOperator
-from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
-from airflow.sdk import CronDataIntervalTimetable, Param, chain, dag, task, task_group
+from airflow.sdk import CronDataIntervalTimetable, Param, PokeReturnValue, TaskGroup, chain, dag, task, task_group
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from include import alerts
-from include.airflow_common import DAG_CALLBACKS, DEFAULT_ARGS, business_date, daily_deadline
+from include import alerts, business_date
+from include.airflow_common import DAG_CALLBACKS, DEFAULT_ARGS, SQL_TEMPLATE_ARGS, daily_deadline
 from include.config import (
     AWS_CONN_ID,
-    DATABRICKS_CONN_ID,
-    DATABRICKS_SCORING_JOB_ID,
     LOOKBACK_DAYS,
-    ML_BUCKET,
     ML_SCORING_BACKEND,
     ML_TRAIN_WEEKDAY,
     SENSOR_POKE_SECONDS,
     SENSOR_TIMEOUT_SECONDS,
-    SNOWFLAKE_CONN_ID,
+    SNOWFLAKE_ACCOUNT,
+    TRANSFORM_LOCK_LEASE_MINUTES,
+    TRANSFORM_LOCK_POKE_SECONDS,
+    WAREHOUSE,
 )
 from include.contracts import FEED_NAMES
-from include.ingest import pipeline
 from include.ingest.sensors import PartnerFileSensor
-from include.ingest.validation import FileRejected
-from include.transform import runner
-from include.transform.window import Window
+from include.transform.layers import CHECKS, DIMENSIONS, FACTS, LAYER_OBJECTS
+from include.transform.operators import (
+    DataQualityCheckOperator,
+    GoldPublishOperator,
+    LayerSQLOperator,
+    RecordedColumnCheckOperator,
+)
 
-if TYPE_CHECKING:
-    from include.ml.artifacts import S3Store
+
+def _s3():
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook  # provider hooks load in tasks, not at parse
+
+    return S3Hook(aws_conn_id=AWS_CONN_ID)
 
 
-def _hooks() -> tuple[S3Hook, SnowflakeHook]:
-    return S3Hook(aws_conn_id=AWS_CONN_ID), SnowflakeHook(snowflake_conn_id=SNOWFLAKE_CONN_ID)
+def _snowflake():
+    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+
+    from include.config import SNOWFLAKE_CONN_ID
+
+    return SnowflakeHook(snowflake_conn_id=SNOWFLAKE_CONN_ID)
+
+
+# ---------------------------------------------------------------------------------- ingestion
+# Validation, the ledger and the BRONZE load stay Python in @task: each step mixes S3 and
+# Snowflake (checksum ledger, staged files, PUT into the local stage) and the load must replace
+# the partition, COPY and check the row count in one transaction, which no provider operator does.
 
 
 @task(max_active_tis_per_dag=1)  # concurrent runs must not sweep (and alert) the same file twice
 def sweep_inbox(**context) -> list[dict[str, str]]:
-    s3, sf = _hooks()
-    day = business_date(context)
+    from include.ingest import pipeline
+
+    s3, day = _s3(), business_date.from_context(context)
     found = pipeline.find_unrecognised(s3, day)
     if found:
         # alert before moving anything: a failed mail is retried while the files are still there.
         # No business date is affected, so the run stays green.
         alerts.send_alert(alerts.unrecognised_files_alert(found, context), context)
-        pipeline.quarantine_unrecognised(s3, sf, found, day, context["run_id"])
+        pipeline.quarantine_unrecognised(s3, _snowflake(), found, day, context["run_id"])
     return [{k: v for k, v in item.items() if k != "key"} for item in found]
 
 
 @task
-def load_feed(feed: str, **context) -> dict:
-    """Validate the date's file, replace the feed's BRONZE partition, then archive the file."""
-    s3, sf = _hooks()
-    day, run_id = business_date(context), context["run_id"]
+def validate_file(feed: str, **context) -> dict:
+    """Check the date's file against the contract; stage accepted rows and rejects for COPY."""
+    from include.ingest import pipeline
+    from include.ingest.validation import FileRejected
+
+    day = business_date.from_context(context)
     try:
-        outcome = pipeline.validate_feed_file(s3, sf, feed, day, run_id, force_reload=context["params"]["force_reload"])
+        outcome = pipeline.validate_feed_file(
+            _s3(), _snowflake(), feed, day, context["run_id"], force_reload=context["params"]["force_reload"]
+        )
     except FileRejected as exc:
         # retrying cannot fix a bad file: fail now, the file is already in quarantine
         raise AirflowFailException(f"{feed} file for {day} quarantined: {exc.reason}") from exc
-    loaded = pipeline.load_bronze(s3, sf, outcome, run_id)
-    archived_as = pipeline.archive(s3, outcome)  # only after the load committed
-    return {**outcome.to_xcom(), **loaded, "archived_as": archived_as}
+    return outcome.to_xcom()
 
 
-def _window(context: dict) -> Window:
-    return Window.for_run(business_date(context), int(context["params"]["lookback_days"]))
+@task
+def load_bronze(outcome: dict, **context) -> dict:
+    """Replace the feed's BRONZE partition for the date with the validated rows (one transaction)."""
+    from include.ingest import pipeline
+
+    return pipeline.load_bronze(_s3(), _snowflake(), pipeline.FileOutcome.from_xcom(outcome), context["run_id"])
 
 
-# One run at a time transforms: no other run writes SILVER, MODEL or GOLD between this run's
-# merge, its gates and its publication, and each step rebuilds what its window touched from the
-# complete layer below, so backfilled dates end in the same tables whatever their order or overlap.
-@task(max_active_tis_per_dag=1)
-def transform_window(**context) -> dict:
-    """SILVER merge -> SILVER gate -> MODEL build -> MODEL gate -> GOLD publication for the window."""
-    try:
-        return runner.transform_window(_hooks()[1], _window(context), context["run_id"])
-    except runner.DataQualityError as exc:
-        # bad data does not get better with a retry: fail now; the alert lists the failed checks
-        raise AirflowFailException(str(exc)) from exc
+@task
+def archive_file(outcome: dict) -> str:
+    """Move the loaded inbox file under history/ (only after the load committed)."""
+    from include.ingest import pipeline
+
+    return pipeline.archive(_s3(), pipeline.FileOutcome.from_xcom(outcome))
 
 
-def _ml_store(s3: S3Hook) -> S3Store:
-    from include.ml.artifacts import S3Store  # scikit-learn & co. load in the ML tasks only, not at parse
+@task_group
+def ingest(feed: str):
+    wait_for_file = PartnerFileSensor(
+        task_id="wait_for_file",
+        feed=feed,
+        aws_conn_id=AWS_CONN_ID,
+        poke_interval=SENSOR_POKE_SECONDS,
+        timeout=SENSOR_TIMEOUT_SECONDS,  # a timeout fails at once (no retry): the file is missing
+        mode="reschedule",  # only when deferrable=False
+    )
+    outcome = validate_file(feed)
+    loaded = load_bronze(outcome)
+    wait_for_file >> outcome
+    loaded >> archive_file(outcome)
+    return loaded
 
-    return S3Store(s3, ML_BUCKET)
+
+# ------------------------------------------------------------------------------ transform lock
+@task.sensor(poke_interval=TRANSFORM_LOCK_POKE_SECONDS, timeout=6 * 3600, mode="reschedule")
+def acquire_transform_lock(**context) -> PokeReturnValue:
+    """Wait until this run holds the transform lock (another run may be transforming)."""
+    from include.transform import lock
+
+    acquired, holder = lock.try_acquire(
+        _snowflake(), context["run_id"], business_date.from_context(context), TRANSFORM_LOCK_LEASE_MINUTES
+    )
+    if not acquired:
+        print(f"transform lock held by {holder.describe()}; waiting")  # noqa: T201 - shown in the task log
+    return PokeReturnValue(is_done=acquired)
 
 
+@task
+def release_transform_lock(**context) -> str:
+    from include.transform import lock
+
+    return lock.release(_snowflake(), context["run_id"]).describe()
+
+
+# ------------------------------------------------------------------------------------- layers
+def layer_objects(layer: str, objects: tuple[str, ...]) -> list[LayerSQLOperator]:
+    """One task per object: the MERGE or delete + insert in include/sql/<layer>/<object>.sql."""
+    return [LayerSQLOperator(task_id=obj, sql=f"{layer}/{obj}.sql") for obj in objects]
+
+
+def layer_checks(layer: str) -> list[DataQualityCheckOperator]:
+    """One task per check file include/sql/dq/<layer>/<check>.sql; every result goes to AUDIT.DQ_RESULTS."""
+    return [DataQualityCheckOperator(task_id=c, layer=layer, sql=f"dq/{layer}/{c}.sql") for c in CHECKS[layer]]
+
+
+GOLD_ASSETS = ("DAILY_REVENUE", "MONTHLY_REVENUE", "CUSTOMER_RFM", "CUSTOMER_FEATURES")
+
+
+def gold_assets() -> list:
+    """The published GOLD tables, as Assets a consumer DAG can be scheduled on."""
+    from airflow.sdk import Asset
+
+    return [
+        Asset(name=f"retail_gold_{t.lower()}", uri=f"snowflake://{SNOWFLAKE_ACCOUNT}/{WAREHOUSE.qualified(WAREHOUSE.gold, t)}".replace(".", "/"))
+        for t in GOLD_ASSETS
+    ]
+
+
+def gold_publication() -> GoldPublishOperator:
+    """Write-audit-publish: build in GOLD_STAGE, check it, copy it to GOLD only if it passed."""
+    build = LayerSQLOperator(task_id="build", sql="gold/build.sql")
+    column_checks = RecordedColumnCheckOperator(
+        task_id="column_checks",
+        layer="gold",
+        table=WAREHOUSE.qualified(WAREHOUSE.gold_stage, "DAILY_REVENUE"),
+        column_mapping={
+            "revenue_date": {"null_check": {"equal_to": 0}},
+            "orders": {"min": {"geq_to": 1}},
+            "units": {"min": {"geq_to": 1}},
+            "net_revenue": {"min": {"geq_to": 0}},
+        },
+    )
+    checks = [*layer_checks("gold"), column_checks]
+    publish = GoldPublishOperator(
+        task_id="publish",
+        sql="gold/publish.sql",
+        guard_sql="gold/publish_guard.sql",
+        expected_checks=len(checks),
+        outlets=gold_assets(),
+    )
+    build >> checks >> publish
+    return publish
+
+
+# ------------------------------------------------------------------------------------ churn model
 # One training at a time: each reads the champion the previous one may have promoted.
 @task(max_active_tis_per_dag=1)
 def train_churn_model(**context) -> dict:
     """Weekly (or when the run's param asks): train, compare with the champion, register."""
-    day, mode = business_date(context), context["params"]["train_churn_model"]
+    day, mode = business_date.from_context(context), context["params"]["train_churn_model"]
     if mode == "never" or (mode == "auto" and day.weekday() != ML_TRAIN_WEEKDAY):
         raise AirflowSkipException(f"no training for {day:%A %Y-%m-%d} (param train_churn_model={mode})")
+    from include.config import ML_BUCKET
     from include.ml import pipeline as ml_pipeline
+    from include.ml.artifacts import S3Store
 
-    s3, sf = _hooks()
     try:
-        return ml_pipeline.train_and_register(sf, _ml_store(s3), day, context["run_id"])
+        return ml_pipeline.train_and_register(_snowflake(), S3Store(_s3(), ML_BUCKET), day, context["run_id"])
     except ml_pipeline.NotEnoughHistory as exc:
         raise AirflowSkipException(f"not enough labelled history to train: {exc}") from exc
 
@@ -147,38 +239,33 @@ def train_churn_model(**context) -> dict:
 @task(trigger_rule="none_failed")  # after training, or when training was skipped
 def score_churn_customers(**context) -> dict:
     """The champion's churn score for every customer, as of the business date."""
+    from include.config import ML_BUCKET
     from include.ml import score as ml_score
+    from include.ml.artifacts import S3Store
 
-    s3, sf = _hooks()
     try:
-        return ml_score.score_customers(sf, _ml_store(s3), business_date(context))
+        return ml_score.score_customers(_snowflake(), S3Store(_s3(), ML_BUCKET), business_date.from_context(context))
     except ml_score.NoChampion as exc:
         raise AirflowSkipException(str(exc)) from exc
 
 
-def score_churn_on_databricks() -> DatabricksRunNowOperator:
+def score_churn_on_databricks():
     """Production: the same scoring entry point as a Databricks job (include/ml/databricks/)."""
-    return DatabricksRunNowOperator(
+    from airflow.providers.databricks.operators.databricks import DatabricksRunNowOperator
+
+    from include.config import DATABRICKS_CONN_ID, DATABRICKS_SCORING_JOB_ID
+
+    class ScoreOnDatabricks(business_date.BusinessDateTemplates, DatabricksRunNowOperator):
+        """DatabricksRunNowOperator whose job parameters can name the run's business date."""
+
+    return ScoreOnDatabricks(
         task_id="score_churn_customers",
         databricks_conn_id=DATABRICKS_CONN_ID,
         job_id=DATABRICKS_SCORING_JOB_ID,
-        job_parameters={"business_date": "{{ ds }}"},
+        job_parameters={"business_date": "{{ business_date }}"},
         deferrable=True,
         trigger_rule="none_failed",
     )
-
-
-@task_group
-def ingest(feed: str) -> None:
-    wait_for_file = PartnerFileSensor(
-        task_id="wait_for_file",
-        feed=feed,
-        aws_conn_id=AWS_CONN_ID,
-        mode="reschedule",
-        poke_interval=SENSOR_POKE_SECONDS,
-        timeout=SENSOR_TIMEOUT_SECONDS,  # a timeout fails at once (no retry): the file is missing
-    )
-    wait_for_file >> load_feed.override(task_id="load_feed")(feed)
 
 
 @dag(
@@ -192,8 +279,17 @@ def ingest(feed: str) -> None:
     default_args=DEFAULT_ARGS,
     deadline=daily_deadline(),
     **DAG_CALLBACKS,
+    **SQL_TEMPLATE_ARGS,
     tags=["retail", "ingest", "bronze", "silver", "model", "gold", "dq", "ml"],
     params={
+        business_date.PARAM: Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="Business date",
+            description="The date to process (YYYY-MM-DD). Empty: the run's logical date (a scheduled run's "
+            "day, a backfill's date); empty and no logical date: yesterday.",
+        ),
         "force_reload": Param(
             False, type="boolean", description="Reload files even when the same content was already loaded"
         ),
@@ -214,9 +310,25 @@ def ingest(feed: str) -> None:
 )
 def retail_daily() -> None:
     sweep_inbox()
-    ingested = [ingest.override(group_id=f"ingest_{feed}")(feed) for feed in FEED_NAMES]
+    loaded = [ingest.override(group_id=f"ingest_{feed}")(feed) for feed in FEED_NAMES]
+    lock = acquire_transform_lock()
+    with TaskGroup("silver", tooltip="one MERGE per SILVER object, newest record wins") as silver:
+        layer_objects("silver", LAYER_OBJECTS["silver"])
+    with TaskGroup("silver_checks", tooltip="row accounting, keys, freshness") as silver_checks:
+        layer_checks("silver")
+    with TaskGroup("model", tooltip="dimensions (SCD2 customers), then facts") as model:
+        dimensions = layer_objects("model", DIMENSIONS)
+        facts = layer_objects("model", FACTS)
+        for dimension in dimensions:
+            dimension >> facts
+    with TaskGroup("model_checks", tooltip="orphans, SCD2 integrity, fact keys") as model_checks:
+        layer_checks("model")
+    with TaskGroup("gold", tooltip="write-audit-publish: build, check, publish") as gold:
+        publish = gold_publication()
+    chain(loaded, lock, silver, silver_checks, model, model_checks, gold)
+    publish >> release_transform_lock().as_teardown(setups=lock)
     scoring = score_churn_on_databricks() if ML_SCORING_BACKEND == "databricks" else score_churn_customers()
-    chain(ingested, transform_window(), train_churn_model(), scoring)
+    publish >> train_churn_model() >> scoring
 
 
 retail_daily()

@@ -17,6 +17,8 @@ def _env(name: str, default: str) -> str:
 
 
 SNOWFLAKE_CONN_ID = _env("RETAIL_SNOWFLAKE_CONN_ID", "snowflake_default")
+# Only for the URIs of the published GOLD Assets (snowflake://<account>/<db>/<schema>/<table>).
+SNOWFLAKE_ACCOUNT = _env("RETAIL_SNOWFLAKE_ACCOUNT", "local")
 AWS_CONN_ID = _env("RETAIL_AWS_CONN_ID", "aws_default")
 DATABRICKS_CONN_ID = _env("RETAIL_DATABRICKS_CONN_ID", "databricks_default")
 SMTP_CONN_ID = _env("RETAIL_SMTP_CONN_ID", "smtp_default")
@@ -35,6 +37,8 @@ class Warehouse:
     silver: str = _env("RETAIL_SCHEMA_SILVER", "SILVER")
     model: str = _env("RETAIL_SCHEMA_MODEL", "MODEL")
     gold: str = _env("RETAIL_SCHEMA_GOLD", "GOLD")
+    # GOLD is built here first and copied to ``gold`` only after its checks pass (write-audit-publish)
+    gold_stage: str = _env("RETAIL_SCHEMA_GOLD_STAGE", "GOLD_STAGE")
     ml: str = _env("RETAIL_SCHEMA_ML", "ML")
     audit: str = _env("RETAIL_SCHEMA_AUDIT", "AUDIT")
     # "external": COPY from an external stage over the bucket (production);
@@ -46,7 +50,8 @@ class Warehouse:
     schemas: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "schemas", (self.bronze, self.silver, self.model, self.gold, self.ml, self.audit))
+        schemas = (self.bronze, self.silver, self.model, self.gold, self.gold_stage, self.ml, self.audit)
+        object.__setattr__(self, "schemas", schemas)
 
     def qualified(self, schema: str, name: str) -> str:
         return f"{self.database}.{schema}.{name}"
@@ -106,6 +111,10 @@ MAX_REJECT_SHARE = float(_env("RETAIL_MAX_REJECT_SHARE", "0.05"))
 
 # A daily run rebuilds its business date and this many days before it, so late rows correct them.
 LOOKBACK_DAYS = int(_env("RETAIL_LOOKBACK_DAYS", "7"))
+# One run at a time holds the transform lock (SILVER merge .. GOLD publication). A holder that
+# vanished without releasing it (its tasks killed and never cleared) loses it after the lease.
+TRANSFORM_LOCK_LEASE_MINUTES = int(_env("RETAIL_TRANSFORM_LOCK_LEASE_MINUTES", "120"))
+TRANSFORM_LOCK_POKE_SECONDS = int(_env("RETAIL_TRANSFORM_LOCK_POKE_SECONDS", "10"))
 
 # Where on-call alerts go: any of email (SMTP, the default), sns, slack, comma separated.
 ALERT_CHANNELS = tuple(c.strip() for c in _env("RETAIL_ALERT_CHANNELS", "email").split(",") if c.strip())

@@ -29,10 +29,15 @@ def render_sql(path: str, **context: Any) -> str:
     return _ENV.get_template(path).render(**context)
 
 
-def split_statements(sql: str) -> list[str]:
-    """Split rendered SQL into statements; whole-line comments are dropped first.
+def statements(sql: str) -> list[str]:
+    """Split rendered SQL into statements with the Snowflake connector's own splitter (the one
+    ``SnowflakeHook.run(split_statements=True)`` uses), dropping comment-only chunks."""
+    from io import StringIO
 
-    Our SQL files never put ';' inside a literal or an inline comment.
-    """
-    code = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
-    return [chunk.strip() for chunk in code.split(";") if chunk.strip()]
+    from snowflake.connector.util_text import split_statements
+
+    return [
+        statement
+        for statement, _ in split_statements(StringIO(sql), remove_comments=True)
+        if statement.strip().rstrip(";").strip()
+    ]

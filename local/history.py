@@ -23,8 +23,8 @@ from include.contracts import FEED_NAMES, load_contract
 from include.simulator.generator import FeedSimulator
 from include.simulator.reference import load_reference
 from include.simulator.run import to_csv
-from include.sql_render import BOOTSTRAP_STEPS, render_sql, split_statements
-from include.transform import runner
+from include.sql_render import BOOTSTRAP_STEPS, render_sql, statements
+from include.transform import layers
 from include.transform.window import Window
 
 # no stage in-process: the history's rows are inserted directly
@@ -57,7 +57,7 @@ def in_process_warehouse() -> Iterator[InProcessHook]:
         conn = hook.get_conn()
         cur = conn.cursor()
         for step in BOOTSTRAP:
-            for statement in split_statements(render_sql(f"bootstrap/{step}.sql")):
+            for statement in statements(render_sql(f"bootstrap/{step}.sql")):
                 cur.execute(statement)
         conn.close()
         yield hook
@@ -146,8 +146,8 @@ def load_bronze_through_stage(
 def build_model(hook: Any, start: date, end: date) -> None:
     """SILVER and MODEL for the whole range, with the pipeline's SQL (gates are not evaluated)."""
     window = Window(start, end)
-    runner.build_layer(hook, "silver", window)
-    runner.build_layer(hook, "model", window)
+    layers.build_layer(hook, "silver", window)
+    layers.build_layer(hook, "model", window)
 
 
 # what the churn features and labels read (inventory and the daily product catalogue are not)

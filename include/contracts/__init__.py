@@ -66,10 +66,20 @@ class Feed:
 
 
 @dataclass(frozen=True)
+class Dialect:
+    """How every file is written; validation reads files with exactly this (header row required)."""
+
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    quote: str = '"'
+
+
+@dataclass(frozen=True)
 class Contract:
     version: int
     name_pattern: re.Pattern[str]
     feeds: dict[str, Feed] = field(default_factory=dict)
+    dialect: Dialect = field(default_factory=Dialect)
 
     def feed(self, name: str) -> Feed:
         try:
@@ -107,7 +117,13 @@ def load_contract(path: Path = CONTRACT_PATH) -> Contract:
         )
         for name, spec in raw["feeds"].items()
     }
-    return Contract(version=raw["version"], name_pattern=re.compile(raw["file"]["name_pattern"]), feeds=feeds)
+    file = raw["file"]
+    if file.get("header") != "required":
+        raise ValueError("the contract's files must have a header row (file.header: required)")
+    dialect = Dialect(encoding=file["encoding"], delimiter=file["delimiter"], quote=file["quote"])
+    return Contract(
+        version=raw["version"], name_pattern=re.compile(file["name_pattern"]), feeds=feeds, dialect=dialect
+    )
 
 
 FEED_NAMES: tuple[str, ...] = tuple(load_contract().feeds)
@@ -129,8 +145,10 @@ def render_markdown(contract: Contract | None = None) -> str:
         f"- Name: `<feed>_<YYYYMMDD>.csv`, matching `{contract.name_pattern.pattern}`; the date is"
         " the business date the file belongs to. Any other name is quarantined.",
         "- One file per feed per business date, dropped into the bucket's `inbox/` prefix.",
-        '- UTF-8, comma-separated, `"` quoting, `\\n` line ends, a header row with exactly the'
-        " columns below (same names; a different order is accepted and logged).",
+        f"- Encoding {contract.dialect.encoding.upper()} (a leading byte-order mark is ignored), fields separated"
+        f" by `{contract.dialect.delimiter}` and quoted with `{contract.dialect.quote}`, `\\n` line ends (a `\\r`"
+        " before it is dropped), a header row with exactly the columns below (same names; a different"
+        " order is accepted and logged).",
         "- Types: `string`; `integer` (digits, optional leading `-`); `decimal` (digits with at most"
         " two decimals, `.` separator); `date` `YYYY-MM-DD`; `timestamp` `YYYY-MM-DD HH:MM:SS` in"
         " UTC (a `T` separator is accepted); `boolean` `true`/`false`. Empty means NULL and is only"

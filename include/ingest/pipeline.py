@@ -1,7 +1,9 @@
-"""Ingestion steps for one feed and business date: locate, validate, load BRONZE, archive.
+"""Ingestion steps for one feed and business date: validate, load BRONZE, archive.
 
-Each step takes the S3 and Snowflake provider hooks it needs, so the DAG stays thin and the
-tests can drive the same code against the local stack. Values that end up in SQL (feed, date,
+Each step is its own task in the daily DAG (``ingest_<feed>.validate_file`` -> ``load_bronze``
+-> ``archive_file``), handing a small :class:`FileOutcome` to the next through XCom. Each takes
+the S3 and Snowflake provider hooks it needs, so the DAG stays thin and the tests can drive the
+same code against the local stack. Values that end up in SQL (feed, date,
 file name) come from the contract and a strict file-name pattern, never from file contents.
 """
 
@@ -20,7 +22,8 @@ from typing import Any
 from include.config import LANDING, MAX_REJECT_SHARE, WAREHOUSE
 from include.contracts import load_contract
 from include.ingest.validation import FileRejected, expected_file_name, parse_file_name, validate_file
-from include.sql_render import render_sql, split_statements
+from include.sql_render import render_sql, statements
+from include.warehouse import transaction
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +45,14 @@ class FileOutcome:
     staged_path: str | None = None  # relative to the stage root / staging prefix
     rejects_path: str | None = None
     warnings: list[str] | None = None
+    force_reload: bool = False  # the run asked to load even content already loaded
 
     def to_xcom(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_xcom(cls, value: dict[str, Any]) -> FileOutcome:
+        return cls(**value)
 
     def record(self, sf: Any, status: str, run_id: str, *, new_delivery: bool, **extra: Any) -> None:
         """Write this file's row in the AUDIT.FILE_LOADS ledger."""
@@ -90,15 +98,27 @@ def record_file(sf: Any, *, new_delivery: bool, **row: Any) -> None:
     sf.run(render_sql("audit/record_file.sql"), parameters=fields)
 
 
-def quarantine(s3: Any, key: str, feed: str, day: date, file_name: str, reason: str, run_id: str) -> str:
-    """Move (or, for an archived file, copy) ``key`` to quarantine with a reason file beside it."""
-    target = LANDING.quarantine_key(feed, day, file_name)
+def _move_aside(s3: Any, key: str, target: str, note: dict[str, Any], *, delete_source: bool) -> None:
+    """Copy ``key`` to ``target`` with a ``.reason.json`` note beside it, then delete the source.
+
+    Copy and note first, delete last: a failure in between leaves the file where it was, so a
+    retry finds it again (nothing is lost; at worst it is copied twice to the same target).
+    """
     s3.copy_object(
         source_bucket_key=key,
         dest_bucket_key=target,
         source_bucket_name=LANDING.bucket,
         dest_bucket_name=LANDING.bucket,
     )
+    note = {**note, "quarantined_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    s3.load_string(json.dumps(note, indent=2), f"{target}.reason.json", LANDING.bucket, replace=True)
+    if delete_source:
+        s3.delete_objects(LANDING.bucket, [key])
+
+
+def quarantine(s3: Any, key: str, feed: str, day: date, file_name: str, reason: str, run_id: str) -> str:
+    """Move (or, for an archived file, copy) ``key`` to quarantine with a reason file beside it."""
+    target = LANDING.quarantine_key(feed, day, file_name)
     note = {
         "file": file_name,
         "source_key": key,
@@ -106,11 +126,8 @@ def quarantine(s3: Any, key: str, feed: str, day: date, file_name: str, reason: 
         "business_date": day.isoformat(),
         "reason": reason,
         "run_id": run_id,
-        "quarantined_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    s3.load_string(json.dumps(note, indent=2), f"{target}.reason.json", LANDING.bucket, replace=True)
-    if key.startswith(f"{LANDING.inbox}/"):
-        s3.delete_objects(LANDING.bucket, [key])
+    _move_aside(s3, key, target, note, delete_source=key.startswith(f"{LANDING.inbox}/"))
     log.error("quarantined %s -> %s: %s", key, target, reason)
     return target
 
@@ -128,15 +145,11 @@ def validate_feed_file(s3: Any, sf: Any, feed: str, day: date, run_id: str, forc
     name = key.rsplit("/", 1)[1]
     data = _read(s3, key)
     md5 = hashlib.md5(data).hexdigest()  # noqa: S324 - a content fingerprint, not security
-    outcome = FileOutcome(feed, day.isoformat(), name, key, from_inbox, md5, "load")
+    outcome = FileOutcome(feed, day.isoformat(), name, key, from_inbox, md5, "load", force_reload=force_reload)
 
-    loaded = sf.get_first(
-        render_sql("audit/file_already_loaded.sql"),
-        parameters={"feed": feed, "day": day.isoformat(), "md5": md5},
-    )
-    if loaded and not force_reload:
+    if (loaded := _already_loaded(sf, outcome)) and not force_reload:
         outcome.action = "already_loaded"
-        outcome.rows_accepted, outcome.rows_rejected, outcome.rows_in_file = (int(v or 0) for v in loaded)
+        outcome.rows_accepted, outcome.rows_rejected, outcome.rows_in_file = loaded
         log.info("%s for %s (md5 %s) is already loaded: nothing to load", name, day, md5)
         # In the inbox although loaded and archived before: delivered again; count it, load nothing.
         # (Not archived yet: a retry after a failed archive step, not a new delivery.)
@@ -177,9 +190,23 @@ def _put_into_internal_stage(s3: Any, cursor: Any, staged_path: str) -> None:
         cursor.execute(f"put 'file://{local}' {WAREHOUSE.stage_ref}/{folder}/ auto_compress = false overwrite = true")
 
 
+def _already_loaded(sf: Any, outcome: FileOutcome) -> tuple[int, int, int] | None:
+    """(rows accepted, rejected, in file) when this exact content is already loaded for its date."""
+    row = sf.get_first(
+        render_sql("audit/file_already_loaded.sql"),
+        parameters={"feed": outcome.feed, "day": outcome.business_date, "md5": outcome.md5},
+    )
+    return tuple(int(v or 0) for v in row) if row else None  # type: ignore[return-value]
+
+
 def load_bronze(s3: Any, sf: Any, outcome: FileOutcome, run_id: str) -> dict[str, Any]:
-    """Replace the feed's BRONZE partition for the date with the validated file, atomically."""
-    if outcome.action != "load":
+    """Replace the feed's BRONZE partition for the date with the validated file, atomically.
+
+    Nothing to do when validation found the content already loaded, or when this step is
+    re-run after it committed (cleared alone in the UI): the ledger already has the file.
+    """
+    if outcome.action != "load" or (not outcome.force_reload and _already_loaded(sf, outcome)):
+        log.info("%s for %s is already loaded: BRONZE unchanged", outcome.file_name, outcome.business_date)
         return {"rows_loaded": 0, "skipped": True, "query_ids": []}
     feed = load_contract().feed(outcome.feed)
     sql = render_sql(
@@ -189,16 +216,19 @@ def load_bronze(s3: Any, sf: Any, outcome: FileOutcome, run_id: str) -> dict[str
         staged_path=outcome.staged_path,
         rejects_path=outcome.rejects_path,
     )
-    conn = sf.get_conn()
+    staged = [p for p in (outcome.staged_path, outcome.rejects_path) if p]
+    if missing := [p for p in staged if not _exists(s3, f"{LANDING.staging}/{p}")]:
+        raise FileNotFoundError(
+            f"the validated rows of {outcome.file_name} are gone from staging ({', '.join(missing)}): "
+            "clear validate_file (with downstream) to validate the file again"
+        )
     query_ids: list[str] = []
     rows_loaded = 0
-    try:
-        cur = conn.cursor()
+    with transaction(sf) as cur:
         if WAREHOUSE.stage_mode == "put":
-            for path in filter(None, (outcome.staged_path, outcome.rejects_path)):
+            for path in staged:
                 _put_into_internal_stage(s3, cur, path)
-        cur.execute("begin")
-        for statement in split_statements(sql):
+        for statement in statements(sql):
             cur.execute(statement)
             query_ids.append(cur.sfqid)
             if statement.lower().startswith(f"copy into {WAREHOUSE.database.lower()}.{WAREHOUSE.bronze.lower()}"):
@@ -209,12 +239,6 @@ def load_bronze(s3: Any, sf: Any, outcome: FileOutcome, run_id: str) -> dict[str
                 f"COPY loaded {rows_loaded} rows of {outcome.file_name}, validation accepted "
                 f"{outcome.rows_accepted}; rolled back"
             )
-        cur.execute("commit")
-    except Exception:
-        conn.rollback()
-        raise
-    finally:
-        conn.close()
     outcome.record(
         sf,
         "LOADED",
@@ -232,25 +256,37 @@ def load_bronze(s3: Any, sf: Any, outcome: FileOutcome, run_id: str) -> dict[str
     }
 
 
+def _same_content(s3: Any, key: str, md5: str) -> bool:
+    """Whether the object at ``key`` has this MD5, from its ETag (the MD5 of a single-part upload).
+
+    A multipart ETag never equals an MD5, so such a file counts as different: its older copy is
+    kept aside, which is the safe side.
+    """
+    etag = (s3.head_object(key, LANDING.bucket) or {}).get("ETag", "")
+    return etag.strip('"') == md5
+
+
 def archive(s3: Any, outcome: FileOutcome) -> str:
     """Move a loaded inbox file to history/<feed>/year=/month=/day=/, keeping any older version."""
     day = date.fromisoformat(outcome.business_date)
     target = LANDING.history_key(outcome.feed, day, outcome.file_name)
-    if outcome.staged_path:
-        stale = [f"{LANDING.staging}/{p}" for p in (outcome.staged_path, outcome.rejects_path) if p]
+    if stale := [f"{LANDING.staging}/{p}" for p in (outcome.staged_path, outcome.rejects_path) if p]:
         s3.delete_objects(LANDING.bucket, stale)
     if not outcome.from_inbox:
         return target
-    if _exists(s3, target):
-        if hashlib.md5(_read(s3, target)).hexdigest() != outcome.md5:  # noqa: S324
-            older = f"{target}.superseded-{datetime.now(UTC):%Y%m%dT%H%M%S}"
-            s3.copy_object(
-                source_bucket_key=target,
-                dest_bucket_key=older,
-                source_bucket_name=LANDING.bucket,
-                dest_bucket_name=LANDING.bucket,
-            )
-            log.warning("%s replaced a different earlier delivery, kept as %s", outcome.file_name, older)
+    if not _exists(s3, outcome.source_key):
+        if _exists(s3, target) and _same_content(s3, target, outcome.md5):
+            return target  # moved by an earlier try of this step
+        raise FileNotFoundError(f"{outcome.source_key} left the inbox but is not in {target}")
+    if _exists(s3, target) and not _same_content(s3, target, outcome.md5):
+        older = f"{target}.superseded-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+        s3.copy_object(
+            source_bucket_key=target,
+            dest_bucket_key=older,
+            source_bucket_name=LANDING.bucket,
+            dest_bucket_name=LANDING.bucket,
+        )
+        log.warning("%s replaced a different earlier delivery, kept as %s", outcome.file_name, older)
     s3.copy_object(
         source_bucket_key=outcome.source_key,
         dest_bucket_key=target,
@@ -292,22 +328,8 @@ def quarantine_unrecognised(s3: Any, sf: Any, found: list[dict[str, str]], day: 
     for item in found:
         if not _exists(s3, item["key"]):
             continue  # already moved by an earlier try
-        s3.copy_object(
-            source_bucket_key=item["key"],
-            dest_bucket_key=item["quarantined_as"],
-            source_bucket_name=LANDING.bucket,
-            dest_bucket_name=LANDING.bucket,
-        )
-        note = {
-            "original_name": item["file"],
-            "reason": item["reason"],
-            "run_id": run_id,
-            "quarantined_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        s3.load_string(
-            json.dumps(note, indent=2), f"{item['quarantined_as']}.reason.json", LANDING.bucket, replace=True
-        )
-        s3.delete_objects(LANDING.bucket, [item["key"]])
+        note = {"original_name": item["file"], "reason": item["reason"], "run_id": run_id}
+        _move_aside(s3, item["key"], item["quarantined_as"], note, delete_source=True)
         record_file(
             sf,
             new_delivery=True,

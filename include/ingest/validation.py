@@ -8,7 +8,6 @@ COPY INTO BRONZE) and rejected rows (file, line, reason, raw text).
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 from collections import Counter
@@ -74,7 +73,6 @@ class ValidationResult:
     feed: str
     file_name: str
     business_date: date
-    md5: str
     rows_in_file: int = 0
     accepted_csv: bytes = b""
     rows_accepted: int = 0
@@ -135,17 +133,20 @@ def validate_file(
 
     Raises FileRejected for whole-file problems; otherwise returns accepted and rejected rows.
     """
-    feed: Feed = load_contract().feed(feed_name)
-    result = ValidationResult(feed_name, name, business_date, hashlib.md5(data).hexdigest())  # noqa: S324
+    contract = load_contract()
+    feed: Feed = contract.feed(feed_name)
+    dialect = contract.dialect
+    result = ValidationResult(feed_name, name, business_date)
     if not data.strip():
         raise FileRejected("file is empty (0 bytes or only blank lines)")
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
     try:
-        header = next(csv.reader([lines[0].decode("utf-8-sig").rstrip("\r")]))
+        first = lines[0].decode(dialect.encoding).removeprefix("\ufeff")  # a byte-order mark is not a column
+        header = next(csv.reader([first.rstrip("\r")], delimiter=dialect.delimiter, quotechar=dialect.quote))
     except UnicodeDecodeError:
-        raise FileRejected("header line is not valid UTF-8") from None
+        raise FileRejected(f"header line is not valid {dialect.encoding.upper()}") from None
     expected = feed.column_names
     if header != expected:
         missing = [c for c in expected if c not in header]
@@ -166,11 +167,12 @@ def validate_file(
     for number, raw in enumerate(lines[1:], start=2):
         result.rows_in_file += 1
         try:
-            text = raw.decode("utf-8").rstrip("\r")
+            text = raw.decode(dialect.encoding).rstrip("\r")
         except UnicodeDecodeError as exc:
-            result.rejects.append(Reject(number, f"invalid UTF-8 at byte {exc.start}", raw.decode("utf-8", "replace")))
+            reason = f"invalid {dialect.encoding.upper()} at byte {exc.start}"
+            result.rejects.append(Reject(number, reason, raw.decode(dialect.encoding, "replace")))
             continue
-        fields = next(csv.reader([text])) if text else []
+        fields = next(csv.reader([text], delimiter=dialect.delimiter, quotechar=dialect.quote)) if text else []
         if len(fields) != len(expected):
             result.rejects.append(Reject(number, f"{len(fields)} columns, expected {len(expected)}", text))
             continue

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from include.sql_render import render_sql
+from include.warehouse import transaction
 
 # A challenger replaces the champion only when it is this much better on the same holdout ...
 PROMOTION_MARGIN_AUC = 0.005
@@ -132,22 +133,12 @@ def replace_date_rows(hook: Any, table: str, business_date: date, frame: pd.Data
     the old rows or the new, never none or both; a re-run leaves one copy."""
     columns = list(frame.columns)
     records = [tuple(_plain(v) for v in row) for row in frame.itertuples(index=False, name=None)]
-    conn = hook.get_conn()
-    try:
-        cur = conn.cursor()
-        cur.execute("begin")
-        try:
-            cur.execute(render_sql("ml/delete_date_rows.sql", table=table), [business_date])
-            for i in range(0, len(records), INSERT_CHUNK):
-                chunk = records[i : i + INSERT_CHUNK]
-                sql = render_sql("ml/insert_rows.sql", table=table, columns=columns, rows=len(chunk))
-                cur.execute(sql, [v for row in chunk for v in row])
-            cur.execute("commit")
-        except Exception:
-            conn.rollback()
-            raise
-    finally:
-        conn.close()
+    with transaction(hook) as cur:
+        cur.execute(render_sql("ml/delete_date_rows.sql", table=table), [business_date])
+        for i in range(0, len(records), INSERT_CHUNK):
+            chunk = records[i : i + INSERT_CHUNK]
+            sql = render_sql("ml/insert_rows.sql", table=table, columns=columns, rows=len(chunk))
+            cur.execute(sql, [v for row in chunk for v in row])
 
 
 def _plain(value: Any) -> Any:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
+
+from include import business_date
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,11 @@ class Window:
         if not 0 <= lookback_days <= 3660:
             raise ValueError(f"lookback_days must be between 0 and 3660, got {lookback_days}")
         return cls(business_date - timedelta(days=lookback_days), business_date)
+
+    @classmethod
+    def for_context(cls, context: Any) -> Window:
+        """The window of the running task's DAG run: its business date and ``lookback_days`` param."""
+        return cls.for_run(business_date.from_context(context), int(context["params"]["lookback_days"]))
 
     @property
     def dates(self) -> list[date]:

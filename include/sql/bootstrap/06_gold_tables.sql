@@ -70,6 +70,22 @@ create table if not exists {{ wh.database }}.{{ wh.gold }}.PUBLICATIONS (
     published_at timestamp_ntz default current_timestamp()
 );
 
+-- GOLD_STAGE: where a run builds GOLD before its checks pass (write-audit-publish). Same
+-- columns as the published tables; BUILD says whose build it holds and when it was published.
+{% for table in ("DAILY_REVENUE", "MONTHLY_REVENUE", "CUSTOMER_RFM", "CUSTOMER_FEATURES") %}
+create table if not exists {{ wh.database }}.{{ wh.gold_stage }}.{{ table }}
+    like {{ wh.database }}.{{ wh.gold }}.{{ table }};
+{% endfor %}
+
+create table if not exists {{ wh.database }}.{{ wh.gold_stage }}.BUILD (
+    run_id varchar not null,
+    business_date date not null,
+    window_start date not null,
+    window_end date not null,
+    built_at timestamp_ntz default current_timestamp(),
+    published_at timestamp_ntz
+);
+
 create or replace view {{ wh.database }}.{{ wh.gold }}.V_KPI_DAILY_REVENUE as
 select revenue_date, channel, sum(orders) as orders, sum(units) as units,
        sum(net_revenue) as net_revenue

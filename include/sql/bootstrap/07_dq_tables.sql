@@ -11,11 +11,15 @@ create table if not exists {{ wh.database }}.{{ wh.audit }}.DQ_RESULTS (
     severity varchar not null,         -- critical (stops the run) | warning (recorded, reported)
     detail varchar,
     run_business_date date not null,   -- the business date of the run that checked
-    checked_at timestamp_ntz default current_timestamp()
+    checked_at timestamp_ntz default current_timestamp(),
+    task_id varchar                    -- the check task that recorded it
 );
 
+-- added after the first release: deployments created before it get the column here
+alter table {{ wh.database }}.{{ wh.audit }}.DQ_RESULTS add column if not exists task_id varchar;
+
 create or replace view {{ wh.database }}.{{ wh.audit }}.V_DQ_LATEST as
-select run_id, layer, check_name, table_name, business_date, observed, threshold, passed, severity,
+select run_id, layer, task_id, check_name, table_name, business_date, observed, threshold, passed, severity,
        detail, run_business_date, checked_at
 from {{ wh.database }}.{{ wh.audit }}.DQ_RESULTS
 qualify row_number() over (
@@ -23,7 +27,7 @@ qualify row_number() over (
 ) = 1;
 
 create or replace view {{ wh.database }}.{{ wh.audit }}.V_DQ_FAILURES as
-select run_id, layer, check_name, table_name, business_date, observed, threshold, severity, detail,
+select run_id, layer, task_id, check_name, table_name, business_date, observed, threshold, severity, detail,
        run_business_date, checked_at
 from {{ wh.database }}.{{ wh.audit }}.V_DQ_LATEST
 where not passed;

@@ -1,10 +1,10 @@
--- GOLD.CUSTOMER_RFM: recency, frequency and monetary value of every customer with a purchase, as
+-- CUSTOMER_RFM (built in GOLD_STAGE, published whole by gold/publish.sql): recency, frequency and monetary value of every customer with a purchase, as
 -- of the latest sale date in MODEL, scored in quintiles (5 = best; ties broken by customer_id so
--- the scores are reproducible) and named segments. Recomputed whole by every publication.
+-- the scores are reproducible) and named segments. Recomputed whole by every build.
 {% from 'gold/_purchases.sql' import purchases, data_as_of %}
-delete from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM;
+delete from {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_RFM;
 
-insert into {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM (
+insert into {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_RFM (
     customer_id, as_of_date, recency_days, frequency, monetary, r_score, f_score, m_score, rfm_segment
 )
 with as_of as (

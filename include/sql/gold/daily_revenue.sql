@@ -1,10 +1,10 @@
--- GOLD.DAILY_REVENUE: booked net revenue (quantity x unit price - discount) per day, channel,
--- product category and state, for every date of the window. Online lines count on the order's
--- placement date, store lines on their sale date. Cancellations and returns are not deducted.
-delete from {{ wh.database }}.{{ wh.gold }}.DAILY_REVENUE
-where revenue_date between '{{ window.start }}' and '{{ window.end }}';
+-- DAILY_REVENUE (built in GOLD_STAGE, published by gold/publish.sql): booked net revenue
+-- (quantity x unit price - discount) per day, channel, product category and state, for every date
+-- of the window. Online lines count on the order's placement date, store lines on their sale date.
+-- Cancellations and returns are not deducted.
+delete from {{ wh.database }}.{{ wh.gold_stage }}.DAILY_REVENUE;
 
-insert into {{ wh.database }}.{{ wh.gold }}.DAILY_REVENUE (
+insert into {{ wh.database }}.{{ wh.gold_stage }}.DAILY_REVENUE (
     revenue_date, channel, category, state, orders, units, gross_amount, discount_amount, net_revenue
 )
 with online_lines as (

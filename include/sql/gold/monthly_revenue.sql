@@ -1,11 +1,20 @@
--- GOLD.MONTHLY_REVENUE: the months the window touches, re-aggregated from GOLD.DAILY_REVENUE
--- (published in the same transaction just before).
-delete from {{ wh.database }}.{{ wh.gold }}.MONTHLY_REVENUE
-where month_start between '{{ window.start_month }}' and '{{ window.end }}';
+-- MONTHLY_REVENUE (built in GOLD_STAGE): the months the window touches, re-aggregated from their
+-- days: the window's days as just built in GOLD_STAGE, the month's other days as published.
+delete from {{ wh.database }}.{{ wh.gold_stage }}.MONTHLY_REVENUE;
 
-insert into {{ wh.database }}.{{ wh.gold }}.MONTHLY_REVENUE (
+insert into {{ wh.database }}.{{ wh.gold_stage }}.MONTHLY_REVENUE (
     month_start, channel, category, days_with_sales, units, gross_amount, discount_amount, net_revenue
 )
+with days as (
+    select revenue_date, channel, category, units, gross_amount, discount_amount, net_revenue
+    from {{ wh.database }}.{{ wh.gold_stage }}.DAILY_REVENUE
+    union all
+    select revenue_date, channel, category, units, gross_amount, discount_amount, net_revenue
+    from {{ wh.database }}.{{ wh.gold }}.DAILY_REVENUE
+    where revenue_date >= '{{ window.start_month }}' and revenue_date < '{{ window.after_end_month }}'
+        and revenue_date not between '{{ window.start }}' and '{{ window.end }}'
+)
+
 select
     date_trunc('month', revenue_date)::date as month_start,
     channel,
@@ -15,6 +24,5 @@ select
     sum(gross_amount) as gross_amount,
     sum(discount_amount) as discount_amount,
     sum(net_revenue) as net_revenue
-from {{ wh.database }}.{{ wh.gold }}.DAILY_REVENUE
-where revenue_date >= '{{ window.start_month }}' and revenue_date < '{{ window.after_end_month }}'
+from days
 group by date_trunc('month', revenue_date)::date, channel, category

@@ -3,6 +3,8 @@
 -- starts only when a tracked attribute (email, segment, city, state, zip_code) changes; name
 -- corrections do not open one. Rebuilding per customer from the full history (instead of closing
 -- and opening rows incrementally) makes the result independent of the order dates are processed in.
+begin;
+
 delete from {{ wh.database }}.{{ wh.model }}.DIM_CUSTOMER
 where customer_id in (
     select customer_id
@@ -52,4 +54,6 @@ select
     valid_from,
     coalesce(next_valid_from, '9999-12-31 00:00:00'::timestamp_ntz) as valid_to,
     next_valid_from is null as is_current
-from versions
+from versions;
+
+commit;

@@ -2,6 +2,8 @@
 -- channel, order date, shipping state), which never change after placement. Rebuilt for every
 -- order touched in the window; lines whose order has not arrived stay out (reported as orphans).
 {% from 'model/_touched_orders.sql' import touched_orders %}
+begin;
+
 delete from {{ wh.database }}.{{ wh.model }}.FCT_ORDER_ITEMS
 where order_id in ({{ touched_orders(window) }});
 
@@ -20,4 +22,6 @@ select
     i.quantity * i.unit_price - i.discount_amount as net_amount
 from {{ wh.database }}.{{ wh.silver }}.ORDER_ITEMS as i
 inner join touched as t on t.order_id = i.order_id
-inner join {{ wh.database }}.{{ wh.silver }}.ORDERS as o on o.order_id = i.order_id
+inner join {{ wh.database }}.{{ wh.silver }}.ORDERS as o on o.order_id = i.order_id;
+
+commit;

@@ -2,6 +2,8 @@
 -- every order whose order row or lines changed in the window (lines may arrive after the order).
 -- Lines without an order row stay out of the facts; the MODEL checks report them as orphans.
 {% from 'model/_touched_orders.sql' import touched_orders %}
+begin;
+
 delete from {{ wh.database }}.{{ wh.model }}.FCT_ORDERS
 where order_id in ({{ touched_orders(window) }});
 
@@ -36,4 +38,6 @@ select
     coalesce(l.gross_amount, 0) - coalesce(l.discount_amount, 0) as net_amount
 from {{ wh.database }}.{{ wh.silver }}.ORDERS as o
 inner join touched as t on t.order_id = o.order_id
-left join lines as l on l.order_id = o.order_id
+left join lines as l on l.order_id = o.order_id;
+
+commit;

@@ -1,11 +1,8 @@
--- SILVER checks for a run's window. One row per check, table and business date:
--- check_name, table_name, business_date, observed, threshold, passed, severity, detail.
---   row_accounting (critical): rows in the file = rows in BRONZE + rejected rows, and every BRONZE
---     key is in SILVER (BRONZE rows = distinct keys + duplicates), per feed, for the run's own
---     batch (the other dates of the window were accounted for by their own runs; a date loaded
---     by a concurrent run after this run's merge must not count as missing here).
---   key_unique / key_not_null (critical): the table's business key.
---   freshness (warning): days between the business date and the newest event (or batch) date.
+-- SILVER check row_accounting (critical), per feed, for the run's own batch: rows in the file =
+-- rows in BRONZE + rejected rows, and every BRONZE key of the batch is in SILVER (BRONZE rows =
+-- distinct keys + duplicates). The other dates of the window were accounted for by their own runs.
+-- Columns of every check file: check_name, table_name, business_date, observed, threshold, passed,
+-- severity, detail.
 {% from 'silver/_merge_latest.sql' import typed %}
 {% for feed in contract.feeds.values() %}
 {%- set bronze = wh.database ~ '.' ~ wh.bronze ~ '.' ~ feed.table -%}
@@ -53,31 +50,5 @@ left join (
     where s.{{ feed.key[0] }} is null
     group by k._batch_date
 ) as m on m._batch_date = f.batch_date
-
-union all
-
-select
-    'key_unique', 'SILVER.{{ feed.table }}', '{{ window.end }}'::date,
-    count(*) - count(distinct {{ key_text }}), 0, count(*) = count(distinct {{ key_text }}), 'critical',
-    count(*) || ' rows, ' || count(distinct {{ key_text }}) || ' distinct ({{ feed.key | join(", ") }})'
-from {{ silver }}
-
-union all
-
-select
-    'key_not_null', 'SILVER.{{ feed.table }}', '{{ window.end }}'::date,
-    count(*), 0, count(*) = 0, 'critical', count(*) || ' rows with a null key column'
-from {{ silver }}
-where {% for k in feed.key %}{{ k }} is null{{ ' or ' if not loop.last }}{% endfor %}
-
-union all
-
-{% set newest = ('max(' ~ feed.event_time ~ ')::date') if feed.event_time else 'max(_batch_date)' -%}
-select
-    'freshness', 'SILVER.{{ feed.table }}', '{{ window.end }}'::date,
-    datediff(day, {{ newest }}, '{{ window.end }}'::date), 1,
-    coalesce(datediff(day, {{ newest }}, '{{ window.end }}'::date) <= 1, false), 'warning',
-    'newest {{ feed.event_time or "batch date" }}: ' || coalesce(to_varchar({{ newest }}), 'none')
-from {{ silver }}
 {{ 'union all' if not loop.last }}
 {% endfor %}

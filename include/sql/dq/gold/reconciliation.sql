@@ -1,14 +1,12 @@
--- GOLD checks, run inside the publishing transaction (a critical failure rolls it back, so the
--- window's previously published GOLD stays as it was).
+-- GOLD checks of the build in GOLD_STAGE (write-audit-publish: nothing is published unless the
+-- critical ones pass; the window's previously published GOLD stays as it was).
 --   revenue_reconciles (critical): for every date of the window, GOLD net revenue equals the sum
 --     of SILVER order lines (orders placed that day) and store sale lines (sold that day), to the cent.
 --   monthly_equals_daily (critical): each month the window touches sums to its days.
 --   has_revenue (warning): the business date has revenue at all.
---   inputs_complete (warning): a window date for which some feeds loaded and others did not (a
---     quarantined or missing file) is published from what arrived; the warning says which feeds
---     are missing until the file is re-delivered and that date re-run.
 {%- set s = wh.database ~ '.' ~ wh.silver -%}
-{%- set g = wh.database ~ '.' ~ wh.gold %}
+{%- set g = wh.database ~ '.' ~ wh.gold_stage -%}
+{%- set published = wh.database ~ '.' ~ wh.gold %}
 with days as (
 {%- for day in window.dates %}
     select '{{ day }}'::date as d{{ ' union all' if not loop.last }}
@@ -31,7 +29,6 @@ silver_revenue as (
 gold_revenue as (
     select revenue_date as d, sum(net_revenue) as amount
     from {{ g }}.DAILY_REVENUE
-    where revenue_date between '{{ window.start }}' and '{{ window.end }}'
     group by revenue_date
 ),
 
@@ -43,28 +40,22 @@ compared as (
     from days
 ),
 
-loaded as (
-    select
-        batch_date as d,
-        count(distinct feed) as feeds,
-        trim({% for f in contract.feeds %}iff(count_if(feed = '{{ f }}') = 0, ' {{ f }}', ''){{ ' || ' if not loop.last }}{% endfor %}) as missing_feeds
-    from {{ wh.database }}.{{ wh.audit }}.FILE_LOADS
-    where status = 'LOADED' and batch_date between '{{ window.start }}' and '{{ window.end }}'
-    group by batch_date
-),
-
 months as (
     select m.month_start, m.net_revenue as monthly, coalesce(d.daily, 0) as daily
     from (
         select month_start, sum(net_revenue) as net_revenue
         from {{ g }}.MONTHLY_REVENUE
-        where month_start between '{{ window.start_month }}' and '{{ window.end }}'
         group by month_start
     ) as m
     left join (
         select date_trunc('month', revenue_date)::date as month_start, sum(net_revenue) as daily
-        from {{ g }}.DAILY_REVENUE
-        where revenue_date >= '{{ window.start_month }}' and revenue_date < '{{ window.after_end_month }}'
+        from (
+            select revenue_date, net_revenue from {{ g }}.DAILY_REVENUE
+            union all
+            select revenue_date, net_revenue from {{ published }}.DAILY_REVENUE
+            where revenue_date >= '{{ window.start_month }}' and revenue_date < '{{ window.after_end_month }}'
+                and revenue_date not between '{{ window.start }}' and '{{ window.end }}'
+        )
         group by date_trunc('month', revenue_date)::date
     ) as d on d.month_start = m.month_start
 )
@@ -87,11 +78,3 @@ select
     'net revenue on the business date'
 from compared
 where d = '{{ window.end }}'::date
-union all
-select
-    'inputs_complete', 'GOLD.DAILY_REVENUE', d, feeds, {{ contract.feeds | length }},
-    feeds = {{ contract.feeds | length }}, 'warning',
-    feeds || ' of {{ contract.feeds | length }} feeds loaded, missing: ' || missing_feeds
-        || ' (published from partial input until the date is re-run)'
-from loaded
-where feeds > 0
