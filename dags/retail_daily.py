@@ -47,7 +47,6 @@ from include.config import (
     ML_TRAIN_WEEKDAY,
     SENSOR_POKE_SECONDS,
     SENSOR_TIMEOUT_SECONDS,
-    SNOWFLAKE_ACCOUNT,
     TRANSFORM_LOCK_LEASE_MINUTES,
     TRANSFORM_LOCK_POKE_SECONDS,
     WAREHOUSE,
@@ -183,12 +182,14 @@ GOLD_ASSETS = ("DAILY_REVENUE", "MONTHLY_REVENUE", "CUSTOMER_RFM", "CUSTOMER_FEA
 
 
 def gold_assets() -> list:
-    """The published GOLD tables, as Assets a consumer DAG can be scheduled on."""
+    """The published GOLD tables, as Assets a consumer DAG can be scheduled on.
+
+    Name-only (no ``snowflake://`` URI): a URI makes every parse load all providers' URI handlers.
+    """
     from airflow.sdk import Asset
 
     return [
-        Asset(name=f"retail_gold_{t.lower()}", uri=f"snowflake://{SNOWFLAKE_ACCOUNT}/{WAREHOUSE.qualified(WAREHOUSE.gold, t)}".replace(".", "/"))
-        for t in GOLD_ASSETS
+        Asset(f"retail_gold_{t.lower()}", extra={"table": WAREHOUSE.qualified(WAREHOUSE.gold, t)}) for t in GOLD_ASSETS
     ]
 
 

@@ -16,12 +16,13 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from html import escape
 from typing import Any
 
 from airflow.sdk import BaseNotifier
 
+from include import business_date as run_dates
 from include.config import (
     ALERT_CHANNELS,
     ALERT_EMAIL,
@@ -171,20 +172,29 @@ async def asend_alert(alert: Alert, context: Any) -> None:
 ERROR_LINES = 12
 SENSOR_TASK = re.compile(r"^ingest_(?P<feed>[a-z_]+)\.wait_for_file$")
 
+# task id pattern -> runbook section (file#anchor; tests/dags checks every anchor is a real heading)
+RUNBOOK_SECTIONS: tuple[tuple[str, str], ...] = (
+    (r"ingest_[a-z_]+\.wait_for_file", "ingestion.md#ingest_feedwait_for_file-failed-sensor-timed-out"),
+    (r"ingest_[a-z_]+\.validate_file", "ingestion.md#ingest_feedvalidate_file-failed-the-file-was-quarantined"),
+    (r"ingest_[a-z_]+\.(load_bronze|archive_file)", "ingestion.md#ingest_feedload_bronze-or-archive_file-failed"),
+    (r"sweep_inbox", "ingestion.md#sweep_inbox-found-unrecognised-files"),
+    (r"(acquire|release)_transform_lock", "transforms.md#the-transform-lock"),
+    (r"(silver|model)\.[a-z_]+", "transforms.md#a-silver-or-model-build-task-failed"),
+    (r"silver_checks\.[a-z_]+", "transforms.md#silver_checks-a-critical-silver-check-failed"),
+    (r"model_checks\.[a-z_]+", "transforms.md#model_checks-a-critical-model-check-failed"),
+    (r"gold\.(build|publish)", "transforms.md#goldbuild-or-goldpublish-failed"),
+    (r"gold\.[a-z_]+", "transforms.md#a-gold-check-failed-nothing-was-published"),
+    (r"train_churn_model", "churn-model.md#train_churn_model-failed"),
+    (r"score_churn_customers", "churn-model.md#score_churn_customers-failed"),
+    (r"apply_[a-z_]+", "on-call.md#retail_warehouse_setup-failed"),
+)
+RUNBOOK_FALLBACK = "on-call.md#what-reaches-on-call"
+
 
 def runbook_for(task_id: str) -> str:
     """The runbook section on-call should open for a failed task."""
-    if m := SENSOR_TASK.match(task_id):
-        return f"{RUNBOOK_BASE}/ingestion.md#ingest_feedwait_for_file-failed-sensor-timed-out ({m['feed']})"
-    if task_id.startswith("ingest_"):
-        return f"{RUNBOOK_BASE}/ingestion.md#ingest_feedload_feed-failed-quarantined-"
-    if task_id == "sweep_inbox":
-        return f"{RUNBOOK_BASE}/ingestion.md#sweep_inbox-found-unrecognised-files"
-    if task_id == "transform_window":
-        return f"{RUNBOOK_BASE}/transforms.md#transform_window-failed"
-    if task_id in ("train_churn_model", "score_churn_customers"):
-        return f"{RUNBOOK_BASE}/churn-model.md#{task_id}-failed"
-    return f"{RUNBOOK_BASE}/README.md#{task_id}"
+    section = next((ref for pattern, ref in RUNBOOK_SECTIONS if re.fullmatch(pattern, task_id)), RUNBOOK_FALLBACK)
+    return f"{RUNBOOK_BASE}/{section}"
 
 
 def _rerun_commands(dag_id: str, task_id: str | None, day: str) -> list[tuple[str, str]]:
@@ -282,13 +292,16 @@ class OnCallFailureNotifier(BaseNotifier):
 
     def notify(self, context: dict[str, Any]) -> None:
         ti = context["ti"]
-        interval_start = context.get("data_interval_start") or context.get("logical_date")
         found = _inbox_files_like(ti.task_id, context) if SENSOR_TASK.match(ti.task_id) else None
+        try:
+            day = run_dates.from_context(context)
+        except run_dates.InvalidBusinessDate:  # the alert matters more than its date
+            day = None
         alert = build_failure_alert(
             dag_id=ti.dag_id,
             task_id=ti.task_id,
             run_id=context["run_id"],
-            business_date=interval_start.date() if interval_start else None,
+            business_date=day,
             try_number=ti.try_number,
             max_tries=_max_tries(ti),
             error=context.get("exception"),
@@ -311,17 +324,17 @@ class RecoveryNotifier(BaseNotifier):
         from include.sql_render import render_sql
 
         dag_run = context["dag_run"]
-        moment = getattr(dag_run, "data_interval_start", None) or getattr(dag_run, "logical_date", None)
-        if moment is None:
+        day = run_dates.of_run(dag_run)
+        if day is None:
             return
-        params = {"dag_id": dag_run.dag_id, "business_date": moment.date(), "run_id": dag_run.run_id}
+        params = {"dag_id": dag_run.dag_id, "business_date": day, "run_id": dag_run.run_id}
         hook = SnowflakeHook(snowflake_conn_id=AUDIT_CONN_ID, log_sql=False)
         failures = hook.get_records(render_sql("audit/unannounced_failures.sql"), parameters=params)
         if not failures:
             return
         alert = build_recovery_alert(
             dag_id=dag_run.dag_id,
-            business_date=moment.date(),
+            business_date=day,
             run_id=dag_run.run_id,
             failures=[(task, int(try_number), error) for task, try_number, error in failures],
         )
@@ -335,12 +348,11 @@ class RecoveryNotifier(BaseNotifier):
 async def deadline_missed(context: dict[str, Any] | None = None, **_: Any) -> None:
     """Deadline callback (runs in the triggerer): the scheduled run is late."""
     run = (context or {}).get("dag_run") or {}
-    start = run.get("data_interval_start") or run.get("logical_date")
     deadline = (context or {}).get("deadline", {}).get("deadline_time")
     alert = build_deadline_alert(
         dag_id=run.get("dag_id", "?"),
         run_id=run.get("dag_run_id") or run.get("run_id", "?"),
-        business_date=datetime.fromisoformat(str(start)).date() if start else None,
+        business_date=run_dates.of_run(run),
         state=str(run.get("state", "?")),
         deadline=str(deadline),
     )

@@ -17,8 +17,6 @@ def _env(name: str, default: str) -> str:
 
 
 SNOWFLAKE_CONN_ID = _env("RETAIL_SNOWFLAKE_CONN_ID", "snowflake_default")
-# Only for the URIs of the published GOLD Assets (snowflake://<account>/<db>/<schema>/<table>).
-SNOWFLAKE_ACCOUNT = _env("RETAIL_SNOWFLAKE_ACCOUNT", "local")
 AWS_CONN_ID = _env("RETAIL_AWS_CONN_ID", "aws_default")
 DATABRICKS_CONN_ID = _env("RETAIL_DATABRICKS_CONN_ID", "databricks_default")
 SMTP_CONN_ID = _env("RETAIL_SMTP_CONN_ID", "smtp_default")

@@ -39,43 +39,21 @@ def run_setup(api: AirflowAPI, timeout: float = 300) -> None:
 
 
 def backfill(api: AirflowAPI, start: date, end: date, **options: Any) -> int:
-    """Create a backfill of retail_daily over business dates [start, end] and start it.
-
-    On the local stack's SQLite metadata database Airflow does not support creating a backfill
-    while the scheduler writes the same DAG's runs (the API answers 503 and the scheduler can
-    crash with StaleDataError). So the DAG is paused while the backfill is created, the 503 (or a
-    500 "database is locked") is retried, and the DAG is unpaused afterwards. Production
-    (PostgreSQL) needs none of this.
-    """
-    import time
-
-    api.set_paused(DAILY_DAG, True)
-    try:
-        for attempt in range(6):
-            try:
-                return api.backfill(DAILY_DAG, start, end, **options)
-            except RuntimeError as exc:
-                # SQLite under concurrent access: 503, or 500 "Database error" (database is locked)
-                busy = "HTTP 503" in str(exc) or ("HTTP 500" in str(exc) and "Database error" in str(exc))
-                if "HTTP 409" in str(exc) and attempt > 0:
-                    # an earlier attempt did create it before its response failed
-                    running = [
-                        b
-                        for b in api.request("GET", f"/backfills?dag_id={DAILY_DAG}")["backfills"]
-                        if not b.get("completed_at")
-                    ]
-                    if running:
-                        return int(running[-1]["id"])
-                if not busy or attempt == 5:
-                    raise
-                time.sleep(3)
-        raise AssertionError("unreachable")
-    finally:
-        api.set_paused(DAILY_DAG, False)
+    """Create and start a backfill of retail_daily over business dates [start, end], as an operator
+    would from the UI, while the DAG is unpaused and the scheduler runs its own runs (unpausing
+    also lets the scheduler run the latest day as its scheduled run)."""
+    api.set_paused(DAILY_DAG, False)
+    return api.backfill(DAILY_DAG, start, end, **options)
 
 
 def business_date_of(run: dict[str, Any]) -> date:
-    return date.fromisoformat(run["data_interval_start"][:10])
+    """The business date of a run as the REST API lists it (the pipeline's one rule)."""
+    from include import business_date
+
+    day = business_date.of_run(run)
+    if day is None:
+        raise ValueError(f"run {run.get('dag_run_id')} has no business date")
+    return day
 
 
 def snowflake_hook() -> Any:

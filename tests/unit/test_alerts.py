@@ -4,22 +4,27 @@ from __future__ import annotations
 
 from datetime import date
 
+from airflow.sdk.exceptions import AirflowFailException
+
 from include.alerts import build_failure_alert
-from include.transform.runner import CheckResult, DataQualityError
+from include.transform.layers import CheckResult, DataQualityError
 from include.transform.window import Window
 
 
-def _dq_error() -> DataQualityError:
+def _dq_error() -> AirflowFailException:
+    """What a failed check task raises (include.transform.operators)."""
     failure = CheckResult(
         "orphan_order_items", "SILVER.ORDER_ITEMS", date(2026, 6, 5), 3, 0, False, "critical", "3 rows <bad>"
     )
-    return DataQualityError("model", Window.for_run(date(2026, 6, 5), 7), [failure])
+    return AirflowFailException(
+        str(DataQualityError("model_checks.orphans", Window.for_run(date(2026, 6, 5), 7), [failure]))
+    )
 
 
 def test_a_gate_failure_alert_names_the_checks_and_how_to_rerun() -> None:
     alert = build_failure_alert(
         dag_id="retail_daily",
-        task_id="transform_window",
+        task_id="model_checks.orphans",
         run_id="backfill__2026-06-06T00:00:00+00:00",
         business_date=date(2026, 6, 5),
         try_number=1,
@@ -27,15 +32,17 @@ def test_a_gate_failure_alert_names_the_checks_and_how_to_rerun() -> None:
         error=_dq_error(),
         log_url="http://airflow.example/log?x=1&y=2",
     )
-    assert alert.subject == "[retail_daily] FAILED transform_window for 2026-06-05 (DataQualityError)"
+    assert alert.subject == "[retail_daily] FAILED model_checks.orphans for 2026-06-05 (AirflowFailException)"
     html = alert.html
     assert "orphan_order_items on SILVER.ORDER_ITEMS for 2026-06-05: 3 rows &lt;bad&gt;" in html
     assert "1 of 3 (no retry left)" in html
     assert "http://airflow.example/log?x=1&amp;y=2" in html
-    assert "airflow tasks clear retail_daily -t &#x27;^transform_window$&#x27; -s 2026-06-05 -e 2026-06-05" in html
+    assert (
+        "airflow tasks clear retail_daily -t &#x27;^model_checks\\.orphans$&#x27; -s 2026-06-05 -e 2026-06-05" in html
+    )
     assert "airflow backfill create --dag-id retail_daily --from-date 2026-06-05 --to-date 2026-06-05" in html
-    assert "docs/runbooks/transforms.md#transform_window-failed" in html
-    assert "Runs &gt; backfill__2026-06-06T00:00:00+00:00 &gt; Task transform_window &gt; Clear" in html
+    assert "docs/runbooks/transforms.md#model_checks-a-critical-model-check-failed" in html
+    assert "Runs &gt; backfill__2026-06-06T00:00:00+00:00 &gt; Task model_checks.orphans &gt; Clear" in html
 
 
 def test_a_sensor_timeout_alert_says_which_file_is_missing_and_what_arrived() -> None:
@@ -59,7 +66,7 @@ def test_long_errors_are_cut_to_their_first_lines() -> None:
     error = RuntimeError("\n".join(f"line {i}" for i in range(40)))
     alert = build_failure_alert(
         dag_id="d",
-        task_id="transform_window",
+        task_id="gold.build",
         run_id="r",
         business_date=None,
         try_number=3,
@@ -73,7 +80,7 @@ def test_long_errors_are_cut_to_their_first_lines() -> None:
 def test_the_plain_text_version_carries_the_same_facts_unescaped() -> None:
     alert = build_failure_alert(
         dag_id="retail_daily",
-        task_id="transform_window",
+        task_id="model_checks.orphans",
         run_id="r1",
         business_date=date(2026, 6, 5),
         try_number=3,
@@ -83,7 +90,10 @@ def test_the_plain_text_version_carries_the_same_facts_unescaped() -> None:
     )
     assert "orphan_order_items on SILVER.ORDER_ITEMS for 2026-06-05: 3 rows <bad>" in alert.text
     assert "http://airflow.example/log?x=1&y=2" in alert.text and "<p>" not in alert.text
-    assert "--reprocess-behavior failed" in alert.text and "transforms.md#transform_window-failed" in alert.text
+    assert (
+        "--reprocess-behavior failed" in alert.text
+        and "transforms.md#model_checks-a-critical-model-check-failed" in alert.text
+    )
 
 
 def test_channels_are_chosen_by_configuration() -> None:
@@ -131,10 +141,10 @@ def test_recovery_and_deadline_messages() -> None:
         dag_id="retail_daily",
         business_date=date(2026, 6, 5),
         run_id="backfill__2026-06-06T00:00:00+00:00",
-        failures=[("ingest_payments.load_feed", 1, "AirflowFailException")],
+        failures=[("ingest_payments.validate_file", 1, "AirflowFailException")],
     )
     assert recovery.subject == "[retail_daily] RECOVERED 2026-06-05"
-    assert "ingest_payments.load_feed try 1 (AirflowFailException)" in recovery.text
+    assert "ingest_payments.validate_file try 1 (AirflowFailException)" in recovery.text
     late = build_deadline_alert(
         dag_id="retail_daily", run_id="scheduled__x", business_date=date(2026, 6, 5), state="running", deadline="d"
     )

@@ -96,7 +96,7 @@ def test_the_listener_builds_a_row_from_the_task_process() -> None:
     start = datetime(2026, 6, 2, 1, 0, tzinfo=UTC)
     ti = SimpleNamespace(
         dag_id="retail_daily",
-        task_id="ingest_orders.load_feed",
+        task_id="ingest_orders.load_bronze",
         run_id="backfill__2026-06-02T00:00:00+00:00",
         map_index=-1,
         try_number=2,
@@ -105,7 +105,7 @@ def test_the_listener_builds_a_row_from_the_task_process() -> None:
         end_date=start + timedelta(seconds=12.5),
         state="success",
         task=SimpleNamespace(task_type="_PythonDecoratedOperator"),
-        get_template_context=lambda: {"data_interval_start": datetime(2026, 6, 1, tzinfo=UTC)},
+        get_template_context=lambda: {"logical_date": datetime(2026, 6, 1, tzinfo=UTC), "params": {}},
         xcom_pull=lambda **kw: {"rows_loaded": 507, "query_ids": ["q1", "q2"]},
     )
     row = plugin._task_try(ti, "success", "running")
@@ -116,7 +116,7 @@ def test_the_listener_builds_a_row_from_the_task_process() -> None:
     assert skipped.ended_at is not None and skipped.duration_s > 0
     # the same task marked failed from the UI: reported by the API server, with Airflow's message
     orm = SimpleNamespace(**{k: v for k, v in vars(ti).items() if k not in ("get_template_context", "xcom_pull")})
-    orm.dag_run = SimpleNamespace(data_interval_start=datetime(2026, 6, 1, tzinfo=UTC), logical_date=None)
+    orm.dag_run = SimpleNamespace(logical_date=datetime(2026, 6, 1, tzinfo=UTC), run_after=start, conf={})
     row = plugin._task_try(orm, "failed", None, "TaskInstance's state was manually set to `failed`.")
     assert (row.reported_by, row.rows_affected, row.error_class, row.business_date) == (
         "api",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from unittest import mock
 
@@ -23,9 +24,10 @@ def operator(monkeypatch: pytest.MonkeyPatch):
     spec = importlib.util.spec_from_file_location("retail_daily_for_test", REPO / "dags" / "retail_daily.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    monkeypatch.setattr(module, "DATABRICKS_SCORING_JOB_ID", "4711")
+    monkeypatch.setattr("include.config.DATABRICKS_SCORING_JOB_ID", "4711")
     op = module.score_churn_on_databricks()
-    op.render_template_fields({"ds": "2026-06-01"})
+    # a backfill of business date 2026-06-01 (its logical date); the param overrides nothing here
+    op.render_template_fields({"logical_date": datetime(2026, 6, 1, tzinfo=UTC), "params": {"business_date": None}})
     return op
 
 

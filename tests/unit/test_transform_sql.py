@@ -1,4 +1,4 @@
-"""The layer SQL renders for any window, and the window arithmetic is right at month ends."""
+"""The layer SQL renders for any window, each file is atomic, and the window arithmetic is right."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from datetime import date
 
 import pytest
 
-from include.sql_render import render_sql, split_statements
-from include.transform.runner import LAYER_OBJECTS
+from include.sql_render import SQL_DIR, render_sql, statements
+from include.transform.layers import CHECKS, LAYER_OBJECTS
 from include.transform.window import Window
+
+WINDOW = Window.for_run(date(2026, 3, 2), 7)
 
 
 def test_window_covers_the_business_date_and_the_lookback() -> None:
@@ -20,18 +22,46 @@ def test_window_covers_the_business_date_and_the_lookback() -> None:
         Window.for_run(date(2026, 3, 2), -1)
 
 
+def test_the_window_of_a_task_follows_the_business_date_rule() -> None:
+    from datetime import UTC, datetime
+
+    context = {"params": {"lookback_days": 2, "business_date": None}, "logical_date": datetime(2026, 3, 2, tzinfo=UTC)}
+    assert Window.for_context(context) == Window(date(2026, 2, 28), date(2026, 3, 2))
+    context["params"]["business_date"] = "2026-01-05"
+    assert Window.for_context(context) == Window(date(2026, 1, 3), date(2026, 1, 5))
+
+
 @pytest.mark.parametrize("path", [f"{layer}/{obj}.sql" for layer, objs in LAYER_OBJECTS.items() for obj in objs])
-def test_every_object_renders_to_statements_on_its_own_table(path: str) -> None:
-    sql = render_sql(path, window=Window.for_run(date(2026, 3, 2), 7))
-    statements = split_statements(sql)
-    assert 1 <= len(statements) <= 2
-    # a delete + insert pair must touch one table (it runs as one transaction)
-    targets = {s.split()[2] for s in statements if s.split()[0] in ("delete", "insert")}
-    assert len(targets) <= 1, targets
+def test_every_object_is_one_merge_or_one_transaction_on_its_own_table(path: str) -> None:
+    parts = [s.strip().rstrip(";").strip().lower() for s in statements(render_sql(path, window=WINDOW))]
+    if len(parts) == 1:
+        assert parts[0].startswith("merge into"), path
+        return
+    assert parts[0] == "begin" and parts[-1] == "commit", f"{path}: several statements need begin ... commit"
+    targets = {s.split()[2] for s in parts[1:-1] if s.split()[0] in ("delete", "insert")}
+    assert len(targets) == 1, targets
+
+
+def test_gold_build_writes_only_the_stage_and_publish_only_gold() -> None:
+    build = [s.lower().rstrip(";") for s in statements(render_sql("gold/build.sql", window=WINDOW))]
+    publish = [s.lower().rstrip(";") for s in statements(render_sql("gold/publish.sql", window=WINDOW))]
+    for parts in (build, publish):
+        assert parts[0].startswith("begin") and parts[-1].startswith("commit")
+    written = {s.split()[2] for s in build if s.split()[0] in ("delete", "insert")}
+    assert written and all(t.startswith("retail_db.gold_stage.") for t in written), written
+    published = {s.split()[2] for s in publish if s.split()[0] in ("delete", "insert")}
+    assert published == {
+        f"retail_db.gold.{t}"
+        for t in ("daily_revenue", "monthly_revenue", "customer_rfm", "customer_features", "publications")
+    }
+    # GOLD days outside the window are never touched by a publication
+    assert "delete from retail_db.gold.daily_revenue\nwhere revenue_date between '2026-02-23' and '2026-03-02'" in (
+        "\n".join(publish)
+    )
 
 
 def test_silver_merge_only_lets_a_newer_or_equal_record_win() -> None:
-    sql = render_sql("silver/orders.sql", window=Window.for_run(date(2026, 3, 2), 7))
+    sql = render_sql("silver/orders.sql", window=WINDOW)
     assert (
         "when matched and (s.status_updated_at > t.status_updated_at or (s.status_updated_at = t.status_updated_at"
         " and (s._batch_date > t._batch_date or (s._batch_date = t._batch_date and s._source_line >= t._source_line))))"
@@ -39,7 +69,11 @@ def test_silver_merge_only_lets_a_newer_or_equal_record_win() -> None:
     assert "partition by order_id\n        order by status_updated_at desc, _batch_date desc, _source_line desc" in sql
 
 
-@pytest.mark.parametrize("layer", ["silver", "model", "gold"])
-def test_checks_render_as_one_query(layer: str) -> None:
-    sql = render_sql(f"dq/{layer}.sql", window=Window.for_run(date(2026, 3, 2), 7))
-    assert len(split_statements(sql)) == 1
+@pytest.mark.parametrize("path", [f"dq/{layer}/{check}.sql" for layer, checks in CHECKS.items() for check in checks])
+def test_every_check_renders_as_one_query(path: str) -> None:
+    assert len(statements(render_sql(path, window=WINDOW))) == 1
+
+
+def test_every_check_file_is_listed() -> None:
+    on_disk = {str(p.relative_to(SQL_DIR / "dq"))[:-4] for p in (SQL_DIR / "dq").glob("*/*.sql")}
+    assert on_disk == {f"{layer}/{check}" for layer, checks in CHECKS.items() for check in checks}
