@@ -17,8 +17,9 @@ install: $(VENV)/.installed ## create .venv with the pinned dependencies
 demo: install ## run a week of the daily pipeline on the local stack, print a summary
 	@$(PY) -m local.demo
 
-test: install ## the whole test suite (unit, DAG integrity, integration on a private stack), plus lint
+test: install ## the whole test suite (unit, DAG integrity, integration on a private stack, a browser test), plus lint
 	@$(VENV)/bin/ruff check .
+	@local/ensure_chromium.sh
 	@$(PY) -m pytest
 
 up: install ## start the local stack, bootstrap the warehouse, keep the Airflow UI up

@@ -241,13 +241,15 @@ def train_churn_model(**context) -> dict:
 def score_churn_customers(**context) -> dict:
     """The champion's churn score for every customer, as of the business date."""
     from include.config import ML_BUCKET
+    from include.ml import registry
+
+    day, sf = business_date.from_context(context), _snowflake()
+    if registry.champion_as_of(sf, day) is None:  # before importing scikit-learn & co. (seconds)
+        raise AirflowSkipException(f"no churn model promoted on or before {day}: nothing to score with")
     from include.ml import score as ml_score
     from include.ml.artifacts import S3Store
 
-    try:
-        return ml_score.score_customers(_snowflake(), S3Store(_s3(), ML_BUCKET), business_date.from_context(context))
-    except ml_score.NoChampion as exc:
-        raise AirflowSkipException(str(exc)) from exc
+    return ml_score.score_customers(sf, S3Store(_s3(), ML_BUCKET), day)
 
 
 def score_churn_on_databricks():
@@ -288,8 +290,8 @@ def score_churn_on_databricks():
             type=["null", "string"],
             format="date",
             title="Business date",
-            description="The date to process (YYYY-MM-DD). Empty: the run's logical date (a scheduled run's "
-            "day, a backfill's date); empty and no logical date: yesterday.",
+            description="Single runs only: the date to process. Empty: the logical date (a scheduled run's "
+            "day, each date of a backfill, the date typed above); no logical date either: yesterday.",
         ),
         "force_reload": Param(
             False, type="boolean", description="Reload files even when the same content was already loaded"

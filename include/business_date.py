@@ -1,7 +1,9 @@
 """The business date a run of a daily DAG processes: one rule, used by every task, SQL template,
 alert, deadline and run-log row.
 
-1. the run's ``business_date`` param (conf), when an operator set it in the trigger form;
+1. the run's ``business_date`` param (conf), when an operator set it in the trigger form for a
+   single manual run (set on a backfill or scheduled run, it is refused: their dates are their
+   own, and one date for a whole backfill range would process it several times);
 2. otherwise the run's logical date: the data interval start of a scheduled run, the date a
    backfill names, or the logical date an operator typed into the trigger form;
 3. otherwise (a manual run with no logical date: "run now") the last complete day before the
@@ -42,9 +44,17 @@ def parse(value: Any) -> date | None:
         raise InvalidBusinessDate(f"business_date {text!r} is not a calendar date") from exc
 
 
-def resolve(*, param: Any, logical_date: datetime | None, run_after: datetime | None) -> date | None:
+def resolve(
+    *, param: Any, logical_date: datetime | None, run_after: datetime | None, run_type: Any = None
+) -> date | None:
     """The rule above, from the pieces every kind of run object carries."""
     if (explicit := parse(param)) is not None:
+        kind = str(getattr(run_type, "value", run_type) or "manual")
+        if kind in ("backfill", "scheduled"):
+            raise InvalidBusinessDate(
+                f"the business_date param is for single manual runs; this {kind} run's date is its logical date "
+                f"{logical_date.date() if logical_date else '?'} (clear the param and backfill the dates instead)"
+            )
         return explicit
     if logical_date is not None:
         return logical_date.date()
@@ -61,6 +71,7 @@ def of_run(dag_run: Any) -> date | None:
         param=conf.get(PARAM) if isinstance(conf, dict) else None,
         logical_date=_moment(get("logical_date")),
         run_after=_moment(get("run_after")),
+        run_type=get("run_type"),
     )
 
 
@@ -72,6 +83,7 @@ def from_context(context: Any) -> date:
         param=params.get(PARAM) if hasattr(params, "get") else None,
         logical_date=context.get("logical_date"),
         run_after=getattr(dag_run, "run_after", None),
+        run_type=getattr(dag_run, "run_type", None),
     )
     if day is None:
         raise InvalidBusinessDate("the run has no business date: no param, logical date or run time")

@@ -77,6 +77,7 @@ class AirflowAPI:
         max_active_runs: int = 2,
         reprocess: str = "completed",
         conf: dict[str, Any] | None = None,
+        run_backwards: bool = False,
     ) -> int:
         """Create a backfill over business dates [start, end]; returns its id."""
         body = {
@@ -86,6 +87,7 @@ class AirflowAPI:
             "max_active_runs": max_active_runs,
             "reprocess_behavior": reprocess,
             "dag_run_conf": conf or {},
+            "run_backwards": run_backwards,
         }
         return self.request("POST", "/backfills", body)["id"]
 
@@ -101,6 +103,34 @@ class AirflowAPI:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"backfill {backfill_id} not completed after {timeout}s")
             time.sleep(3)
+
+    def clear(self, dag_id: str, run_id: str, task_ids: list[str], downstream: bool = True) -> list[str]:
+        """Clear tasks of a run as an operator does in the UI (*Clear*, with Downstream); Airflow
+        adds the setup and teardown tasks of their scope. Returns the cleared task ids."""
+        body = {
+            "dag_run_id": run_id,
+            "task_ids": task_ids,
+            "include_downstream": downstream,
+            "only_failed": False,
+            "reset_dag_runs": True,
+            "dry_run": False,
+        }
+        cleared = self.request("POST", f"/dags/{dag_id}/clearTaskInstances", body)["task_instances"]
+        return sorted(t["task_id"] for t in cleared)
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float, check: Any = None) -> dict[str, Any]:
+        """Wait until the run (e.g. after a clear) is finished again."""
+        deadline = time.monotonic() + timeout
+        time.sleep(2)  # the scheduler picks the cleared run up
+        while True:
+            if check:
+                check()
+            run = self.request("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
+            if run["state"] in TERMINAL:
+                return run
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{dag_id} {run_id} not finished after {timeout}s: {run['state']}")
+            time.sleep(2)
 
     def runs(self, dag_id: str) -> list[dict[str, Any]]:
         return self.request("GET", f"/dags/{dag_id}/dagRuns?limit=500&order_by=logical_date")["dag_runs"]

@@ -148,12 +148,17 @@ def summary(api, runs, faults, record, started) -> int:
     )
     print("\nRejected rows (AUDIT.LOAD_REJECTS):", ", ".join(f"{f} {n}" for f, n in rejects) or "none")
     gold = hook.get_records(
-        f"select revenue_date, sum(orders), sum(net_revenue) from "
-        f"{WAREHOUSE.qualified(WAREHOUSE.gold, 'V_KPI_DAILY_REVENUE')} group by revenue_date order by revenue_date"
+        f"select revenue_date, orders, customers, net_revenue, avg_order_value, completeness, missing_feeds from "
+        f"{WAREHOUSE.qualified(WAREHOUSE.gold, 'V_KPI_DAILY_REVENUE')} where channel = 'all' order by revenue_date"
     )
-    print("\nGOLD net revenue per day (GOLD.V_KPI_DAILY_REVENUE; online by order date, stores by sale date):")
-    for day, orders, net in gold:
-        print(f"  {day}  {int(orders):>7,} orders/transactions  {float(net):>14,.2f}")
+    print(
+        "\nGOLD per day, all channels (GOLD.V_KPI_DAILY_REVENUE; online by order date, stores by sale date;"
+        " distinct orders/transactions and customers):"
+    )
+    for day, orders, customers, net, aov, status, missing in gold:
+        note = f"  {status}" + (f" (missing: {missing})" if missing else "")
+        money = f"{float(net):>13,.2f}  AOV {float(aov):>7,.2f}"
+        print(f"  {day}  {orders:>6,} orders  {customers:>6,} customers  {money}{note}")
     findings = hook.get_records(
         f"select severity, check_name, table_name, business_date, detail from "
         f"{WAREHOUSE.qualified(WAREHOUSE.audit, 'V_DQ_FAILURES')} order by severity, business_date, check_name"

@@ -135,8 +135,26 @@ def _dag_run(dag_run: Any, state: str, msg: str | None) -> None:
     audit.record_dag_run(row)
 
 
+def _note_business_date(dag_run: Any) -> None:
+    """Show the run's business date in the UI as its note, unless someone wrote a note already.
+
+    The grid labels runs by their run-after time (a scheduled run for 2026-11-21 shows
+    "2026-11-22 00:00"), so the note is where an operator sees which date a run processes.
+    Only on the scheduler's own DagRun object (its session writes the note with the run's state).
+    """
+    if not hasattr(dag_run, "dag_run_note"):
+        return
+    try:
+        day = run_dates.of_run(dag_run)
+        if day is not None and not dag_run.note:
+            dag_run.note = f"business date {day}"
+    except Exception as exc:  # never disturb the scheduler
+        log.warning("business date note not set for %s: %s", getattr(dag_run, "run_id", dag_run), exc)
+
+
 @hookimpl
 def on_dag_run_running(dag_run: Any, msg: str) -> None:
+    _note_business_date(dag_run)
     _dag_run(dag_run, "running", msg)
 
 

@@ -6,6 +6,20 @@ from collections.abc import Iterator
 
 import pytest
 
+# Modules share one stack. test_ingestion owns "yesterday": it must be the first to unpause the
+# daily DAG (unpausing makes the scheduler run yesterday). The rest follow, the churn model last.
+MODULE_ORDER = ("test_ingestion", "test_run_log", "test_transforms", "test_identity", "test_ui_backfill")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("integration") is None:
+            return -1  # unit and DAG tests first: fast feedback
+        name = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        return MODULE_ORDER.index(name) if name in MODULE_ORDER else len(MODULE_ORDER)
+
+    items.sort(key=rank)  # stable: tests keep their order within a module
+
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[object]:
@@ -21,3 +35,13 @@ def stack() -> Iterator[object]:
         yield api
     finally:
         stack.down()
+
+
+@pytest.fixture(scope="module")
+def fresh_warehouse(stack: object) -> object:
+    """An empty warehouse for a module whose assertions cover whole tables (ledger, GOLD, RFM)."""
+    from local import identity, session
+
+    identity.empty_warehouse(session.snowflake_hook())
+    session.run_setup(stack)
+    return stack

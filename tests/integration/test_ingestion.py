@@ -74,11 +74,11 @@ def _failed_tasks(api, run) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def first_runs(stack):
+def first_runs(fresh_warehouse):
     """Generate two days with faults, run yesterday (scheduled) and the day before (backfill)."""
     from local import session
 
-    api = stack
+    api = fresh_warehouse
     day2 = session.yesterday()
     day1 = day2 - timedelta(days=1)
     record = _generate(
@@ -91,9 +91,17 @@ def first_runs(stack):
             f"unknown_feed@{day2}",
         ),
     )
+    # day 1's stores file arrives late: its sensor must wait in the triggerer (deferred) and go on
+    late = f"{LANDING.inbox}/stores_{day1:%Y%m%d}.csv"
+    s3, bucket = session.s3_client(), LANDING.bucket
+    s3.copy_object(Bucket=bucket, Key=f"held/{late}", CopySource={"Bucket": bucket, "Key": late})
+    s3.delete_object(Bucket=bucket, Key=late)
     api.wait_for_dag("retail_daily")
-    # unpaused after creating the backfill: the scheduler then also runs yesterday on its own
+    # unpaused with the backfill: the scheduler also runs yesterday on its own
     backfill = session.backfill(api, day1, day1)
+    deferred = _wait_for_task_state(api, day1, "ingest_stores.wait_for_file", "deferred")
+    s3.copy_object(Bucket=bucket, Key=late, CopySource={"Bucket": bucket, "Key": f"held/{late}"})
+    s3.delete_object(Bucket=bucket, Key=f"held/{late}")
 
     def in_range(run):
         return day1 <= session.business_date_of(run) <= day2
@@ -101,19 +109,65 @@ def first_runs(stack):
     runs = api.wait_for_runs("retail_daily", in_range, 2, RUN_TIMEOUT, check=stack_alive)
     api.wait_for_backfill(backfill, RUN_TIMEOUT, check=stack_alive)
     by_day = {session.business_date_of(r): r for r in runs}
-    return api, day1, day2, record, by_day
+    return api, day1, day2, record, by_day, deferred
+
+
+def _wait_for_task_state(api, day, task_id: str, state: str, timeout: float = 50) -> dict:
+    """The task instance of ``day``'s run once it is in ``state``."""
+    from local import session
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for run in api.runs("retail_daily"):
+            if session.business_date_of(run) == day:
+                ti = [t for t in api.task_instances("retail_daily", run["dag_run_id"]) if t["task_id"] == task_id]
+                if ti and ti[0]["state"] == state:
+                    return ti[0]
+        time.sleep(1)
+    raise TimeoutError(f"{task_id} of {day} was not {state} within {timeout}s")
+
+
+def test_a_file_that_arrives_while_its_sensor_waits_is_picked_up_in_the_triggerer(first_runs) -> None:
+    api, day1, _, _, runs, deferred = first_runs
+    assert deferred["state"] == "deferred" and deferred["try_number"] == 1
+    (sensor,) = [
+        t for t in api.task_instances("retail_daily", runs[day1]["dag_run_id"]) if t["task_id"] == deferred["task_id"]
+    ]
+    assert sensor["state"] == "success" and sensor["try_number"] == 1, "found by the trigger, not by a retry"
 
 
 def test_runs_end_as_their_inputs_deserve(first_runs) -> None:
-    api, day1, day2, _, runs = first_runs
+    api, day1, day2, _, runs, _ = first_runs
     assert runs[day1]["run_type"] == "backfill" and runs[day2]["run_type"] == "scheduled"
     assert runs[day1]["state"] == "success"
     assert runs[day2]["state"] == "failed"
-    assert _failed_tasks(api, runs[day2]) == {"ingest_payments.load_feed"}
+    assert _failed_tasks(api, runs[day2]) == {"ingest_payments.validate_file"}
+
+
+def test_a_warning_is_recorded_and_the_date_still_publishes(first_runs) -> None:
+    """Day 1's store sales carry a product nobody delivered: a warning, never a failure."""
+    from local import session
+
+    api, day1, _, _, runs, _ = first_runs
+    run_id = runs[day1]["dag_run_id"]
+    rows = session.snowflake_hook().get_records(
+        f"select task_id, table_name, business_date, passed, severity, detail "
+        f"from {WAREHOUSE.qualified(WAREHOUSE.audit, 'DQ_RESULTS')} "
+        f"where run_id = %(run_id)s and check_name = 'unknown_product' and not passed",
+        parameters={"run_id": run_id},
+    )
+    assert [r[:5] for r in rows] == [("model_checks.orphans", "SILVER.STORE_SALES", day1, False, "warning")]
+    assert "1 rows of this date reference a missing products.product_id" in rows[0][5]
+    assert runs[day1]["state"] == "success"
+    published = session.snowflake_hook().get_first(
+        f"select count(*) from {WAREHOUSE.qualified(WAREHOUSE.gold, 'PUBLICATIONS')} where run_id = %(run_id)s",
+        parameters={"run_id": run_id},
+    )
+    assert published == (1,)
 
 
 def test_bronze_holds_every_accepted_row_with_lineage(first_runs) -> None:
-    _, day1, day2, record, _ = first_runs
+    _, day1, day2, record, _, _ = first_runs
     for day in (day1, day2):
         for feed in FEED_NAMES:
             rows = _bronze(feed, day)
@@ -131,7 +185,7 @@ def test_bronze_holds_every_accepted_row_with_lineage(first_runs) -> None:
 def test_bad_rows_are_in_the_rejects_table(first_runs) -> None:
     from local import session
 
-    _, day1, _, record, _ = first_runs
+    _, day1, _, record, _, _ = first_runs
     fault = next(f for f in record["faults"] if f["fault"] == "malformed_rows")
     expected = {d["line"]: d["defect"] for d in fault["defects"] if d["defect"] != "unknown_fk"}
     rejects = session.snowflake_hook().get_records(
@@ -147,7 +201,7 @@ def test_bad_rows_are_in_the_rejects_table(first_runs) -> None:
 def test_bucket_layout_after_the_runs(first_runs) -> None:
     from local import session
 
-    _, day1, day2, _, _ = first_runs
+    _, day1, day2, _, _, _ = first_runs
     assert session.list_keys(f"{LANDING.inbox}/") == []
     assert session.list_keys(f"{LANDING.staging}/") == []
     history = session.list_keys(f"{LANDING.history}/")
@@ -171,7 +225,7 @@ def test_bucket_layout_after_the_runs(first_runs) -> None:
 def test_unrecognised_files_reach_on_call_once(first_runs) -> None:
     from local import session
 
-    _, _, day2, _, _ = first_runs
+    _, _, day2, _, _, _ = first_runs
     mails = [m for m in session.mails() if "unrecognised" in m["Subject"]]
     assert len(mails) == 1
     (mail,) = mails
@@ -185,10 +239,10 @@ def test_unrecognised_files_reach_on_call_once(first_runs) -> None:
 def test_a_quarantined_feed_sends_one_failure_alert_with_what_to_do(first_runs) -> None:
     from local import session
 
-    _, _, day2, _, runs = first_runs
+    _, _, day2, _, runs, _ = first_runs
     mails = [m for m in session.mails() if m["Subject"].startswith("[retail_daily] FAILED")]
     assert [m["Subject"] for m in mails] == [
-        f"[retail_daily] FAILED ingest_payments.load_feed for {day2} (AirflowFailException)"
+        f"[retail_daily] FAILED ingest_payments.validate_file for {day2} (AirflowFailException)"
     ]
     body = next(p for p in mails[0].walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
     assert "header does not match the contract: missing" in body  # the error's first lines
@@ -202,7 +256,7 @@ def test_the_late_scheduled_run_alerts_once_and_backfills_never(first_runs) -> N
     """The test stack's deadline is 0 h after the business day, so yesterday's scheduled run is late."""
     from local import session
 
-    _, day1, day2, _, _ = first_runs
+    _, day1, day2, _, _, _ = first_runs
     late = [m["Subject"] for m in session.mails() if " LATE " in m["Subject"]]
     assert late == [f"[retail_daily] LATE {day2}: not finished 0h after the business day"]
     (mail,) = [m for m in session.mails() if " LATE " in m["Subject"]]
@@ -225,7 +279,7 @@ def _wait_for_mails(subject: str, timeout: float = 120) -> list[str]:
 def test_ledger_records_every_file(first_runs) -> None:
     from local import session
 
-    _, day1, day2, _, _ = first_runs
+    _, day1, day2, _, _, _ = first_runs
     rows = session.snowflake_hook().get_records(
         f"select feed, batch_date, status, deliveries from {WAREHOUSE.qualified(WAREHOUSE.audit, 'FILE_LOADS')}"
     )
@@ -238,7 +292,7 @@ def test_ledger_records_every_file(first_runs) -> None:
 def test_rerunning_the_dates_changes_nothing_and_loads_the_corrected_file(first_runs) -> None:
     from local import session
 
-    api, day1, day2, record, _ = first_runs
+    api, day1, day2, record, _, _ = first_runs
     before = _snapshot([day1])
     # the partner re-sends day 2 (a corrected payments file; the rest byte-identical)
     _generate(day2, 1)
@@ -265,7 +319,7 @@ def test_rerunning_the_dates_changes_nothing_and_loads_the_corrected_file(first_
     assert _wait_for_mails(f"[retail_daily] RECOVERED {day2}") == [f"[retail_daily] RECOVERED {day2}"]
     (mail,) = [m for m in session.mails() if m["Subject"] == f"[retail_daily] RECOVERED {day2}"]
     body = next(p for p in mail.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
-    assert "ingest_payments.load_feed try 1 (AirflowFailException)" in body
+    assert "ingest_payments.validate_file try 1 (AirflowFailException)" in body
 
     # and once more: a third run of both dates is a no-op end to end
     snapshot = _snapshot([day1, day2])

@@ -2,8 +2,10 @@
 
 Four generated days (late rows, status updates, duplicates) are backfilled together, so their
 runs overlap in whatever order the scheduler picks; the expected values are recomputed here from
-the CSV files with pandas, independently of the warehouse SQL. Then a fifth day delivers order
-lines whose orders never arrive: the critical gate must stop it before GOLD.
+the CSV files with pandas, independently of the warehouse SQL. Then, as an operator would from the
+UI, GOLD's publication is cleared and re-run, and a GOLD build that does not reconcile (a fact row
+planted in MODEL) is stopped by its check and re-done after the fix. Finally a fifth day delivers
+order lines whose orders never arrive: the MODEL check must stop it before GOLD.
 """
 
 from __future__ import annotations
@@ -90,6 +92,12 @@ def _query(sql: str) -> list[tuple]:
     return session.snowflake_hook().get_records(sql)
 
 
+def _execute(sql: str) -> None:
+    from local import session
+
+    session.snowflake_hook().run(sql, autocommit=True)
+
+
 def _table(schema: str, name: str) -> str:
     return WAREHOUSE.qualified(schema, name)
 
@@ -111,6 +119,76 @@ def stack_alive() -> None:
     assert_running()
 
 
+def _gold_snapshot() -> tuple:
+    """Every published GOLD table (the publication log aside)."""
+    tables = {
+        "MONTHLY_REVENUE": "month_start, channel, category",
+        "CUSTOMER_RFM": "customer_id",
+        "CUSTOMER_FEATURES": "customer_id",
+    }
+    others = tuple(tuple(_query(f"select * from {_table(WAREHOUSE.gold, t)} order by {o}")) for t, o in tables.items())
+    return (tuple(_gold_daily()), *others)
+
+
+def _states(api: Any, run_id: str) -> dict[str, str]:
+    return {t["task_id"]: t["state"] for t in api.task_instances("retail_daily", run_id)}
+
+
+def _try(api: Any, run_id: str, task_id: str) -> int:
+    (ti,) = [t for t in api.task_instances("retail_daily", run_id) if t["task_id"] == task_id]
+    return int(ti["try_number"])
+
+
+def operator_clears(api: Any, runs: dict[date, dict]) -> dict[str, Any]:
+    """What an operator does after the runs: clear the publication, then fix a bad GOLD build."""
+    (staged_run,) = _query(f"select run_id from {_table(WAREHOUSE.gold_stage, 'BUILD')}")[0]
+    run_of = {r["dag_run_id"]: d for d, r in runs.items()}
+    other = next(r["dag_run_id"] for r in runs.values() if r["dag_run_id"] != staged_run)
+    out: dict[str, Any] = {"staged_run": staged_run, "gold_before": _gold_snapshot()}
+    publications = f"select count(*) from {_table(WAREHOUSE.gold, 'PUBLICATIONS')}"
+    out["publications_before"] = _query(publications)[0][0]
+    lock_try = _try(api, staged_run, "acquire_transform_lock")
+
+    # 1. clear the publication of the run whose build GOLD_STAGE holds: the same build, published again
+    out["cleared"] = api.clear("retail_daily", staged_run, ["gold.publish"])
+    out["republished"] = api.wait_for_run("retail_daily", staged_run, RUN_TIMEOUT, check=stack_alive)
+    out["gold_after_republish"] = _gold_snapshot()
+    out["publications_after"] = _query(publications)[0][0]
+    out["lock_retaken"] = _try(api, staged_run, "acquire_transform_lock") > lock_try
+
+    # 2. clear the publication of another run: GOLD_STAGE is not its build, so it refuses
+    api.clear("retail_daily", other, ["gold.publish"])
+    out["refused"] = api.wait_for_run("retail_daily", other, RUN_TIMEOUT, check=stack_alive)
+    out["refused_states"] = _states(api, other)
+    out["gold_after_refusal"] = _gold_snapshot()
+
+    # 3. a fact row nobody delivered: the rebuilt GOLD no longer reconciles with SILVER
+    planted_day = run_of[staged_run] - timedelta(days=1)
+    fct = _table(WAREHOUSE.model, "FCT_ORDER_ITEMS")
+    _execute(
+        f"insert into {fct} (order_id, line_number, product_id, customer_id, channel, order_date, shipping_state, "
+        f"quantity, unit_price, discount_amount, net_amount) values ('O-PLANTED', 1, 'P-PLANTED', 'C-PLANTED', "
+        f"'web', '{planted_day}', 'CA', 1, 1000, 0, 1000)"
+    )
+    try:
+        api.clear("retail_daily", staged_run, ["gold.build"])
+        out["bad_build"] = api.wait_for_run("retail_daily", staged_run, RUN_TIMEOUT, check=stack_alive)
+        out["bad_build_states"] = _states(api, staged_run)
+        out["gold_after_bad_build"] = _gold_snapshot()
+        out["bad_build_results"] = _query(
+            f"select check_name, business_date, passed, detail from {_table(WAREHOUSE.audit, 'DQ_RESULTS')} "
+            f"where run_id = '{staged_run}' and task_id = 'gold.reconciliation' and not passed"
+        )
+    finally:
+        _execute(f"delete from {fct} where order_id = 'O-PLANTED'")
+    # 4. after the fix: clear the build with downstream, and the window is published again
+    api.clear("retail_daily", staged_run, ["gold.build"])
+    out["fixed"] = api.wait_for_run("retail_daily", staged_run, RUN_TIMEOUT, check=stack_alive)
+    out["gold_after_fix"] = _gold_snapshot()
+    out["planted_day"] = planted_day
+    return out
+
+
 def _run_dates(api: Any, start: date, end: date) -> dict[date, dict]:
     from local import session
 
@@ -121,9 +199,9 @@ def _run_dates(api: Any, start: date, end: date) -> dict[date, dict]:
 
 
 @pytest.fixture(scope="module")
-def week(stack, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def week(fresh_warehouse, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Four clean days backfilled together, then a broken fifth day."""
-    api = stack
+    api = fresh_warehouse
     files = tmp_path_factory.mktemp("feeds")
     dates = [FIRST + timedelta(days=i) for i in range(DAYS + 1)]
     fault = (f"orphan_lines@{BROKEN}",)
@@ -132,8 +210,19 @@ def week(stack, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     api.wait_for_dag("retail_daily")
     runs = _run_dates(api, FIRST, dates[DAYS - 1])
     gold_before = _gold_daily()
+    clears = operator_clears(api, runs)
+    gold_before_broken = _gold_daily()
     broken = _run_dates(api, BROKEN, BROKEN)[BROKEN]
-    return {"api": api, "files": files, "dates": dates, "runs": runs, "broken": broken, "gold_before": gold_before}
+    return {
+        "api": api,
+        "files": files,
+        "dates": dates,
+        "runs": runs,
+        "broken": broken,
+        "gold_before": gold_before,
+        "clears": clears,
+        "gold_before_broken": gold_before_broken,
+    }
 
 
 def test_clean_days_publish(week) -> None:
@@ -216,11 +305,44 @@ def test_every_check_of_the_clean_runs_is_recorded_and_passed(week) -> None:
     assert sum(" 0 duplicates" not in r[2] for r in accounting) >= DAYS  # the files carry duplicates
 
 
+def test_clearing_the_publication_publishes_the_same_build_again(week) -> None:
+    c = week["clears"]
+    assert c["republished"]["state"] == "success"
+    assert {"gold.publish", "acquire_transform_lock", "release_transform_lock"} <= set(c["cleared"])
+    assert not any(t.startswith(("silver.", "model.", "gold.build")) for t in c["cleared"]), "only that part"
+    assert c["lock_retaken"], "the cleared publication took the transform lock again"
+    assert c["gold_after_republish"] == c["gold_before"], "a re-publication changes nothing"
+    assert c["publications_after"] == c["publications_before"] + 1  # the log says it happened
+
+
+def test_publishing_another_runs_build_is_refused(week) -> None:
+    c = week["clears"]
+    assert c["refused"]["state"] == "failed"
+    assert c["refused_states"]["gold.publish"] == "failed"
+    assert c["gold_after_refusal"] == c["gold_before"]
+
+
+def test_a_gold_build_that_does_not_reconcile_is_never_published(week) -> None:
+    c = week["clears"]
+    states = c["bad_build_states"]
+    assert c["bad_build"]["state"] == "failed"
+    assert states["gold.reconciliation"] == "failed", states
+    assert [t for t, s in states.items() if s == "failed"] == ["gold.reconciliation"], "only the check task is red"
+    assert states["gold.publish"] == "upstream_failed" and states["release_transform_lock"] == "success"
+    assert c["gold_after_bad_build"] == c["gold_before"], "nothing reached the published tables"
+    ((check, day, passed, detail),) = c["bad_build_results"]
+    assert (check, day, passed) == ("revenue_reconciles", c["planted_day"], False) and "SILVER" in detail
+    # fixed and cleared: published again, exactly as before
+    assert c["fixed"]["state"] == "success"
+    assert c["gold_after_fix"] == c["gold_before"]
+
+
 def test_orphan_lines_stop_the_run_before_gold(week) -> None:
     api, broken = week["api"], week["broken"]
-    states = {t["task_id"]: t["state"] for t in api.task_instances("retail_daily", broken["dag_run_id"])}
+    states = _states(api, broken["dag_run_id"])
     assert broken["state"] == "failed"
-    assert states["transform_window"] == "failed"
+    assert [t for t, s in states.items() if s == "failed"] == ["model_checks.orphans"], "only the check is red"
+    assert states["gold.build"] == states["gold.publish"] == "upstream_failed"
     (failed,) = _query(
         f"select observed, passed, detail from {_table(WAREHOUSE.audit, 'DQ_RESULTS')} "
         f"where run_id = '{broken['dag_run_id']}' and check_name = 'orphan_order_items'"
@@ -232,19 +354,18 @@ def test_orphan_lines_stop_the_run_before_gold(week) -> None:
 def test_the_failed_gate_alerts_on_call_once_with_the_failing_checks(week) -> None:
     from local import session
 
-    subject = f"[retail_daily] FAILED transform_window for {BROKEN}"
-    # the ingestion tests' failure alert is in the same mailbox; this module adds exactly one
-    mails = [m for m in session.mails() if "FAILED transform_window" in m["Subject"]]
+    subject = f"[retail_daily] FAILED model_checks.orphans for {BROKEN}"
+    # other modules' alerts are in the same mailbox; this run adds exactly one
+    mails = [m for m in session.mails() if "FAILED" in m["Subject"] and str(BROKEN) in m["Subject"]]
     assert [m["Subject"] for m in mails] == [f"{subject} (AirflowFailException)"]
-    assert len(mails) == 1
     body = next(p for p in mails[0].walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
     assert f"orphan_order_items on SILVER.ORDER_ITEMS for {BROKEN}: 3 rows" in body
-    assert "docs/runbooks/transforms.md#transform_window-failed" in body
+    assert "docs/runbooks/transforms.md#model_checks-a-critical-model-check-failed" in body
 
 
 def test_a_failed_gate_leaves_published_gold_unchanged(week) -> None:
     files, dates = week["files"], week["dates"]
-    assert _gold_daily() == week["gold_before"]
+    assert _gold_daily() == week["gold_before_broken"] == week["gold_before"]
     assert all(r[0] != BROKEN for r in week["gold_before"])
     # the broken day's files also carry late rows for the day before: publishing would have changed it
     with_broken = expected_revenue(files, dates)

@@ -47,8 +47,24 @@ def test_timestamps_are_stored_as_naive_utc() -> None:
 
 def _row() -> audit.TaskTry:
     return audit.TaskTry(
-        "retail_daily", "sweep_inbox", "r1", -1, 1, date(2026, 6, 1), "success", 3, None, None, None, None, None,
-        None, None, "host", "op", "worker",
+        "retail_daily",
+        "sweep_inbox",
+        "r1",
+        -1,
+        1,
+        date(2026, 6, 1),
+        "success",
+        3,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        "host",
+        "op",
+        "worker",
     )
 
 

@@ -52,7 +52,16 @@ def test_gold_build_writes_only_the_stage_and_publish_only_gold() -> None:
     published = {s.split()[2] for s in publish if s.split()[0] in ("delete", "insert")}
     assert published == {
         f"retail_db.gold.{t}"
-        for t in ("daily_revenue", "monthly_revenue", "customer_rfm", "customer_features", "publications")
+        for t in (
+            "daily_revenue",
+            "monthly_revenue",
+            "daily_kpi",
+            "monthly_kpi",
+            "date_completeness",
+            "customer_rfm",
+            "customer_features",
+            "publications",
+        )
     }
     # GOLD days outside the window are never touched by a publication
     assert "delete from retail_db.gold.daily_revenue\nwhere revenue_date between '2026-02-23' and '2026-03-02'" in (

@@ -59,6 +59,42 @@ create table if not exists {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES (
     bank_transfer_share number(6, 4) not null
 );
 
+-- Per day and channel, plus channel 'all': distinct orders and customers counted at this grain.
+create table if not exists {{ wh.database }}.{{ wh.gold }}.DAILY_KPI (
+    revenue_date date not null,
+    channel varchar not null,          -- web | mobile | marketplace | store | all
+    orders number(38, 0) not null,     -- distinct online orders + store transactions
+    customers number(38, 0) not null,  -- distinct identified customers (store sales without a card: none)
+    units number(38, 0) not null,
+    gross_amount number(14, 2) not null,
+    discount_amount number(14, 2) not null,
+    net_revenue number(14, 2) not null,
+    avg_order_value number(14, 2)      -- net_revenue / orders
+);
+
+create table if not exists {{ wh.database }}.{{ wh.gold }}.MONTHLY_KPI (
+    month_start date not null,
+    channel varchar not null,
+    orders number(38, 0) not null,
+    customers number(38, 0) not null,
+    days_with_sales number(38, 0) not null,
+    units number(38, 0) not null,
+    gross_amount number(14, 2) not null,
+    discount_amount number(14, 2) not null,
+    net_revenue number(14, 2) not null,
+    avg_order_value number(14, 2)
+);
+
+-- How complete the input behind each published date is (gold/date_completeness.sql).
+create table if not exists {{ wh.database }}.{{ wh.gold }}.DATE_COMPLETENESS (
+    business_date date not null,
+    status varchar not null,           -- complete | provisional | partial | no_input
+    feeds_loaded number(38, 0) not null,
+    feeds_expected number(38, 0) not null,
+    missing_feeds varchar,             -- space-separated feed names
+    next_day_feeds_loaded number(38, 0) not null
+);
+
 -- One row per successful publication (a log: run ids and times differ between re-runs).
 create table if not exists {{ wh.database }}.{{ wh.gold }}.PUBLICATIONS (
     business_date date not null,
@@ -72,7 +108,7 @@ create table if not exists {{ wh.database }}.{{ wh.gold }}.PUBLICATIONS (
 
 -- GOLD_STAGE: where a run builds GOLD before its checks pass (write-audit-publish). Same
 -- columns as the published tables; BUILD says whose build it holds and when it was published.
-{% for table in ("DAILY_REVENUE", "MONTHLY_REVENUE", "CUSTOMER_RFM", "CUSTOMER_FEATURES") %}
+{% for table in ("DAILY_REVENUE", "MONTHLY_REVENUE", "DAILY_KPI", "MONTHLY_KPI", "DATE_COMPLETENESS", "CUSTOMER_RFM", "CUSTOMER_FEATURES") %}
 create table if not exists {{ wh.database }}.{{ wh.gold_stage }}.{{ table }}
     like {{ wh.database }}.{{ wh.gold }}.{{ table }};
 {% endfor %}
@@ -86,22 +122,78 @@ create table if not exists {{ wh.database }}.{{ wh.gold_stage }}.BUILD (
     published_at timestamp_ntz
 );
 
+-- Views for dashboards: every measure correct at the view's grain (docs/metrics.md).
 create or replace view {{ wh.database }}.{{ wh.gold }}.V_KPI_DAILY_REVENUE as
-select revenue_date, channel, sum(orders) as orders, sum(units) as units,
-       sum(net_revenue) as net_revenue
-from {{ wh.database }}.{{ wh.gold }}.DAILY_REVENUE
-group by revenue_date, channel;
+select k.revenue_date, k.channel, k.orders, k.customers, k.units, k.gross_amount, k.discount_amount,
+       k.net_revenue, k.avg_order_value, c.status as completeness, c.missing_feeds
+from {{ wh.database }}.{{ wh.gold }}.DAILY_KPI as k
+left join {{ wh.database }}.{{ wh.gold }}.DATE_COMPLETENESS as c on c.business_date = k.revenue_date;
 
 create or replace view {{ wh.database }}.{{ wh.gold }}.V_KPI_MONTHLY_REVENUE as
-select month_start, channel, sum(units) as units, sum(net_revenue) as net_revenue
-from {{ wh.database }}.{{ wh.gold }}.MONTHLY_REVENUE
-group by month_start, channel;
+select month_start, channel, orders, customers, days_with_sales, units, gross_amount, discount_amount,
+       net_revenue, avg_order_value
+from {{ wh.database }}.{{ wh.gold }}.MONTHLY_KPI;
 
 create or replace view {{ wh.database }}.{{ wh.gold }}.V_KPI_CUSTOMER_RFM as
 select customer_id, as_of_date, recency_days, frequency, monetary, r_score, f_score, m_score, rfm_segment
 from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM;
 
+-- The publication of the newest business date (not the one published last: a backfill publishes
+-- older dates after newer ones).
 create or replace view {{ wh.database }}.{{ wh.gold }}.V_LATEST_PUBLICATION as
 select business_date, window_start, window_end, run_id, daily_revenue_rows, customer_rows, published_at
 from {{ wh.database }}.{{ wh.gold }}.PUBLICATIONS
-qualify row_number() over (order by published_at desc) = 1;
+qualify row_number() over (order by business_date desc, published_at desc) = 1;
+
+-- Per GOLD table: the newest date whose input is complete (all its feeds and the next day's).
+create or replace view {{ wh.database }}.{{ wh.gold }}.V_LATEST_COMPLETE_DATE as
+with complete_days as (
+    select business_date from {{ wh.database }}.{{ wh.gold }}.DATE_COMPLETENESS where status = 'complete'
+),
+
+whole_months as (
+    select date_trunc('month', business_date)::date as month_start
+    from complete_days
+    group by date_trunc('month', business_date)::date
+    having count(*) = datediff(day, date_trunc('month', min(business_date))::date,
+                               dateadd(month, 1, date_trunc('month', min(business_date))::date))
+)
+
+select 'DAILY_REVENUE' as table_name, (select max(business_date) from complete_days) as latest_complete_date
+union all
+select 'DAILY_KPI', (select max(business_date) from complete_days)
+union all
+select 'MONTHLY_REVENUE', (select max(month_start) from whole_months)
+union all
+select 'MONTHLY_KPI', (select max(month_start) from whole_months)
+union all
+select 'CUSTOMER_RFM', (select max(r.as_of_date) from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM as r
+                        inner join complete_days as c on c.business_date = r.as_of_date)
+union all
+select 'CUSTOMER_FEATURES', (select max(f.as_of_date) from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES as f
+                             inner join complete_days as c on c.business_date = f.as_of_date);
+
+-- Per GOLD table: its newest data date, how old that is, and whether it is within its SLA
+-- (a day table: yesterday's data is expected, so at most 1 day old; a month table: the current
+-- month's row, or last month's on the 1st, so at most 32 days after its month started).
+create or replace view {{ wh.database }}.{{ wh.gold }}.V_FRESHNESS as
+with newest as (
+    select 'DAILY_REVENUE' as table_name, max(revenue_date) as newest_date, 1 as sla_days
+    from {{ wh.database }}.{{ wh.gold }}.DAILY_REVENUE
+    union all
+    select 'DAILY_KPI', max(revenue_date), 1 from {{ wh.database }}.{{ wh.gold }}.DAILY_KPI
+    union all
+    select 'MONTHLY_REVENUE', max(month_start), 32 from {{ wh.database }}.{{ wh.gold }}.MONTHLY_REVENUE
+    union all
+    select 'MONTHLY_KPI', max(month_start), 32 from {{ wh.database }}.{{ wh.gold }}.MONTHLY_KPI
+    union all
+    select 'CUSTOMER_RFM', max(as_of_date), 1 from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM
+    union all
+    select 'CUSTOMER_FEATURES', max(as_of_date), 1 from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES
+)
+
+select
+    table_name, newest_date, sla_days,
+    datediff(day, newest_date, current_date()) as age_days,
+    iff(datediff(day, newest_date, current_date()) <= sla_days, 'fresh', 'stale') as status
+from newest;

@@ -53,6 +53,13 @@ select dag_id, run_id, business_date, run_type, state, started_at, ended_at, dur
 from {{ wh.database }}.{{ wh.audit }}.DAG_RUN_LOG
 qualify row_number() over (partition by dag_id order by started_at desc nulls last, logged_at desc) = 1;
 
+-- Per DAG and business date: the latest run that succeeded (a date can be re-run many times).
+create or replace view {{ wh.database }}.{{ wh.audit }}.V_LATEST_SUCCESSFUL_RUN as
+select dag_id, business_date, run_id, run_type, started_at, ended_at, duration_s
+from {{ wh.database }}.{{ wh.audit }}.DAG_RUN_LOG
+where state = 'success' and business_date is not null
+qualify row_number() over (partition by dag_id, business_date order by ended_at desc nulls last) = 1;
+
 -- Every failed try (retried or final) of the last 7 days.
 create or replace view {{ wh.database }}.{{ wh.audit }}.V_TASK_FAILURES_7D as
 select dag_id, task_id, run_id, business_date, try_number, max_tries, state, ended_at, error_class,

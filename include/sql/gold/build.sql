@@ -8,6 +8,12 @@ begin;
 
 {% include 'gold/monthly_revenue.sql' %};
 
+{% include 'gold/daily_kpi.sql' %};
+
+{% include 'gold/monthly_kpi.sql' %};
+
+{% include 'gold/date_completeness.sql' %};
+
 {% include 'gold/customer_rfm.sql' %};
 
 {% include 'gold/customer_features.sql' %};

@@ -1,6 +1,9 @@
--- CUSTOMER_RFM (built in GOLD_STAGE, published whole by gold/publish.sql): recency, frequency and monetary value of every customer with a purchase, as
--- of the latest sale date in MODEL, scored in quintiles (5 = best; ties broken by customer_id so
--- the scores are reproducible) and named segments. Recomputed whole by every build.
+-- CUSTOMER_RFM (built in GOLD_STAGE, published whole by gold/publish.sql): recency, frequency and
+-- monetary value of every customer with at least one purchase (an online order, or a store
+-- transaction with their loyalty card) as of the latest sale date in MODEL, scored 1..5 (5 = best)
+-- and named segments. Recomputed whole by every build. Rules (docs/metrics.md):
+--   r_score, m_score: 1 + floor(5 x the share of customers strictly worse): equal values, equal score
+--   f_score: purchases 1 -> 1, 2 -> 2, 3 -> 3, 4-5 -> 4, 6 or more -> 5 (most customers tie at 1)
 {% from 'gold/_purchases.sql' import purchases, data_as_of %}
 delete from {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_RFM;
 
@@ -30,9 +33,15 @@ totals as (
 scored as (
     select
         totals.*,
-        ntile(5) over (order by recency_days desc, customer_id) as r_score,
-        ntile(5) over (order by frequency, customer_id) as f_score,
-        ntile(5) over (order by monetary, customer_id) as m_score
+        1 + floor(5 * (rank() over (order by recency_days desc) - 1) / count(*) over ()) as r_score,
+        case
+            when frequency >= 6 then 5
+            when frequency >= 4 then 4
+            when frequency = 3 then 3
+            when frequency = 2 then 2
+            else 1
+        end as f_score,
+        1 + floor(5 * (rank() over (order by monetary) - 1) / count(*) over ()) as m_score
     from totals
 )
 
@@ -45,5 +54,5 @@ select
         when r_score <= 2 and f_score >= 3 then 'at_risk'
         when r_score <= 2 then 'hibernating'
         else 'needs_attention'
-    end as rfm_segment
+    end as rfm_segment  -- a one-purchase customer (f_score 1) is never a champion or loyal
 from scored

@@ -1,6 +1,6 @@
 -- GOLD write-audit-publish, step 3 (publish): copy the audited build from GOLD_STAGE into the
--- published GOLD tables, in one transaction: the window's days, the months it touches, and the
--- whole RFM and feature tables. A reader sees either the previous publication or this one.
+-- published GOLD tables, in one transaction: the window's days (revenue, KPIs, completeness), the
+-- months it touches, and the whole RFM and feature tables. A reader sees either the previous publication or this one.
 -- The operator first checks (gold/publish_guard.sql) that GOLD_STAGE holds this run's build and
 -- that its critical checks passed. Publishing the same build again gives the same tables.
 {%- set g = wh.database ~ '.' ~ wh.gold -%}
@@ -24,6 +24,36 @@ insert into {{ g }}.MONTHLY_REVENUE (
 )
 select month_start, channel, category, days_with_sales, units, gross_amount, discount_amount, net_revenue
 from {{ s }}.MONTHLY_REVENUE;
+
+delete from {{ g }}.DAILY_KPI
+where revenue_date between '{{ window.start }}' and '{{ window.end }}';
+
+insert into {{ g }}.DAILY_KPI (
+    revenue_date, channel, orders, customers, units, gross_amount, discount_amount, net_revenue, avg_order_value
+)
+select revenue_date, channel, orders, customers, units, gross_amount, discount_amount, net_revenue, avg_order_value
+from {{ s }}.DAILY_KPI;
+
+delete from {{ g }}.MONTHLY_KPI
+where month_start between '{{ window.start_month }}' and '{{ window.end }}';
+
+insert into {{ g }}.MONTHLY_KPI (
+    month_start, channel, orders, customers, days_with_sales, units, gross_amount, discount_amount, net_revenue,
+    avg_order_value
+)
+select
+    month_start, channel, orders, customers, days_with_sales, units, gross_amount, discount_amount, net_revenue,
+    avg_order_value
+from {{ s }}.MONTHLY_KPI;
+
+delete from {{ g }}.DATE_COMPLETENESS
+where business_date between '{{ window.start }}' and '{{ window.end }}';
+
+insert into {{ g }}.DATE_COMPLETENESS (
+    business_date, status, feeds_loaded, feeds_expected, missing_feeds, next_day_feeds_loaded
+)
+select business_date, status, feeds_loaded, feeds_expected, missing_feeds, next_day_feeds_loaded
+from {{ s }}.DATE_COMPLETENESS;
 
 delete from {{ g }}.CUSTOMER_RFM;
 

@@ -1,20 +1,11 @@
--- GOLD check inputs_complete (warning): a window date for which some feeds loaded and others did
--- not (a quarantined or missing file) is published from what arrived; the warning says which
--- feeds are missing until the file is re-delivered and that date re-run.
-with loaded as (
-    select
-        batch_date as d,
-        count(distinct feed) as feeds,
-        trim({% for f in contract.feeds %}iff(count_if(feed = '{{ f }}') = 0, ' {{ f }}', ''){{ ' || ' if not loop.last }}{% endfor %}) as missing_feeds
-    from {{ wh.database }}.{{ wh.audit }}.FILE_LOADS
-    where status = 'LOADED' and batch_date between '{{ window.start }}' and '{{ window.end }}'
-    group by batch_date
-)
-
+-- GOLD check inputs_complete (warning), one row per window date of the build: the date's
+-- completeness status (gold/date_completeness.sql). A `partial` or `no_input` date is published
+-- from what arrived and stays so until its files are (re-)delivered and the date re-run; a
+-- `provisional` date (its next day's files, which can carry late rows, not all loaded yet) passes.
 select
-    'inputs_complete', 'GOLD.DAILY_REVENUE', d, feeds, {{ contract.feeds | length }},
-    feeds = {{ contract.feeds | length }}, 'warning',
-    feeds || ' of {{ contract.feeds | length }} feeds loaded, missing: ' || missing_feeds
-        || ' (published from partial input until the date is re-run)'
-from loaded
-where feeds > 0
+    'inputs_complete', 'GOLD.DATE_COMPLETENESS', business_date, feeds_loaded, feeds_expected,
+    status in ('complete', 'provisional'), 'warning',
+    status || ': ' || feeds_loaded || ' of ' || feeds_expected || ' feeds loaded'
+        || coalesce(', missing: ' || missing_feeds, '')
+        || iff(status = 'provisional', ', next day ' || next_day_feeds_loaded || ' of ' || feeds_expected, '')
+from {{ wh.database }}.{{ wh.gold_stage }}.DATE_COMPLETENESS

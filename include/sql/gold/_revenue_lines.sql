@@ -1,0 +1,67 @@
+{#- Every sold line dated in [first, last] (SQL date literals): online order lines on the order's
+    placement date, store sale lines on their sale date. One definition for DAILY_REVENUE and the
+    KPI tables, so their sums agree. Money per line: gross = quantity x unit price; the discount
+    is the line's total discount (not per unit); net = gross - discount. `basket_key` identifies
+    an online order or a store transaction across channels; `customer_id` is null for a store
+    sale without a loyalty card. Category and state are the product's and store's current ones. -#}
+{% macro revenue_lines(first, last) -%}
+    select
+        i.order_date as revenue_date,
+        i.channel,
+        coalesce(p.category, 'unknown') as category,
+        coalesce(i.shipping_state, 'unknown') as state,
+        'order:' || i.order_id as basket_key,
+        i.customer_id,
+        i.quantity,
+        i.quantity * i.unit_price as gross_amount,
+        i.discount_amount,
+        i.net_amount
+    from {{ wh.database }}.{{ wh.model }}.FCT_ORDER_ITEMS as i
+    left join {{ wh.database }}.{{ wh.model }}.DIM_PRODUCT as p on p.product_id = i.product_id
+    where i.order_date between {{ first }} and {{ last }}
+    union all
+    select
+        s.sold_date,
+        'store',
+        coalesce(p.category, 'unknown'),
+        coalesce(st.state, 'unknown'),
+        'store:' || s.transaction_id,
+        s.customer_id,
+        s.quantity,
+        s.quantity * s.unit_price,
+        s.discount_amount,
+        s.net_amount
+    from {{ wh.database }}.{{ wh.model }}.FCT_STORE_SALES as s
+    left join {{ wh.database }}.{{ wh.model }}.DIM_PRODUCT as p on p.product_id = s.product_id
+    left join {{ wh.database }}.{{ wh.model }}.DIM_STORE as st on st.store_id = s.store_id
+    where s.sold_date between {{ first }} and {{ last }}
+{%- endmacro %}
+
+{#- Order/customer counts and money of `lines` per `grain` (a column list), plus the same for all
+    channels together (channel = 'all'): distinct counts are computed at each grain from the lines,
+    never summed from a finer one. -#}
+{% macro kpis(period) -%}
+    select
+        {{ period }} as period, channel,
+        count(distinct basket_key) as orders,
+        count(distinct customer_id) as customers,
+        count(distinct revenue_date) as days_with_sales,
+        sum(quantity) as units,
+        sum(gross_amount) as gross_amount,
+        sum(discount_amount) as discount_amount,
+        sum(net_amount) as net_revenue
+    from lines
+    group by {{ period }}, channel
+    union all
+    select
+        {{ period }}, 'all',
+        count(distinct basket_key),
+        count(distinct customer_id),
+        count(distinct revenue_date),
+        sum(quantity),
+        sum(gross_amount),
+        sum(discount_amount),
+        sum(net_amount)
+    from lines
+    group by {{ period }}
+{%- endmacro %}

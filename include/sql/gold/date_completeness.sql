@@ -1,0 +1,54 @@
+-- DATE_COMPLETENESS (built in GOLD_STAGE): how complete the input behind each window date is,
+-- as of this build (docs/metrics.md):
+--   no_input     no feed loaded for the date (it holds only late rows from the next day's files)
+--   partial      some of its feeds loaded, others missing or quarantined (missing_feeds lists them)
+--   provisional  all its feeds loaded, but not yet all of the next day's, which can still carry
+--                late rows for it
+--   complete     all its feeds and all of the next day's loaded
+{%- set n = contract.feeds | length %}
+delete from {{ wh.database }}.{{ wh.gold_stage }}.DATE_COMPLETENESS;
+
+insert into {{ wh.database }}.{{ wh.gold_stage }}.DATE_COMPLETENESS (
+    business_date, status, feeds_loaded, feeds_expected, missing_feeds, next_day_feeds_loaded
+)
+with days as (
+{%- for day in window.dates %}
+    select '{{ day }}'::date as d{{ ' union all' if not loop.last }}
+{%- endfor %}
+),
+
+loaded as (
+    select batch_date, feed
+    from {{ wh.database }}.{{ wh.audit }}.FILE_LOADS
+    where status = 'LOADED' and batch_date between '{{ window.start }}' and '{{ window.after_end }}'
+    group by batch_date, feed
+),
+
+per_day as (
+    select
+        days.d,
+        count(distinct l.feed) as feeds,
+        trim(
+            {%- for f in contract.feeds %}
+            iff(count_if(l.feed = '{{ f }}') = 0, ' {{ f }}', ''){{ ' ||' if not loop.last }}
+            {%- endfor %}
+        ) as missing_feeds,
+        (select count(distinct n.feed) from loaded as n where n.batch_date = dateadd(day, 1, days.d)) as next_feeds
+    from days
+    left join loaded as l on l.batch_date = days.d
+    group by days.d
+)
+
+select
+    d,
+    case
+        when feeds = 0 then 'no_input'
+        when feeds < {{ n }} then 'partial'
+        when next_feeds < {{ n }} then 'provisional'
+        else 'complete'
+    end,
+    feeds,
+    {{ n }},
+    nullif(missing_feeds, ''),
+    next_feeds
+from per_day

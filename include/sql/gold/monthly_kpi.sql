@@ -1,0 +1,22 @@
+-- MONTHLY_KPI (built in GOLD_STAGE): the months the window touches, per channel and for all
+-- channels, from the sold lines of the whole month (distinct counts are per month, never sums
+-- of days): orders, customers, days with sales, units, money and average order value.
+{% from 'gold/_revenue_lines.sql' import revenue_lines, kpis %}
+delete from {{ wh.database }}.{{ wh.gold_stage }}.MONTHLY_KPI;
+
+insert into {{ wh.database }}.{{ wh.gold_stage }}.MONTHLY_KPI (
+    month_start, channel, orders, customers, days_with_sales, units, gross_amount, discount_amount, net_revenue,
+    avg_order_value
+)
+with lines as (
+    {{ revenue_lines("'" ~ window.start_month ~ "'::date", "dateadd(day, -1, '" ~ window.after_end_month ~ "'::date)") }}
+),
+
+kpis as (
+    {{ kpis("date_trunc('month', revenue_date)::date") }}
+)
+
+select
+    period, channel, orders, customers, days_with_sales, units, gross_amount, discount_amount, net_revenue,
+    round(net_revenue / nullif(orders, 0), 2) as avg_order_value
+from kpis
