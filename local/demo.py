@@ -30,7 +30,7 @@ def demo_faults(first: date) -> dict[str, tuple[str, bool]]:
     return {
         f"malformed_rows@{d[1]}": ("4 bad store_sales rows: 3 rejected, 1 unknown product loaded", False),
         f"non_utf8@{d[2]}": (
-            "2 customers rows with Latin-1 bytes rejected; one of them ordered that day, so the MODEL gate "
+            "2 customers rows with Latin-1 bytes rejected; one of them ordered that day, so the MODEL check "
             "stops the run (orphan_orders) before GOLD",
             True,
         ),
