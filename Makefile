@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install demo test up down status lint docs clean
+.PHONY: install demo test bench up down status lint docs clean
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,10 @@ demo: install ## run a week of the daily pipeline on the local stack, print a su
 test: install ## the whole test suite (unit, DAG integrity, integration on a private stack, a browser test), plus lint
 	@$(VENV)/bin/ruff check .
 	@local/ensure_chromium.sh
-	@$(PY) -m pytest
+	@mkdir -p var && $(PY) -m pytest --junitxml=var/test-report.xml
+
+bench: install ## benchmarks on a private stack: prints a table, writes benchmarks/results/<date>.json (about an hour)
+	@$(PY) -m benchmarks.harness $(BENCH_ARGS)
 
 up: install ## start the local stack, bootstrap the warehouse, keep the Airflow UI up
 	@$(PY) -m local.up

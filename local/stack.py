@@ -75,6 +75,17 @@ def _local_keys() -> dict[str, str]:
     return keys
 
 
+def _bundles() -> list[dict[str, object]]:
+    """The DAG folders the stack serves: the project's, plus the benchmark DAGs on a bench stack."""
+    folders = {"dags-folder": REPO / "dags"}
+    if os.environ.get("RCT_BENCH_DAGS") == "1":
+        folders["bench"] = REPO / "benchmarks" / "dags"
+    return [
+        {"name": name, "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle", "kwargs": {"path": str(p)}}
+        for name, p in folders.items()
+    ]
+
+
 def stack_env() -> dict[str, str]:
     """Environment for every process that talks to the local stack (Airflow, tests, simulator)."""
     keys = _local_keys()
@@ -128,6 +139,7 @@ def stack_env() -> dict[str, str]:
         "AIRFLOW__API__HOST": HOST,
         "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt_secret"],
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+        "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(_bundles()),
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
         "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": json.dumps(snowflake),
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws),

@@ -92,6 +92,24 @@ def _query(sql: str) -> list[tuple]:
     return session.snowflake_hook().get_records(sql)
 
 
+GOLD_OBJECTS = (
+    "DAILY_REVENUE",
+    "MONTHLY_REVENUE",
+    "DAILY_KPI",
+    "MONTHLY_KPI",
+    "DATE_COMPLETENESS",
+    "CUSTOMER_RFM",
+    "CUSTOMER_FEATURES",
+    "V_KPI_DAILY_REVENUE",
+    "V_KPI_MONTHLY_REVENUE",
+    "V_KPI_CUSTOMER_RFM",
+    "V_LATEST_PUBLICATION",
+    "V_LATEST_COMPLETE_DATE",
+    "V_FRESHNESS",
+    "PUBLICATIONS",
+)
+
+
 def _execute(sql: str) -> None:
     from local import session
 
@@ -210,6 +228,7 @@ def week(fresh_warehouse, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     api.wait_for_dag("retail_daily")
     runs = _run_dates(api, FIRST, dates[DAYS - 1])
     gold_before = _gold_daily()
+    gold_objects = {name: set(_query(f"select * from {_table(WAREHOUSE.gold, name)}")) for name in GOLD_OBJECTS}
     clears = operator_clears(api, runs)
     gold_before_broken = _gold_daily()
     broken = _run_dates(api, BROKEN, BROKEN)[BROKEN]
@@ -222,6 +241,7 @@ def week(fresh_warehouse, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
         "gold_before": gold_before,
         "clears": clears,
         "gold_before_broken": gold_before_broken,
+        "gold_objects": gold_objects,
     }
 
 
@@ -303,6 +323,90 @@ def test_every_check_of_the_clean_runs_is_recorded_and_passed(week) -> None:
     )  # every feed of every run's own date
     assert all("0 keys missing in SILVER" in r[2] for r in accounting)
     assert sum(" 0 duplicates" not in r[2] for r in accounting) >= DAYS  # the files carry duplicates
+
+
+@pytest.fixture(scope="module")
+def reference(week) -> dict[str, Any]:
+    """GOLD recomputed from the four clean days' raw files with pandas (tests/integration/gold_reference.py)."""
+    from tests.integration import gold_reference as ref
+
+    clean = week["dates"][:DAYS]
+    facts = ref.build_facts(week["files"], clean)
+    first, last = clean[0] - timedelta(days=7), clean[-1]  # the union of the runs' windows
+    months = {first.replace(day=1), last.replace(day=1)}
+    delivered = {d: set(FEED_NAMES) for d in clean}
+    return {
+        "facts": facts,
+        "DAILY_REVENUE": ref.daily_revenue(facts, first, last),
+        "MONTHLY_REVENUE": ref.monthly_revenue(facts, months),
+        "DAILY_KPI": ref.daily_kpi(facts, first, last),
+        "MONTHLY_KPI": ref.monthly_kpi(facts, months),
+        "DATE_COMPLETENESS": ref.date_completeness(delivered, first, last),
+        "CUSTOMER_RFM": ref.customer_rfm(facts),
+        "CUSTOMER_FEATURES": ref.customer_features(facts),
+        "as_of": ref.as_of(facts),
+    }
+
+
+@pytest.mark.parametrize(
+    "table",
+    ["DAILY_REVENUE", "MONTHLY_REVENUE", "DAILY_KPI", "MONTHLY_KPI", "DATE_COMPLETENESS", "CUSTOMER_RFM",
+     "CUSTOMER_FEATURES"],
+)  # fmt: skip
+def test_every_gold_table_equals_its_recomputation_from_the_raw_files(week, reference, table) -> None:
+    got, want = week["gold_objects"][table], reference[table]
+    assert got, f"GOLD.{table} is empty: the comparison would prove nothing"
+    assert got - want == set() and want - got == set(), (
+        f"GOLD.{table}: extra {sorted(got - want)[:3]}, missing {sorted(want - got)[:3]}"
+    )
+
+
+def test_the_scenario_exercises_what_the_definitions_are_about(reference) -> None:
+    """Multi-category orders, ties in RFM, late rows, status updates and a date without deliveries."""
+    lines = reference["facts"].lines
+    categories = lines[lines["channel"] != "store"].groupby("basket")["category"].nunique()
+    assert (categories > 1).sum() > 50, "orders with lines in several categories"
+    rfm = reference["CUSTOMER_RFM"]
+    assert len({(r[2], r[3], r[4]) for r in rfm}) < len(rfm), "customers with equal R, F and M"
+    assert any(r[1] == "no_input" for r in reference["DATE_COMPLETENESS"])
+    assert FIRST - timedelta(days=1) in {r[0] for r in reference["DAILY_REVENUE"]}, "late rows of the day before"
+
+
+def test_the_kpi_views_count_each_order_once_at_every_grain(week, reference) -> None:
+    got = week["gold_objects"]
+    completeness = {r[0]: (r[1], r[4]) for r in reference["DATE_COMPLETENESS"]}
+    want_daily = {(*k, *completeness[k[0]]) for k in reference["DAILY_KPI"]}
+    assert got["V_KPI_DAILY_REVENUE"] == want_daily
+    assert got["V_KPI_MONTHLY_REVENUE"] == reference["MONTHLY_KPI"]
+    assert got["V_KPI_CUSTOMER_RFM"] == reference["CUSTOMER_RFM"]
+    # the old bug: summing DAILY_REVENUE.orders over categories and states counts orders twice
+    daily = got["DAILY_REVENUE"]
+    naive = {day: sum(r[4] for r in daily if r[0] == day) for day in {r[0] for r in daily}}
+    distinct = {r[0]: r[2] for r in got["DAILY_KPI"] if r[1] == "all"}
+    assert all(distinct[day] <= naive[day] for day in naive)
+    assert any(distinct[day] < naive[day] for day in naive), "multi-category orders make the naive sum larger"
+
+
+def test_rfm_gives_equal_customers_equal_scores_and_no_one_purchase_champions(reference, week) -> None:
+    rfm = week["gold_objects"]["CUSTOMER_RFM"]
+    by_values: dict[tuple, set[tuple]] = {}
+    for r in rfm:
+        by_values.setdefault((r[2], r[3], r[4]), set()).add((r[5], r[6], r[7], r[8]))
+    assert all(len(scores) == 1 for scores in by_values.values())
+    assert not [r for r in rfm if r[3] == 1 and r[8] in ("champions", "loyal")]
+
+
+def test_latest_views_follow_the_business_date(week, reference) -> None:
+    got, clean = week["gold_objects"], week["dates"][:DAYS]
+    (latest,) = got["V_LATEST_PUBLICATION"]
+    assert latest[0] == clean[-1], "the newest business date, whichever run published last"
+    complete = dict(got["V_LATEST_COMPLETE_DATE"])
+    assert complete["DAILY_REVENUE"] == complete["DAILY_KPI"] == clean[-2], "the last date is provisional"
+    assert complete["MONTHLY_REVENUE"] is None and complete["MONTHLY_KPI"] is None, "no month is complete"
+    freshness = {r[0]: r for r in got["V_FRESHNESS"]}
+    assert freshness["DAILY_REVENUE"][1] == clean[-1] and freshness["CUSTOMER_RFM"][1] == reference["as_of"]
+    assert {r[4] for r in freshness.values()} == {"stale"}, "June 2026 data is months old on the test's clock"
+    assert len(got["PUBLICATIONS"]) == DAYS
 
 
 def test_clearing_the_publication_publishes_the_same_build_again(week) -> None:

@@ -1,3 +1,4 @@
+{#- Column definitions: docs/metrics.md. -#}
 {#- Churn-model features of every customer known at `as_of` (an SQL date expression), using only
     facts dated on or before it: attributes from the DIM_CUSTOMER version valid that day,
     purchases placed by then, statuses and payments recorded by then. Used for the published

@@ -1,3 +1,4 @@
+{#- What a purchase is: docs/metrics.md. -#}
 {#- Every purchase (online order or store transaction with a loyalty card) up to `as_of`, an SQL
     date expression. Shared by the RFM and the feature builds so they agree on what a purchase is. -#}
 {% macro purchases(as_of) -%}

@@ -1,3 +1,4 @@
+{#- What a sold line is: docs/metrics.md. -#}
 {#- Every sold line dated in [first, last] (SQL date literals): online order lines on the order's
     placement date, store sale lines on their sale date. One definition for DAILY_REVENUE and the
     KPI tables, so their sums agree. Money per line: gross = quantity x unit price; the discount

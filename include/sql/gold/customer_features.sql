@@ -1,5 +1,6 @@
--- CUSTOMER_FEATURES (built in GOLD_STAGE, published whole by gold/publish.sql): the churn model's inputs for every customer, as of the latest sale date
--- in MODEL. Recomputed whole by every build (definitions in gold/_customer_features.sql).
+-- CUSTOMER_FEATURES (built in GOLD_STAGE, published whole by gold/publish.sql): the churn
+-- model's inputs for every customer, as of the latest sale date in MODEL. Recomputed whole by every build (definitions in gold/_customer_features.sql and
+-- docs/metrics.md).
 {% from 'gold/_customer_features.sql' import customer_features %}
 {% from 'gold/_purchases.sql' import data_as_of %}
 delete from {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_FEATURES;

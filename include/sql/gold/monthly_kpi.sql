@@ -1,6 +1,7 @@
 -- MONTHLY_KPI (built in GOLD_STAGE): the months the window touches, per channel and for all
 -- channels, from the sold lines of the whole month (distinct counts are per month, never sums
--- of days): orders, customers, days with sales, units, money and average order value.
+-- of days): orders, customers, days with sales, units, money and average order value
+-- (docs/metrics.md).
 {% from 'gold/_revenue_lines.sql' import revenue_lines, kpis %}
 delete from {{ wh.database }}.{{ wh.gold_stage }}.MONTHLY_KPI;
 

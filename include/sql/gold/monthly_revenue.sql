@@ -1,5 +1,6 @@
 -- MONTHLY_REVENUE (built in GOLD_STAGE): the months the window touches, re-aggregated from their
--- days: the window's days as just built in GOLD_STAGE, the month's other days as published.
+-- days: the window's days as just built in GOLD_STAGE, the month's other days as published
+-- (docs/metrics.md).
 delete from {{ wh.database }}.{{ wh.gold_stage }}.MONTHLY_REVENUE;
 
 insert into {{ wh.database }}.{{ wh.gold_stage }}.MONTHLY_REVENUE (

@@ -1,0 +1,515 @@
+"""`make bench`: what the pipeline costs on this machine, as figures.
+
+    .venv/bin/python -m benchmarks.harness [--cases floor,parse,scale,incremental,backfill,ml,tests]
+        [--backfill-days 30] [--scaling-days 8] [--scale-orders 100000] [--quick]
+
+Runs on its own local stack (``var/bench-stack``, own ports), never on a developer's stack.
+Prints a table and writes ``benchmarks/results/<date>.json`` with the machine (cores, memory,
+versions) and every case's figures; medians where a case repeats. Cases:
+
+- ``floor``: a no-op task and a chain of five on this stack; every ``retail_daily`` task's
+  duration against that floor; the run's critical path.
+- ``parse``: each DAG file's parse time above ``import airflow.sdk`` (fresh process, as the
+  dag-processor and every task process pay it).
+- ``scale``: one business day of about 100,000 orders through the whole DAG: per task, per layer,
+  rows per second; and DuckDB computing the same daily revenue straight from the CSV files.
+- ``incremental``: day 1, 30 and 60 of consecutive demo-scale days (history in between loaded
+  with the pipeline's own SQL by ``local/history.py``): cost must follow the day, not the history.
+- ``backfill``: N days through the scheduler at the DAG's ``max_active_runs``, then the same
+  with 1, 2 and 4 runs at a time on fewer days.
+- ``ml``: churn training time and AUC ratio (``benchmarks.churn_eval``).
+- ``tests``: wall time of the last ``make test`` and its ten slowest tests (``var/test-report.xml``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+DAILY = "retail_daily"
+LAYERS = {
+    "ingest": ("ingest_", "sweep_inbox"),
+    "silver": ("silver.", "silver_checks."),
+    "model": ("model.", "model_checks."),
+    "gold": ("gold.",),
+}
+
+
+def _bench_env() -> None:
+    """Own state and ports, and the floor DAGs served beside the project's."""
+    os.environ.setdefault("RCT_STATE_DIR", str(REPO / "var" / "bench-stack"))
+    for name, port in (("AIRFLOW", 28180), ("S3", 29180), ("SNOWFLAKE", 29181), ("SMTP", 29182), ("POSTGRES", 29183)):
+        os.environ.setdefault(f"RCT_{name}_PORT", str(port))
+    os.environ["RCT_BENCH_DAGS"] = "1"
+    os.environ.setdefault("RETAIL_DEADLINE_HOURS", "24")
+
+
+def _seconds(start: str | None, end: str | None) -> float | None:
+    if not start or not end:
+        return None
+    parse = datetime.fromisoformat
+    return (parse(end.replace("Z", "+00:00")) - parse(start.replace("Z", "+00:00"))).total_seconds()
+
+
+def _median(values: list[float]) -> float | None:
+    values = [v for v in values if v is not None]
+    return round(statistics.median(values), 2) if values else None
+
+
+# ------------------------------------------------------------------------------------- machine
+def machine() -> dict[str, Any]:
+    from importlib.metadata import version
+
+    memory = None
+    try:
+        memory = round(int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": memory,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "versions": {p: version(p) for p in ("apache-airflow", "fakesnow", "duckdb", "snowflake-connector-python")},
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
+# ------------------------------------------------------------------------------------- helpers
+class Stack:
+    def __init__(self) -> None:
+        from local import session, stack
+        from local.airflow_api import AirflowAPI
+
+        stack.reset()
+        stack.up()
+        session.use_stack_env()
+        self.api = AirflowAPI()
+        session.run_setup(self.api)
+        self.api.wait_for_dag(DAILY)
+        self.hook = session.snowflake_hook()
+
+    def fresh(self) -> None:
+        from local import identity, session
+
+        identity.empty_warehouse(self.hook)
+        session.run_setup(self.api)
+
+    def generate(self, start: date, days: int, scale: float, seed: int = 42) -> dict[str, Any]:
+        from include.config import LANDING
+        from include.simulator.run import GenerateRequest, generate
+
+        request = GenerateRequest(
+            start=start, days=days, scale=scale, seed=seed, out=f"s3://{LANDING.bucket}/{LANDING.inbox}"
+        )
+        return generate(request, progress=False)
+
+    def backfill(self, start: date, days: int, max_active_runs: int, timeout: float = 7200, **kw: Any) -> float:
+        from local import session
+
+        begun = time.monotonic()
+        backfill = session.backfill(
+            self.api, start, start + timedelta(days=days - 1), max_active_runs=max_active_runs, **kw
+        )
+        self.api.wait_for_backfill(backfill, timeout)
+        return time.monotonic() - begun
+
+    def run_of(self, day: date) -> dict[str, Any]:
+        from local import session
+
+        runs = [r for r in self.api.runs(DAILY) if r["run_type"] == "backfill" and session.business_date_of(r) == day]
+        return max(runs, key=lambda r: r["end_date"] or "")
+
+    def task_durations(self, run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        return {
+            t["task_id"]: {
+                "state": t["state"],
+                "seconds": t["duration"],
+                "start": t["start_date"],
+                "end": t["end_date"],
+            }
+            for t in self.api.task_instances(run["dag_id"], run["dag_run_id"])
+        }
+
+    def trigger_and_wait(self, dag_id: str) -> dict[str, Any]:
+        self.api.set_paused(dag_id, False)
+        run_id = self.api.trigger(dag_id)
+        (run,) = self.api.wait_for_runs(dag_id, lambda r: r["dag_run_id"] == run_id, 1, 600)
+        return run
+
+
+def critical_path(tasks: dict[str, dict[str, Any]], dag: Any) -> list[str]:
+    """From the task that ended last, walk back through the upstream task that ended last."""
+    ended = {t: v["end"] for t, v in tasks.items() if v["end"]}
+    current = max(ended, key=ended.get)
+    path = [current]
+    while True:
+        upstream = [u for u in dag.get(current, ()) if u in ended]
+        if not upstream:
+            return list(reversed(path))
+        current = max(upstream, key=ended.get)
+        path.append(current)
+
+
+def upstream_map() -> dict[str, list[str]]:
+    """task_id -> upstream task ids of retail_daily, from the DAG file itself."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags" / "retail_daily.py"))
+    dag = bag.dags[DAILY]
+    return {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks}
+
+
+# --------------------------------------------------------------------------------------- cases
+def case_parse(_: Stack | None, args: argparse.Namespace) -> dict[str, Any]:
+    """Parse time of each DAG file above `import airflow.sdk`, median of fresh processes."""
+    code = (  # an empty DagBag first: the dag-processor has one already; only the file's own cost is timed
+        "import sys, tempfile, time; import airflow.sdk; "
+        "from airflow.dag_processing.dagbag import DagBag; bag = DagBag(dag_folder=tempfile.mkdtemp()); "
+        "t = time.perf_counter(); bag.collect_dags(dag_folder=sys.argv[1]); d = time.perf_counter() - t; "
+        "assert not bag.import_errors, bag.import_errors; print(d)"
+    )
+    out: dict[str, Any] = {}
+    for path in sorted((REPO / "dags").glob("*.py")):
+        times = []
+        for _ in range(3 if args.quick else 5):
+            result = subprocess.run(  # noqa: S603
+                [sys.executable, "-c", code, str(path)],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=REPO,
+                env={**os.environ, "PYTHONPATH": str(REPO), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"},
+            )
+            times.append(float(result.stdout.strip().splitlines()[-1]))
+        out[path.name] = {"median_s": _median(times), "runs": [round(t, 3) for t in times], "target_s": 0.3}
+    return out
+
+
+def case_floor(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
+    noop, chain = [], []
+    for _ in range(3 if args.quick else 5):
+        run = stack.trigger_and_wait("bench_noop")
+        (task,) = stack.task_durations(run).values()
+        noop.append({"task_s": task["seconds"], "run_s": _seconds(run["start_date"], run["end_date"])})
+    for _ in range(2 if args.quick else 3):
+        run = stack.trigger_and_wait("bench_chain5")
+        chain.append(_seconds(run["start_date"], run["end_date"]))
+    floor = _median([n["task_s"] for n in noop])
+    # one demo-scale day alone, every task against the floor
+    day = date(2026, 2, 2)
+    stack.generate(day, 1, 1.0)
+    wall = stack.backfill(day, 1, 1)
+    run = stack.run_of(day)
+    tasks = stack.task_durations(run)
+    path = critical_path(tasks, upstream_map())
+    per_task = {t: v["seconds"] for t, v in sorted(tasks.items()) if v["seconds"] is not None}
+    return {
+        "noop_task_s": floor,
+        "noop_run_s": _median([n["run_s"] for n in noop]),
+        "chain5_run_s": _median(chain),
+        "scale1_day_run_s": _seconds(run["start_date"], run["end_date"]),
+        "scale1_day_wall_s": round(wall, 1),
+        "tasks": len(per_task),
+        "task_median_s": _median(list(per_task.values())),
+        "task_median_over_floor": round(_median(list(per_task.values())) / floor, 2) if floor else None,
+        "per_task_s": per_task,
+        "critical_path": [(t, tasks[t]["seconds"]) for t in path],
+        "critical_path_task_s": round(sum(tasks[t]["seconds"] or 0 for t in path), 1),
+    }
+
+
+def _layer_rows(stack: Stack, run_id: str) -> dict[str, dict[str, float]]:
+    from include.config import WAREHOUSE
+
+    rows = stack.hook.get_records(
+        f"select task_id, rows_affected, duration_s from {WAREHOUSE.qualified(WAREHOUSE.audit, 'TASK_RUN_LOG')} "
+        "where run_id = %(run_id)s and state = 'success'",
+        parameters={"run_id": run_id},
+    )
+    out: dict[str, dict[str, float]] = {}
+    for layer, prefixes in LAYERS.items():
+        chosen = [r for r in rows if r[0].startswith(prefixes)]
+        written = sum(int(r[1] or 0) for r in chosen)
+        seconds = sum(float(r[2] or 0) for r in chosen)
+        out[layer] = {
+            "rows": written,
+            "task_seconds": round(seconds, 1),
+            "rows_per_s": round(written / seconds) if seconds else 0,
+        }
+    return out
+
+
+def duckdb_direct(files: Path, day: date) -> dict[str, Any]:
+    """The same day's net revenue straight from its CSV files with DuckDB: the engine's limit."""
+    import duckdb
+
+    started = time.perf_counter()
+    con = duckdb.connect()
+    d = f"{day:%Y%m%d}"
+    total = con.execute(
+        f"""
+        with orders as (
+            select order_id, max_by(order_ts, status_updated_at) as order_ts
+            from read_csv('{files}/orders_{d}.csv', all_varchar = true) group by order_id
+        ),
+        items as (
+            select distinct on (order_id, line_number) order_id, quantity::int as q, unit_price::decimal(14, 2) as p,
+                   discount_amount::decimal(14, 2) as disc
+            from read_csv('{files}/order_items_{d}.csv', all_varchar = true)
+        ),
+        sales as (
+            select distinct on (transaction_id, line_number) sold_at, quantity::int as q,
+                   unit_price::decimal(14, 2) as p, discount_amount::decimal(14, 2) as disc
+            from read_csv('{files}/store_sales_{d}.csv', all_varchar = true)
+        )
+        select sum(q * p - disc) from (
+            select o.order_ts::date as d, i.q, i.p, i.disc from items i join orders o using (order_id)
+            union all select sold_at::date, q, p, disc from sales
+        ) group by d order by 1 desc limit 1
+        """  # noqa: S608 - our own file names
+    ).fetchone()[0]
+    return {"seconds": round(time.perf_counter() - started, 3), "net_revenue_of_busiest_day": float(total)}
+
+
+def case_scale(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
+    import tempfile
+
+    from include.simulator.run import GenerateRequest, generate
+
+    scale = args.scale_orders / 2000  # about 2,000 orders a day at scale 1
+    day = date(2026, 3, 2)
+    stack.fresh()
+    record = stack.generate(day, 1, scale, seed=7)
+    wall = stack.backfill(day, 1, 1, conf={"lookback_days": 0, "train_churn_model": "never"})
+    run = stack.run_of(day)
+    tasks = stack.task_durations(run)
+    layers = _layer_rows(stack, run["dag_run_id"])
+    stages = [t for t in tasks if t.startswith(("silver", "model", "gold"))]
+    stage_s = _seconds(min(tasks[t]["start"] for t in stages), max(tasks[t]["end"] for t in stages))
+    with tempfile.TemporaryDirectory() as tmp:
+        generate(GenerateRequest(start=day, days=1, scale=scale, seed=7, out=tmp), progress=False)
+        direct = duckdb_direct(Path(tmp), day)
+    orders = record["rows_per_feed"]["orders"][day.isoformat()]
+    return {
+        "scale": scale,
+        "orders_rows": orders,
+        "rows_total": sum(record["rows_total"].values()),
+        "state": run["state"],
+        "run_s": _seconds(run["start_date"], run["end_date"]),
+        "wall_s": round(wall, 1),
+        "warehouse_stages_s": stage_s,
+        "duckdb_direct_s": direct["seconds"],
+        "stages_over_duckdb": round(stage_s / direct["seconds"], 1) if stage_s and direct["seconds"] else None,
+        "layers": layers,
+        "per_task_s": {t: v["seconds"] for t, v in sorted(tasks.items())},
+    }
+
+
+def case_incremental(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
+    """Days 1, 30 and 60 through the DAG; the days between loaded with the pipeline's SQL."""
+    from local import history
+
+    first = date(2026, 4, 1)
+    stack.fresh()
+    out: dict[str, Any] = {}
+    checkpoints = (1, 30, 60) if not args.quick else (1, 10)
+    done = 0  # days processed so far (through the DAG or as history)
+    for n in checkpoints:
+        day = first + timedelta(days=n - 1)
+        if n - 1 > done:  # the days in between, at the same scale, with the pipeline's SQL
+            start, end = first + timedelta(days=done), day - timedelta(days=1)
+            history.load_bronze_through_stage(stack.hook, start, end, scale=1.0, seed=42)
+            history.build_model(stack.hook, start, end)
+        stack.generate(day, 1, 1.0)
+        stack.backfill(day, 1, 1, conf={"train_churn_model": "never"})
+        run = stack.run_of(day)
+        tasks = stack.task_durations(run)
+        stage = [t for t in tasks if t.startswith(("silver", "model", "gold"))]
+        out[f"day_{n}"] = {
+            "run_s": _seconds(run["start_date"], run["end_date"]),
+            "transform_s": _seconds(min(tasks[t]["start"] for t in stage), max(tasks[t]["end"] for t in stage)),
+            "state": run["state"],
+        }
+        done = n
+    last = f"day_{checkpoints[-1]}"
+    out["last_over_first"] = round(out[last]["run_s"] / out["day_1"]["run_s"], 2)
+    return out
+
+
+def case_backfill(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
+    start = date(2026, 6, 1)
+    out: dict[str, Any] = {}
+    stack.fresh()
+    stack.generate(start, args.backfill_days, 1.0)
+    wall = stack.backfill(start, args.backfill_days, 4)
+    out["dag_max_active_runs"] = {
+        "days": args.backfill_days,
+        "max_active_runs": 4,
+        "wall_s": round(wall, 1),
+        "runs_per_minute": round(args.backfill_days / wall * 60, 2),
+    }
+    scaling = {}
+    for parallel in (1, 2, 4):
+        stack.fresh()  # files are read back from history/: every pass loads and transforms again
+        wall = stack.backfill(start, args.scaling_days, parallel, reprocess="completed")
+        scaling[str(parallel)] = {"wall_s": round(wall, 1), "runs_per_minute": round(args.scaling_days / wall * 60, 2)}
+    out["scaling"] = {"days": args.scaling_days, **scaling}
+    return out
+
+
+def case_ml(_: Stack | None, args: argparse.Namespace) -> dict[str, Any]:
+    started = time.monotonic()
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "benchmarks.churn_eval"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "local")])},
+    )
+    lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
+    return {"exit": result.returncode, "wall_s": round(time.monotonic() - started, 1), "report": lines[-12:]}
+
+
+def case_tests(_: Stack | None, args: argparse.Namespace) -> dict[str, Any]:
+    report = REPO / "var" / "test-report.xml"
+    if not report.exists():
+        return {"missing": "run `make test` first: it writes var/test-report.xml"}
+    root = ET.parse(report).getroot()  # noqa: S314 - our own pytest report
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    cases = [(f"{c.get('classname')}::{c.get('name')}", float(c.get("time") or 0)) for c in suite.iter("testcase")]
+    return {
+        "when": suite.get("timestamp"),
+        "tests": int(suite.get("tests")),
+        "failures": int(suite.get("failures")) + int(suite.get("errors")),
+        "pytest_s": round(float(suite.get("time")), 1),
+        "slowest": sorted(cases, key=lambda c: -c[1])[:10],
+        "target_s": 720,
+    }
+
+
+CASES: dict[str, tuple[Callable[..., dict[str, Any]], bool]] = {  # name -> (function, needs the stack)
+    "parse": (case_parse, False),
+    "tests": (case_tests, False),
+    "floor": (case_floor, True),
+    "scale": (case_scale, True),
+    "incremental": (case_incremental, True),
+    "backfill": (case_backfill, True),
+    "ml": (case_ml, False),
+}
+
+
+def summary(results: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(figure, value, target) rows for the printed table and the README."""
+    rows: list[tuple[str, str, str]] = []
+    c = {name: case for name, case in results["cases"].items() if "error" not in case}
+    if "parse" in c:
+        for name, v in c["parse"].items():
+            rows.append((f"parse {name} above airflow.sdk", f"{v['median_s']:.2f} s", "<= 0.3 s"))
+    if "floor" in c:
+        f = c["floor"]
+        rows += [
+            ("no-op task / chain of five (run)", f"{f['noop_task_s']} s / {f['chain5_run_s']} s", ""),
+            ("retail_daily task median / floor", f"{f['task_median_s']} s / {f['task_median_over_floor']}x", "<= 1.5x"),
+            ("scale-1 day alone, end to end", f"{f['scale1_day_run_s']:.0f} s ({f['tasks']} tasks)", "<= 30 s"),
+            (
+                "critical path (tasks, sum of durations)",
+                f"{len(f['critical_path'])} / {f['critical_path_task_s']} s",
+                "",
+            ),
+        ]
+    if "scale" in c:
+        s = c["scale"]
+        rows += [
+            (f"{s['orders_rows']:,}-order day ({s['rows_total']:,} rows), lookback 0", f"{s['run_s']:.0f} s", ""),
+            ("warehouse stages / DuckDB direct", f"{s['warehouse_stages_s']:.1f} s / {s['duckdb_direct_s']} s = "
+             f"{s['stages_over_duckdb']}x", "<= 10x"),
+        ]  # fmt: skip
+    if "incremental" in c:
+        i = c["incremental"]
+        days = [k for k in i if k.startswith("day_")]
+        rows.append(("incremental: " + ", ".join(f"{k} {i[k]['run_s']:.0f} s" for k in days),
+                     f"{i['last_over_first']}x", "<= 1.3x"))  # fmt: skip
+    if "backfill" in c:
+        b = c["backfill"]
+        d = b["dag_max_active_runs"]
+        rows.append((f"backfill {d['days']} days, 4 at a time", f"{d['wall_s'] / 60:.1f} min", "<= 10 min"))
+        sc = b["scaling"]
+        rows.append((f"backfill {sc['days']} days with 1 / 2 / 4 at a time",
+                     " / ".join(f"{sc[k]['runs_per_minute']}" for k in ("1", "2", "4")) + " runs/min", ""))  # fmt: skip
+    if "ml" in c:
+        rows.append(
+            ("churn evaluation (benchmarks.churn_eval)", f"{c['ml']['wall_s']:.0f} s, exit {c['ml']['exit']}", "")
+        )
+    if "tests" in c and "pytest_s" in c["tests"]:
+        t = c["tests"]
+        rows.append(
+            (f"make test ({t['tests']} tests, {t['failures']} failed)", f"{t['pytest_s'] / 60:.1f} min", "<= 12 min")
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Retail Control Tower benchmarks")
+    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--backfill-days", type=int, default=30)
+    parser.add_argument("--scaling-days", type=int, default=8)
+    parser.add_argument("--scale-orders", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions and days (a smoke run)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.backfill_days, args.scaling_days, args.scale_orders = 6, 3, 20_000
+    chosen = [c.strip() for c in args.cases.split(",") if c.strip()]
+    if unknown := set(chosen) - set(CASES):
+        parser.error(f"unknown case(s) {sorted(unknown)}; choose from {', '.join(CASES)}")
+    _bench_env()
+    results: dict[str, Any] = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
+                               "args": vars(args), "cases": {}, "case_wall_s": {}}  # fmt: skip
+    stack = None
+    try:
+        for name in chosen:
+            function, needs_stack = CASES[name]
+            if needs_stack and stack is None:
+                stack = Stack()
+            print(f"== {name}", flush=True)
+            begun = time.monotonic()
+            try:
+                results["cases"][name] = function(stack, args)
+            except Exception as exc:  # one broken case must not lose the others' figures
+                results["cases"][name] = {"error": f"{type(exc).__name__}: {exc}"}
+            results["case_wall_s"][name] = round(time.monotonic() - begun, 1)
+    finally:
+        if stack is not None:
+            from local import stack as local_stack
+
+            local_stack.down()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{date.today():%Y-%m-%d}.json"
+    path.write_text(json.dumps(results, indent=2, default=str))
+    width = max(len(r[0]) for r in summary(results)) if results["cases"] else 10
+    print(f"\n{'figure':{width}}  {'measured':28}  target")
+    for figure, value, target in summary(results):
+        print(f"{figure:{width}}  {value:28}  {target}")
+    for name, case in results["cases"].items():
+        if "error" in case:
+            print(f"{name}: FAILED {case['error']}")
+    print(f"\nwritten to {path.relative_to(REPO)}")
+    return 0 if all("error" not in c for c in results["cases"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
