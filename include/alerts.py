@@ -218,22 +218,27 @@ def build_failure_alert(
     error: BaseException | str | None,
     log_url: str,
     found_instead: list[str] | None = None,
+    missing_feeds: list[str] | None = None,
 ) -> Alert:
-    """Subject and body of the alert for a task that failed for good (pure: unit-tested)."""
+    """Subject and body of the alert for a task that failed for good (pure: unit-tested).
+
+    For a sensor that timed out, ``missing_feeds`` lists every feed of the date whose file is
+    missing: one alert covers them all (the other feeds' sensors send none).
+    """
     error_class = type(error).__name__ if isinstance(error, BaseException) else "error"
     lines = str(error or "no exception recorded (the task was failed externally or timed out)").splitlines()
     first_lines = "\n".join(lines[:ERROR_LINES]) + ("\n..." if len(lines) > ERROR_LINES else "")
     day = business_date.isoformat() if business_date else "n/a"
-    body = _Body().para(
-        "A task of ", ("b", dag_id), " failed for business date ", ("b", day), " after its last try."
-    )
+    body = _Body().para("A task of ", ("b", dag_id), " failed for business date ", ("b", day), " after its last try.")
     if m := SENSOR_TASK.match(task_id):
-        feed = m["feed"]
-        expected = LANDING.inbox_key(f"{feed}_{day.replace('-', '')}.csv")
+        feeds = missing_feeds or [m["feed"]]
+        expected = [LANDING.inbox_key(f"{feed}_{day.replace('-', '')}.csv") for feed in feeds]
         body.para(
-            ("b", "Missing file:"), " no ", ("code", expected), " arrived for feed ", ("b", feed),
-            f", business date {day}. Found in the inbox for this feed instead:",
+            ("b", f"Missing file(s): {len(feeds)}"),
+            f" for business date {day} (this is the only alert for them):",
         )
+        body.items(expected)
+        body.para(f"Found in the inbox for feed {m['feed']} instead:")
         body.items(found_instead or ["nothing"])
     body.table(
         [
@@ -254,6 +259,8 @@ def build_failure_alert(
         f" - UI: DAGs > {dag_id} > Runs > {run_id} > Task {task_id} > Clear (with Downstream)",
     )
     body.table(_rerun_commands(dag_id, task_id, day))
+    if missing_feeds and len(missing_feeds) > 1:
+        return body.alert(f"[{dag_id}] FAILED {len(missing_feeds)} files missing for {day}: {', '.join(missing_feeds)}")
     return body.alert(f"[{dag_id}] FAILED {task_id} for {day} ({error_class})")
 
 
@@ -263,7 +270,11 @@ def build_recovery_alert(
     """A date that had failed tasks has now succeeded. ``failures``: (task, try, error class)."""
     day = business_date.isoformat()
     body = _Body().para(
-        ("b", dag_id), " succeeded for business date ", ("b", day), " (run ", ("code", run_id),
+        ("b", dag_id),
+        " succeeded for business date ",
+        ("b", day),
+        " (run ",
+        ("code", run_id),
         "). It had failed before; no action is needed for these failures any more:",
     )
     body.items([f"{task} try {try_number} ({error or 'failed'})" for task, try_number, error in failures])
@@ -275,13 +286,15 @@ def build_deadline_alert(*, dag_id: str, run_id: str, business_date: date | None
     """A scheduled daily run has not finished in time."""
     day = business_date.isoformat() if business_date else "n/a"
     body = _Body().para(
-        ("b", dag_id), " has not finished business date ", ("b", day), f" {DEADLINE_HOURS:g} hours after the "
-        "day ended: GOLD for that date is not published yet.",
+        ("b", dag_id),
+        " has not finished business date ",
+        ("b", day),
+        f" {DEADLINE_HOURS:g} hours after the day ended: GOLD for that date is not published yet.",
     )
     body.table([("DAG", dag_id), ("run", run_id), ("business date", day), ("run state", state), ("deadline", deadline)])
     body.para(
-        "Look for a task waiting on a partner file (sensor), a queue that is not moving, or a failed task. "
-        "Runbook: ", ("code", f"{RUNBOOK_BASE}/on-call.md#late-the-daily-run-has-not-finished-deadline-alert"),
+        "Look for a task waiting on a partner file (sensor), a queue that is not moving, or a failed task. Runbook: ",
+        ("code", f"{RUNBOOK_BASE}/on-call.md#late-the-daily-run-has-not-finished-deadline-alert"),
     )
     body.para(f"UI: DAGs > {dag_id} > Runs > {run_id}")
     return body.alert(f"[{dag_id}] LATE {day}: not finished {DEADLINE_HOURS:g}h after the business day")
@@ -292,11 +305,20 @@ class OnCallFailureNotifier(BaseNotifier):
 
     def notify(self, context: dict[str, Any]) -> None:
         ti = context["ti"]
-        found = _inbox_files_like(ti.task_id, context) if SENSOR_TASK.match(ti.task_id) else None
         try:
             day = run_dates.from_context(context)
         except run_dates.InvalidBusinessDate:  # the alert matters more than its date
             day = None
+        found = missing = None
+        if (sensor := SENSOR_TASK.match(ti.task_id)) and day is not None:
+            found, missing = _inbox_files_like(ti.task_id, context), _missing_feeds(day)
+            if missing is not None and sensor["feed"] not in missing:
+                missing = None  # its own file arrived since: this alert is about its feed alone
+            if missing and missing[0] != sensor["feed"]:
+                # one alert per date: the sensor of the first missing feed sends it, listing them all
+                log.info("files missing for %s (%s): the alert is sent by ingest_%s.wait_for_file",
+                         day, ", ".join(missing), missing[0])  # fmt: skip
+                return
         alert = build_failure_alert(
             dag_id=ti.dag_id,
             task_id=ti.task_id,
@@ -307,6 +329,7 @@ class OnCallFailureNotifier(BaseNotifier):
             error=context.get("exception"),
             log_url=ti.log_url,
             found_instead=found,
+            missing_feeds=missing,
         )
         send_alert(alert, context)
 
@@ -357,6 +380,21 @@ async def deadline_missed(context: dict[str, Any] | None = None, **_: Any) -> No
         deadline=str(deadline),
     )
     await asend_alert(alert, context or {})
+
+
+def _missing_feeds(day: date) -> list[str] | None:
+    """Feeds (in contract order) with no file for ``day`` in the inbox or history; None if unknown."""
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    from include.contracts import FEED_NAMES
+    from include.ingest.pipeline import candidate_keys
+
+    try:
+        s3 = S3Hook(aws_conn_id=AWS_CONN_ID)
+        return [f for f in FEED_NAMES if not any(s3.check_for_key(k, LANDING.bucket) for k in candidate_keys(f, day))]
+    except Exception:  # the alert matters more than the listing: send it for this feed alone
+        log.exception("could not list the missing files of %s", day)
+        return None
 
 
 def _inbox_files_like(task_id: str, context: dict[str, Any]) -> list[str]:

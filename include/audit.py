@@ -177,11 +177,25 @@ def _count_failure(what: str, row: Any, exc: BaseException) -> None:
         pass
 
 
-def _execute(sql_file: str, params: dict[str, Any]) -> None:
-    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+_connection: Any = None  # one connection per process, used only by the writer thread
 
-    hook = SnowflakeHook(snowflake_conn_id=AUDIT_CONN_ID, log_sql=False)
-    hook.run(render_sql(sql_file), parameters=params, autocommit=True)
+
+def _execute(sql_file: str, params: dict[str, Any]) -> None:
+    """Run one audit statement on this process's audit connection (opened once, reopened after an error)."""
+    global _connection
+    if _connection is None:
+        from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+
+        _connection = SnowflakeHook(snowflake_conn_id=AUDIT_CONN_ID, log_sql=False).get_conn()
+        _connection.autocommit(True)
+    try:
+        _connection.cursor().execute(render_sql(sql_file), params)
+    except Exception:
+        connection, _connection = _connection, None
+        try:
+            connection.close()
+        finally:
+            raise
 
 
 def _write(what: str, sql_file: str, row: Any, *, background: bool, execute: Callable[..., None]) -> None:
@@ -214,6 +228,8 @@ def _executor() -> ThreadPoolExecutor:
 
 
 def record_task_try(row: TaskTry, *, background: bool = False, execute: Callable[..., None] = _execute) -> None:
+    """Write a task try's row. ``background``: do not wait (the writer thread keeps the order, so a
+    later foreground write of the same try waits for this one too)."""
     what = f"task {row.dag_id}.{row.task_id} {row.run_id} try {row.try_number}"
     _write(what, "audit/record_task_try.sql", row, background=background, execute=execute)
 

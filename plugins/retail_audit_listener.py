@@ -89,8 +89,10 @@ def _record(ti: Any, state: str, previous_state: Any, error: Any = None) -> None
     except Exception as exc:  # building the row must not break the task either
         log.warning("audit row not built for %s: %s", getattr(ti, "task_id", ti), exc)
         return
-    # in the task's process write now (the process ends soon); elsewhere in the background
-    audit.record_task_try(row, background=row.reported_by != "worker")
+    # The task's own process waits for its final row (the process ends soon after) but not for the
+    # "running" row: the task starts its work while it is written. The scheduler and the API
+    # server never wait for the warehouse.
+    audit.record_task_try(row, background=row.reported_by != "worker" or state == "running")
 
 
 @hookimpl

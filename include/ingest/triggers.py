@@ -8,6 +8,12 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+# The sensor looked once just before deferring, so the trigger's first look can wait. It must:
+# an event fired seconds after the deferral can reach the scheduler before the executor has
+# reported the deferred try's exit, and Airflow 3.3 then fails the task as "changed externally"
+# (apache/airflow#67287, #72716; seen on this stack). A first look after this grace avoids it.
+FIRST_LOOK_AFTER_SECONDS = 15.0
+
 
 class PartnerFileTrigger(BaseTrigger):
     """Fires when *any* of ``keys`` exists in ``bucket`` (the inbox file, or its archived copy).
@@ -41,6 +47,7 @@ class PartnerFileTrigger(BaseTrigger):
 
         hook = S3Hook(aws_conn_id=self.aws_conn_id)
         try:
+            await asyncio.sleep(max(self.poke_interval, FIRST_LOOK_AFTER_SECONDS))
             async with await hook.get_async_conn() as client:
                 while True:
                     for key in self.keys:

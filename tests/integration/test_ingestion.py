@@ -11,7 +11,7 @@ import hashlib
 import os
 import re
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -329,6 +329,23 @@ def test_rerunning_the_dates_changes_nothing_and_loads_the_corrected_file(first_
     assert [m["Subject"] for m in session.mails() if "RECOVERED" in m["Subject"]] == [
         f"[retail_daily] RECOVERED {day2}"
     ], "one notice per recovery; day 1 never failed"
+
+
+def test_a_date_without_any_file_fails_clearly_and_alerts_once(first_runs) -> None:
+    """Replaying a date whose partners delivered nothing: every sensor times out, one mail says so."""
+    from local import session
+
+    api = first_runs[0]
+    day = date(2026, 10, 1)  # no module generates files for it
+    api.wait_for_backfill(session.backfill(api, day, day), RUN_TIMEOUT, check=stack_alive)
+    (run,) = [r for r in api.runs("retail_daily") if session.business_date_of(r) == day]
+    assert run["state"] == "failed"
+    assert _failed_tasks(api, run) == {f"ingest_{feed}.wait_for_file" for feed in FEED_NAMES}
+    time.sleep(5)  # the last sensors' callbacks
+    mails = [m for m in session.mails() if str(day) in m["Subject"]]
+    assert [m["Subject"] for m in mails] == [
+        f"[retail_daily] FAILED {len(FEED_NAMES)} files missing for {day}: {', '.join(FEED_NAMES)}"
+    ]
 
 
 def test_simulator_writes_to_the_s3_server(stack) -> None:

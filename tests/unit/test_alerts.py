@@ -57,9 +57,28 @@ def test_a_sensor_timeout_alert_says_which_file_is_missing_and_what_arrived() ->
         log_url="http://airflow.example/log",
         found_instead=["inbox/orders_20260605 (1).csv"],
     )
-    assert "no <code>inbox/orders_20260605.csv</code> arrived for feed <b>orders</b>" in alert.html
+    assert "<li><code>inbox/orders_20260605.csv</code></li>" in alert.html
     assert "<li><code>inbox/orders_20260605 (1).csv</code></li>" in alert.html
     assert "ingestion.md#ingest_feedwait_for_file" in alert.html
+    assert alert.subject == "[retail_daily] FAILED ingest_orders.wait_for_file for 2026-06-05 (TimeoutError)"
+
+
+def test_a_date_without_files_is_one_alert_listing_every_missing_feed() -> None:
+    alert = build_failure_alert(
+        dag_id="retail_daily",
+        task_id="ingest_customers.wait_for_file",
+        run_id="r",
+        business_date=date(2026, 6, 5),
+        try_number=1,
+        max_tries=1,
+        error=TimeoutError("Sensor has timed out"),
+        log_url="u",
+        missing_feeds=["customers", "orders", "payments"],
+    )
+    assert alert.subject == "[retail_daily] FAILED 3 files missing for 2026-06-05: customers, orders, payments"
+    for feed in ("customers", "orders", "payments"):
+        assert f"<li><code>inbox/{feed}_20260605.csv</code></li>" in alert.html
+    assert "the only alert for them" in alert.text
 
 
 def test_long_errors_are_cut_to_their_first_lines() -> None:
