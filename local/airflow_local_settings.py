@@ -39,7 +39,9 @@ def preload_task_imports() -> None:
     import airflow.providers.amazon.aws.hooks.s3  # noqa: F401
     import airflow.providers.amazon.aws.sensors.s3  # noqa: F401
     import airflow.providers.common.sql.operators.sql  # noqa: F401
+    import airflow.providers.snowflake.hooks.snowflake  # noqa: F401
     import airflow.providers.standard.operators.python  # noqa: F401
+    import airflow.providers.standard.sensors.python  # noqa: F401  - behind @task.sensor
     import snowflake.connector  # noqa: F401  - imports pandas and pyarrow: ~4 s per process
 
 

@@ -64,7 +64,7 @@ def test_gold_build_writes_only_the_stage_and_publish_only_gold() -> None:
         )
     }
     # GOLD days outside the window are never touched by a publication
-    assert "delete from retail_db.gold.daily_revenue\nwhere revenue_date between '2026-02-23' and '2026-03-02'" in (
+    assert "delete from retail_db.gold.daily_revenue where revenue_date between '2026-02-23' and '2026-03-02'" in (
         "\n".join(publish)
     )
 
