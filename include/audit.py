@@ -180,8 +180,9 @@ def _count_failure(what: str, row: Any, exc: BaseException) -> None:
 _connection: Any = None  # one connection per process, used only by the writer thread
 
 
-def _execute(sql_file: str, params: dict[str, Any]) -> None:
-    """Run one audit statement on this process's audit connection (opened once, reopened after an error)."""
+def _execute(sql_file: str, params: dict[str, Any]) -> int:
+    """Run one audit statement on this process's audit connection (opened once, reopened after an
+    error); returns the rows it changed."""
     global _connection
     if _connection is None:
         from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
@@ -189,7 +190,9 @@ def _execute(sql_file: str, params: dict[str, Any]) -> None:
         _connection = SnowflakeHook(snowflake_conn_id=AUDIT_CONN_ID, log_sql=False).get_conn()
         _connection.autocommit(True)
     try:
-        _connection.cursor().execute(render_sql(sql_file), params)
+        cursor = _connection.cursor()
+        cursor.execute(render_sql(sql_file), params)
+        return max(int(cursor.rowcount or 0), 0)
     except Exception:
         connection, _connection = _connection, None
         try:
@@ -198,13 +201,13 @@ def _execute(sql_file: str, params: dict[str, Any]) -> None:
             raise
 
 
-def _write(what: str, sql_file: str, row: Any, *, background: bool, execute: Callable[..., None]) -> None:
-    """Write ``row``; never raise. In the foreground wait at most AUDIT_TIMEOUT_SECONDS."""
+def _write(what: str, statements: Callable[[dict[str, Any]], None], row: Any, *, background: bool) -> None:
+    """Write ``row`` with ``statements``; never raise. In the foreground wait at most AUDIT_TIMEOUT_SECONDS."""
     params = asdict(row)
 
     def attempt() -> None:
         try:
-            execute(sql_file, params)
+            statements(params)
         except Exception as exc:
             _count_failure(what, row, exc)
 
@@ -227,14 +230,19 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
-def record_task_try(row: TaskTry, *, background: bool = False, execute: Callable[..., None] = _execute) -> None:
-    """Write a task try's row. ``background``: do not wait (the writer thread keeps the order, so a
-    later foreground write of the same try waits for this one too)."""
+def record_task_try(row: TaskTry, *, background: bool = False, execute: Callable[..., int | None] = _execute) -> None:
+    """Write a task try's row: update it, or insert it when the try has none yet. ``background``:
+    do not wait (the writer thread keeps the order, so a later foreground write of the same try
+    waits for this one too)."""
+
+    def upsert(params: dict[str, Any]) -> None:
+        if not execute("audit/update_task_try.sql", params):
+            execute("audit/insert_task_try.sql", params)
+
     what = f"task {row.dag_id}.{row.task_id} {row.run_id} try {row.try_number}"
-    _write(what, "audit/record_task_try.sql", row, background=background, execute=execute)
+    _write(what, upsert, row, background=background)
 
 
-def record_dag_run(row: DagRunEntry, *, background: bool = True, execute: Callable[..., None] = _execute) -> None:
+def record_dag_run(row: DagRunEntry, *, background: bool = True, execute: Callable[..., int | None] = _execute) -> None:
     what = f"dag run {row.dag_id} {row.run_id}"
-    _write(what, "audit/record_dag_run.sql", row, background=background, execute=execute)
-
+    _write(what, lambda params: execute("audit/record_dag_run.sql", params), row, background=background)

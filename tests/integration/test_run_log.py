@@ -58,7 +58,9 @@ def _log_rows(run_id: str) -> dict[tuple[str, int], tuple]:
         f"duration_s from {TASK_RUN_LOG} where dag_id = 'retail_daily' and run_id = %(run_id)s",
         parameters={"run_id": run_id},
     )
-    return {(r[0], int(r[1])): r for r in rows}
+    keyed = {(r[0], int(r[1])): r for r in rows}
+    assert len(keyed) == len(rows), "one row per task try, never two"
+    return keyed
 
 
 @pytest.fixture(scope="module")
