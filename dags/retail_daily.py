@@ -147,13 +147,19 @@ def ingest(feed: str):
 
 
 # ------------------------------------------------------------------------------ transform lock
-@task.sensor(poke_interval=TRANSFORM_LOCK_POKE_SECONDS, timeout=6 * 3600, mode="reschedule")
+# Poke mode: a waiting run holds a worker slot but takes the lock within seconds of its release
+# (a rescheduled sensor would start a task process per look). First come, first served.
+@task.sensor(poke_interval=TRANSFORM_LOCK_POKE_SECONDS, timeout=6 * 3600, mode="poke")
 def acquire_transform_lock(**context) -> PokeReturnValue:
     """Wait until this run holds the transform lock (another run may be transforming)."""
     from include.transform import lock
 
     acquired, holder = lock.try_acquire(
-        _snowflake(), context["run_id"], business_date.from_context(context), TRANSFORM_LOCK_LEASE_MINUTES
+        _snowflake(),
+        context["run_id"],
+        business_date.from_context(context),
+        TRANSFORM_LOCK_LEASE_MINUTES,
+        stale_seconds=max(60, 10 * TRANSFORM_LOCK_POKE_SECONDS),
     )
     if not acquired:
         print(f"transform lock held by {holder.describe()}; waiting")  # noqa: T201 - shown in the task log

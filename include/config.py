@@ -112,7 +112,7 @@ LOOKBACK_DAYS = int(_env("RETAIL_LOOKBACK_DAYS", "7"))
 # One run at a time holds the transform lock (SILVER merge .. GOLD publication). A holder that
 # vanished without releasing it (its tasks killed and never cleared) loses it after the lease.
 TRANSFORM_LOCK_LEASE_MINUTES = int(_env("RETAIL_TRANSFORM_LOCK_LEASE_MINUTES", "120"))
-TRANSFORM_LOCK_POKE_SECONDS = int(_env("RETAIL_TRANSFORM_LOCK_POKE_SECONDS", "10"))
+TRANSFORM_LOCK_POKE_SECONDS = int(_env("RETAIL_TRANSFORM_LOCK_POKE_SECONDS", "3"))
 
 # Where on-call alerts go: any of email (SMTP, the default), sns, slack, comma separated.
 ALERT_CHANNELS = tuple(c.strip() for c in _env("RETAIL_ALERT_CHANNELS", "email").split(",") if c.strip())

@@ -32,22 +32,47 @@ def holder(hook: Any) -> Holder:
     return Holder(row[0], row[1])
 
 
-def try_acquire(hook: Any, run_id: str, business_date: date, lease_minutes: int) -> tuple[bool, Holder]:
-    """Take the lock for ``run_id`` if it is free, already ours, or its lease ran out.
+def try_acquire(
+    hook: Any, run_id: str, business_date: date, lease_minutes: int, stale_seconds: int = 60
+) -> tuple[bool, Holder]:
+    """Take the lock for ``run_id`` if it is free (or already ours, or its lease ran out) and no
+    run still waiting has waited longer: first come, first served.
 
-    Returns (acquired, holder). A write conflict with another run taking it at the same moment
-    (the local stand-in aborts one of two concurrent updates) counts as "not acquired".
+    Each call notes that the run is waiting; a waiter that has not looked for ``stale_seconds``
+    loses its place. Returns (acquired, holder). A write conflict with another run taking it at
+    the same moment (the local stand-in aborts one of two concurrent updates) counts as "not
+    acquired".
     """
-    params = {"run_id": run_id, "business_date": business_date.isoformat(), "lease_minutes": int(lease_minutes)}
+    params = {
+        "run_id": run_id,
+        "business_date": business_date.isoformat(),
+        "lease_minutes": int(lease_minutes),
+        "stale_seconds": int(stale_seconds),
+    }
     try:
-        hook.run(render_sql("audit/acquire_transform_lock.sql"), parameters=params, autocommit=True)
+        if not _rows(hook, "audit/transform_lock_wait.sql", params):
+            _rows(hook, "audit/transform_lock_wait_first.sql", params)
+        _rows(hook, "audit/acquire_transform_lock.sql", params)
     except Exception as exc:  # noqa: BLE001 - a conflict means someone else was faster; look again
         log.warning("could not take the transform lock this time (%s: %s)", type(exc).__name__, str(exc)[:200])
     current = holder(hook)
+    if current.run_id == run_id:
+        _rows(hook, "audit/transform_lock_done_waiting.sql", params)
     return current.run_id == run_id, current
+
+
+def _rows(hook: Any, sql_file: str, params: dict[str, Any]) -> int:
+    conn = hook.get_conn()
+    try:
+        cur = conn.cursor()
+        cur.execute(render_sql(sql_file), params)
+        return max(int(cur.rowcount or 0), 0)
+    finally:
+        conn.close()
 
 
 def release(hook: Any, run_id: str) -> Holder:
     """Give the lock back if ``run_id`` holds it; returns who holds it afterwards."""
-    hook.run(render_sql("audit/release_transform_lock.sql"), parameters={"run_id": run_id}, autocommit=True)
+    _rows(hook, "audit/release_transform_lock.sql", {"run_id": run_id})
+    _rows(hook, "audit/transform_lock_done_waiting.sql", {"run_id": run_id})
     return holder(hook)

@@ -14,3 +14,12 @@ select 'retail_transform'
 where not exists (
     select 1 from {{ wh.database }}.{{ wh.audit }}.TRANSFORM_LOCK where lock_name = 'retail_transform'
 );
+
+-- Runs waiting for the lock, so it goes to the one that has waited longest (a run that stopped
+-- waiting drops out once its last look is older than the staleness limit in the acquire SQL).
+create table if not exists {{ wh.database }}.{{ wh.audit }}.TRANSFORM_LOCK_WAITERS (
+    run_id varchar not null,
+    business_date date,
+    waiting_since timestamp_ntz not null,
+    last_look_at timestamp_ntz not null
+);
