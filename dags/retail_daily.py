@@ -42,6 +42,7 @@ from include import alerts, business_date
 from include.airflow_common import DAG_CALLBACKS, DEFAULT_ARGS, SQL_TEMPLATE_ARGS, daily_deadline
 from include.config import (
     AWS_CONN_ID,
+    BI_REFRESH,
     LOOKBACK_DAYS,
     ML_SCORING_BACKEND,
     ML_TRAIN_WEEKDAY,
@@ -277,6 +278,24 @@ def score_churn_on_databricks():
     )
 
 
+def refresh_bi_dataset():
+    """Optional (RETAIL_BI_REFRESH=powerbi): refresh the Power BI dataset over GOLD once it is published."""
+    from airflow.providers.microsoft.azure.operators.powerbi import PowerBIDatasetRefreshOperator
+
+    from include.config import POWERBI_CONN_ID, POWERBI_DATASET_ID, POWERBI_GROUP_ID
+
+    if not (POWERBI_GROUP_ID and POWERBI_DATASET_ID):
+        raise ValueError("RETAIL_BI_REFRESH=powerbi needs RETAIL_POWERBI_GROUP_ID and RETAIL_POWERBI_DATASET_ID")
+    return PowerBIDatasetRefreshOperator(
+        task_id="refresh_bi_dataset",
+        conn_id=POWERBI_CONN_ID,
+        group_id=POWERBI_GROUP_ID,
+        dataset_id=POWERBI_DATASET_ID,
+        check_interval=60,
+        timeout=3600,
+    )
+
+
 @dag(
     dag_id="retail_daily",
     doc_md=__doc__,
@@ -338,6 +357,10 @@ def retail_daily() -> None:
     publish >> release_transform_lock().as_teardown(setups=lock)
     scoring = score_churn_on_databricks() if ML_SCORING_BACKEND == "databricks" else score_churn_customers()
     publish >> train_churn_model() >> scoring
+    if BI_REFRESH == "powerbi":
+        publish >> refresh_bi_dataset()
+    elif BI_REFRESH:
+        raise ValueError(f"RETAIL_BI_REFRESH={BI_REFRESH!r}: use powerbi, or leave it empty")
 
 
 retail_daily()

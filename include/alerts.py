@@ -184,6 +184,7 @@ RUNBOOK_SECTIONS: tuple[tuple[str, str], ...] = (
     (r"model_checks\.[a-z_]+", "transforms.md#model_checks-a-critical-model-check-failed"),
     (r"gold\.(build|publish)", "transforms.md#goldbuild-or-goldpublish-failed"),
     (r"gold\.[a-z_]+", "transforms.md#a-gold-check-failed-nothing-was-published"),
+    (r"refresh_bi_dataset", "transforms.md#refresh_bi_dataset-failed"),
     (r"train_churn_model", "churn-model.md#train_churn_model-failed"),
     (r"score_churn_customers", "churn-model.md#score_churn_customers-failed"),
     (r"apply_[a-z_]+", "on-call.md#retail_warehouse_setup-failed"),

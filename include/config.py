@@ -114,6 +114,13 @@ LOOKBACK_DAYS = int(_env("RETAIL_LOOKBACK_DAYS", "7"))
 TRANSFORM_LOCK_LEASE_MINUTES = int(_env("RETAIL_TRANSFORM_LOCK_LEASE_MINUTES", "120"))
 TRANSFORM_LOCK_POKE_SECONDS = int(_env("RETAIL_TRANSFORM_LOCK_POKE_SECONDS", "3"))
 
+# BI refresh after every GOLD publication: "" (off, the default) or "powerbi" (a Power BI dataset
+# refreshed through the Microsoft Azure provider, connection RETAIL_POWERBI_CONN_ID).
+BI_REFRESH = _env("RETAIL_BI_REFRESH", "")
+POWERBI_CONN_ID = _env("RETAIL_POWERBI_CONN_ID", "powerbi_default")
+POWERBI_GROUP_ID = _env("RETAIL_POWERBI_GROUP_ID", "")
+POWERBI_DATASET_ID = _env("RETAIL_POWERBI_DATASET_ID", "")
+
 # Where on-call alerts go: any of email (SMTP, the default), sns, slack, comma separated.
 ALERT_CHANNELS = tuple(c.strip() for c in _env("RETAIL_ALERT_CHANNELS", "email").split(",") if c.strip())
 ALERT_EMAIL = _env("RETAIL_ALERT_EMAIL", "oncall@localhost")  # a list address in production
