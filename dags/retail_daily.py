@@ -44,10 +44,12 @@ from include.config import (
     AWS_CONN_ID,
     BI_REFRESH,
     LOOKBACK_DAYS,
+    ML_BUCKET,
     ML_SCORING_BACKEND,
     ML_TRAIN_WEEKDAY,
     SENSOR_POKE_SECONDS,
     SENSOR_TIMEOUT_SECONDS,
+    SNOWFLAKE_CONN_ID,
     TRANSFORM_LOCK_LEASE_MINUTES,
     TRANSFORM_LOCK_POKE_SECONDS,
     WAREHOUSE,
@@ -71,8 +73,6 @@ def _s3():
 
 def _snowflake():
     from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
-
-    from include.config import SNOWFLAKE_CONN_ID
 
     return SnowflakeHook(snowflake_conn_id=SNOWFLAKE_CONN_ID)
 
@@ -234,7 +234,6 @@ def train_churn_model(**context) -> dict:
     day, mode = business_date.from_context(context), context["params"]["train_churn_model"]
     if mode == "never" or (mode == "auto" and day.weekday() != ML_TRAIN_WEEKDAY):
         raise AirflowSkipException(f"no training for {day:%A %Y-%m-%d} (param train_churn_model={mode})")
-    from include.config import ML_BUCKET
     from include.ml import pipeline as ml_pipeline
     from include.ml.artifacts import S3Store
 
@@ -247,7 +246,6 @@ def train_churn_model(**context) -> dict:
 @task(trigger_rule="none_failed")  # after training, or when training was skipped
 def score_churn_customers(**context) -> dict:
     """The champion's churn score for every customer, as of the business date."""
-    from include.config import ML_BUCKET
     from include.ml import registry
 
     day, sf = business_date.from_context(context), _snowflake()
