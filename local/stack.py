@@ -158,6 +158,8 @@ def stack_env() -> dict[str, str]:
         "RCT_MAILDIR": str(MAILDIR),
         "RCT_SNOWFLAKE_PORT": str(PORTS["snowflake"]),
         "NO_PROXY": "127.0.0.1,localhost",
+        # cache compiled modules: each Airflow process and task would compile its imports again
+        "PYTHONDONTWRITEBYTECODE": "",
     }
     return env
 
