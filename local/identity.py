@@ -108,7 +108,12 @@ def run_pass(
     backfill = session.backfill(
         api, first, last, max_active_runs=max_active_runs, reprocess="completed", run_backwards=backwards
     )
-    api.wait_for_backfill(backfill, timeout, check=check)
+    try:
+        api.wait_for_backfill(backfill, timeout, check=check)
+    except BaseException:
+        # never leave a running backfill behind: the next one for the DAG would be refused
+        api.request("PUT", f"/backfills/{backfill}/cancel")
+        raise
     seconds = time.monotonic() - started
     states = {
         session.business_date_of(r): r["state"]

@@ -4,6 +4,7 @@
     purchases placed by then, statuses and payments recorded by then. Used for the published
     GOLD.CUSTOMER_FEATURES and, with past cut-off dates, for training the churn model. -#}
 {% from 'gold/_purchases.sql' import purchases %}
+{% from 'gold/_ratio.sql' import ratio %}
 {% macro customer_features(as_of) -%}
 with as_of as (
     select {{ as_of }} as as_of_date
@@ -80,15 +81,15 @@ select
     coalesce(s.purchases_90d, 0) - coalesce(s.purchases_prev_90d, 0) as frequency_trend,
     coalesce(s.spend_total, 0) as spend_total,
     coalesce(s.spend_90d, 0) as spend_90d,
-    coalesce(round(s.spend_total / nullif(s.purchases_total, 0), 2), 0) as avg_order_value,
+    coalesce({{ ratio('s.spend_total', 's.purchases_total', 2) }}, 0) as avg_order_value,
     -- never bought: recency counts from signup
     datediff(day, coalesce(s.last_purchase_date, c.signup_date), c.as_of_date) as recency_days,
-    coalesce(round(s.online_orders_total / nullif(s.purchases_total, 0), 4), 0) as online_share,
-    coalesce(round(oo.cancelled_or_returned / nullif(oo.orders, 0), 4), 0) as cancel_return_share,
-    coalesce(round(pm.card / nullif(pm.paid, 0), 4), 0) as card_share,
-    coalesce(round(pm.paypal / nullif(pm.paid, 0), 4), 0) as paypal_share,
-    coalesce(round(pm.gift_card / nullif(pm.paid, 0), 4), 0) as gift_card_share,
-    coalesce(round(pm.bank_transfer / nullif(pm.paid, 0), 4), 0) as bank_transfer_share
+    coalesce({{ ratio('s.online_orders_total', 's.purchases_total', 4) }}, 0) as online_share,
+    coalesce({{ ratio('oo.cancelled_or_returned', 'oo.orders', 4) }}, 0) as cancel_return_share,
+    coalesce({{ ratio('pm.card', 'pm.paid', 4) }}, 0) as card_share,
+    coalesce({{ ratio('pm.paypal', 'pm.paid', 4) }}, 0) as paypal_share,
+    coalesce({{ ratio('pm.gift_card', 'pm.paid', 4) }}, 0) as gift_card_share,
+    coalesce({{ ratio('pm.bank_transfer', 'pm.paid', 4) }}, 0) as bank_transfer_share
 from customers as c
 left join purchase_stats as s on s.customer_id = c.customer_id
 left join order_outcomes as oo on oo.customer_id = c.customer_id

@@ -2,6 +2,7 @@
 -- (channel = 'all'), distinct orders, distinct customers, units, gross, discount, net revenue and
 -- average order value, computed from the sold lines at this grain (docs/metrics.md).
 {% from 'gold/_revenue_lines.sql' import revenue_lines, kpis %}
+{% from 'gold/_ratio.sql' import ratio %}
 delete from {{ wh.database }}.{{ wh.gold_stage }}.DAILY_KPI;
 
 insert into {{ wh.database }}.{{ wh.gold_stage }}.DAILY_KPI (
@@ -17,5 +18,5 @@ kpis as (
 
 select
     period, channel, orders, customers, units, gross_amount, discount_amount, net_revenue,
-    round(net_revenue / nullif(orders, 0), 2) as avg_order_value
+    {{ ratio('net_revenue', 'orders', 2) }} as avg_order_value
 from kpis

@@ -3,6 +3,7 @@
 -- of days): orders, customers, days with sales, units, money and average order value
 -- (docs/metrics.md).
 {% from 'gold/_revenue_lines.sql' import revenue_lines, kpis %}
+{% from 'gold/_ratio.sql' import ratio %}
 delete from {{ wh.database }}.{{ wh.gold_stage }}.MONTHLY_KPI;
 
 insert into {{ wh.database }}.{{ wh.gold_stage }}.MONTHLY_KPI (
@@ -19,5 +20,5 @@ kpis as (
 
 select
     period, channel, orders, customers, days_with_sales, units, gross_amount, discount_amount, net_revenue,
-    round(net_revenue / nullif(orders, 0), 2) as avg_order_value
+    {{ ratio('net_revenue', 'orders', 2) }} as avg_order_value
 from kpis
