@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 # task compiles thousands of modules again (import airflow.sdk: ~7 s of CPU instead of ~3 s).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install demo test bench up down status lint docs clean
+.PHONY: install demo test bench up down status lint secrets docs clean
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,9 @@ install: $(VENV)/.installed ## create .venv with the pinned dependencies
 demo: install ## run a week of the daily pipeline on the local stack, print a summary
 	@$(PY) -m local.demo
 
-test: install ## the whole test suite (unit, DAG integrity, integration on a private stack, a browser test), plus lint
+test: install ## the whole test suite (unit, DAG integrity, integration on a private stack, a browser test), plus lint and a secret scan
 	@$(VENV)/bin/ruff check .
+	@$(MAKE) --no-print-directory secrets
 	@local/ensure_chromium.sh
 	@mkdir -p var && $(PY) -m pytest --junitxml=var/test-report.xml
 
@@ -39,6 +40,12 @@ status:
 
 lint: install
 	@$(VENV)/bin/ruff check .
+
+# detect-secrets over every file git tracks or would track; a test fixture's fake secret is
+# marked on its line with `# pragma: allowlist secret`.
+secrets: install ## scan the repository for committed secrets (part of make test)
+	@git ls-files -z --cached --others --exclude-standard | xargs -0 $(VENV)/bin/detect-secrets-hook \
+		&& echo "detect-secrets: no secrets found"
 
 docs: install ## re-render docs/feeds.md from the feed contract
 	@$(PY) -m include.contracts render

@@ -6,16 +6,20 @@ and SILVER tables rendered from the feed contract, the MODEL and GOLD tables and
 audit and data-quality tables, from the versioned SQL under
 `include/sql/bootstrap/`. Every statement is idempotent: run it on each deploy, or trigger it by
 hand after changing a table definition. It never drops or empties anything.
+
+Then, where `RETAIL_APPLY_GRANTS=true` (production), the least-privilege roles and grants of
+`include/sql/security/roles_and_grants.sql` through the administrator connection
+(`RETAIL_SNOWFLAKE_ADMIN_CONN_ID`); elsewhere `grants_enabled` skips that step and says why.
 """
 
 from __future__ import annotations
 
 import pendulum
 from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
-from airflow.sdk import chain, dag
+from airflow.sdk import chain, dag, task
 
 from include.airflow_common import DEFAULT_ARGS, SQL_TEMPLATE_ARGS
-from include.config import SNOWFLAKE_CONN_ID
+from include.config import APPLY_GRANTS, SNOWFLAKE_ADMIN_CONN_ID, SNOWFLAKE_CONN_ID
 from include.sql_render import BOOTSTRAP_STEPS
 
 
@@ -32,6 +36,12 @@ from include.sql_render import BOOTSTRAP_STEPS
     **SQL_TEMPLATE_ARGS,
 )
 def retail_warehouse_setup() -> None:
+    @task.short_circuit(ignore_downstream_trigger_rules=False)
+    def grants_enabled() -> bool:
+        if not APPLY_GRANTS:
+            print("RETAIL_APPLY_GRANTS is not true: roles and grants are not applied (the local stand-in has none)")
+        return APPLY_GRANTS
+
     chain(
         *[
             SQLExecuteQueryOperator(
@@ -41,7 +51,14 @@ def retail_warehouse_setup() -> None:
                 split_statements=True,
             )
             for step in BOOTSTRAP_STEPS
-        ]
+        ],
+        grants_enabled(),
+        SQLExecuteQueryOperator(
+            task_id="apply_roles_and_grants",
+            conn_id=SNOWFLAKE_ADMIN_CONN_ID,
+            sql="security/roles_and_grants.sql",
+            split_statements=True,
+        ),
     )
 
 

@@ -63,6 +63,36 @@ WAREHOUSE = Warehouse()
 
 
 @dataclass(frozen=True)
+class Roles:
+    """Least-privilege Snowflake roles (include/sql/security/roles_and_grants.sql)."""
+
+    prefix: str = _env("RETAIL_ROLE_PREFIX", "RCT")
+    # the virtual warehouse every role may use
+    compute_warehouse: str = _env("RETAIL_COMPUTE_WAREHOUSE", "RETAIL_WH")
+    # the role that owns the platform's roles; custom roles roll up to SYSADMIN by convention
+    parent: str = _env("RETAIL_ROLES_PARENT", "SYSADMIN")
+
+    def _role(self, name: str) -> str:
+        return f"{self.prefix}_{name}"
+
+    loader = property(lambda self: self._role("LOADER"))  # BRONZE, the stage, the file ledger
+    transformer = property(lambda self: self._role("TRANSFORMER"))  # SILVER, MODEL, GOLD, checks
+    ml = property(lambda self: self._role("ML"))  # the ML schema; reads MODEL and GOLD
+    run_logger = property(lambda self: self._role("RUN_LOGGER"))  # the audit run-log listener
+    bi_reader = property(lambda self: self._role("BI_READER"))  # GOLD views only
+    auditor = property(lambda self: self._role("AUDITOR"))  # reads AUDIT
+    pipeline = property(lambda self: self._role("PIPELINE"))  # the Airflow service user's role
+
+
+ROLES = Roles()
+# The setup DAG applies the roles and grants only where this is true, through an administrator
+# connection (a role with CREATE ROLE and MANAGE GRANTS, e.g. SECURITYADMIN). The local
+# Snowflake stand-in has no roles or grants, so it stays false there.
+APPLY_GRANTS = _env("RETAIL_APPLY_GRANTS", "false").lower() == "true"
+SNOWFLAKE_ADMIN_CONN_ID = _env("RETAIL_SNOWFLAKE_ADMIN_CONN_ID", "snowflake_admin")
+
+
+@dataclass(frozen=True)
 class Landing:
     """Layout of the partner bucket."""
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import jinja2
 
-from include.config import LANDING, WAREHOUSE
+from include.config import LANDING, ROLES, WAREHOUSE
 from include.contracts import load_contract
 
 SQL_DIR = Path(__file__).with_name("sql")
@@ -15,7 +15,7 @@ SQL_DIR = Path(__file__).with_name("sql")
 BOOTSTRAP_STEPS = tuple(sorted(p.stem for p in (SQL_DIR / "bootstrap").glob("[0-9][0-9]_*.sql")))
 
 # Exposed to every SQL template, in Python tasks and in SQL operators (user_defined_macros).
-SQL_GLOBALS: dict[str, Any] = {"wh": WAREHOUSE, "landing": LANDING, "contract": load_contract()}
+SQL_GLOBALS: dict[str, Any] = {"wh": WAREHOUSE, "landing": LANDING, "roles": ROLES, "contract": load_contract()}
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(SQL_DIR),

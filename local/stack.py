@@ -56,7 +56,7 @@ class StackError(RuntimeError):
     pass
 
 
-def _local_keys() -> dict[str, str]:
+def local_keys() -> dict[str, str]:
     """Random keys for this machine's stand-ins only; generated once, never committed."""
     path = STATE / "local_keys.json"
     keys = json.loads(path.read_text()) if path.exists() else {}
@@ -88,7 +88,7 @@ def _bundles() -> list[dict[str, object]]:
 
 def stack_env() -> dict[str, str]:
     """Environment for every process that talks to the local stack (Airflow, tests, simulator)."""
-    keys = _local_keys()
+    keys = local_keys()
     s3_url = f"http://{HOST}:{PORTS['s3']}"
     api = f"http://{HOST}:{PORTS['airflow']}"
     snowflake = {
@@ -244,7 +244,7 @@ def _init_postgres() -> None:
     PGDATA.mkdir(parents=True, exist_ok=True)
     user = _pg_user()
     pwfile = PGDATA.parent / ".pg_password"
-    pwfile.write_text(_local_keys()["postgres_password"])
+    pwfile.write_text(local_keys()["postgres_password"])
     if user is not None:
         import pwd
         import stat
@@ -289,7 +289,7 @@ def _create_airflow_database() -> None:
         host=HOST,
         port=PORTS["postgres"],
         user="airflow",
-        password=_local_keys()["postgres_password"],
+        password=local_keys()["postgres_password"],
         dbname="postgres",
     )
     conn.autocommit = True  # CREATE DATABASE cannot run in a transaction
@@ -333,7 +333,7 @@ SERVICES = [
             "--addr",
             f"{HOST}:{PORTS['s3']}",
             "--auth-key",
-            f"{_local_keys()['s3_access_key']},{_local_keys()['s3_secret_key']}",
+            f"{local_keys()['s3_access_key']},{local_keys()['s3_secret_key']}",
             "--config",
             "/dev/null",
         ],

@@ -121,9 +121,7 @@ def load_contract(path: Path = CONTRACT_PATH) -> Contract:
     if file.get("header") != "required":
         raise ValueError("the contract's files must have a header row (file.header: required)")
     dialect = Dialect(encoding=file["encoding"], delimiter=file["delimiter"], quote=file["quote"])
-    return Contract(
-        version=raw["version"], name_pattern=re.compile(file["name_pattern"]), feeds=feeds, dialect=dialect
-    )
+    return Contract(version=raw["version"], name_pattern=re.compile(file["name_pattern"]), feeds=feeds, dialect=dialect)
 
 
 FEED_NAMES: tuple[str, ...] = tuple(load_contract().feeds)

@@ -145,9 +145,7 @@ def _fit(candidate: Candidate, frame: pd.DataFrame) -> Any:
     return calibrated.fit(*_xy(calibration_rows))
 
 
-def train_candidates(
-    examples: pd.DataFrame, plan: CutoffPlan, candidates: dict[str, Any] | None = None
-) -> TrainingRun:
+def train_candidates(examples: pd.DataFrame, plan: CutoffPlan, candidates: dict[str, Any] | None = None) -> TrainingRun:
     """CV every candidate over the plan's folds, then fit on the final training cut-offs and
     evaluate on the holdout. ``examples`` holds every cut-off of the plan (column ``cutoff``)."""
     run = TrainingRun(plan=plan, holdout=examples[examples["cutoff"] == plan.holdout].reset_index(drop=True))

@@ -151,3 +151,12 @@ def test_dag_files_do_no_work_at_parse_time() -> None:
         for line in top_level:
             assert "Variable.get" not in line and "get_connection" not in line, f"{path.name}: {line}"
             assert "Hook(" not in line, f"{path.name}: {line}"
+
+
+def test_the_setup_dag_applies_roles_and_grants_last_through_the_admin_connection(dagbag) -> None:
+    dag = dagbag.dags["retail_warehouse_setup"]
+    grants = dag.get_task("apply_roles_and_grants")
+    assert grants.conn_id == "snowflake_admin"
+    assert "create role if not exists {{ role }}" in grants.sql  # the template file, read by the DAG
+    assert grants.upstream_task_ids == {"grants_enabled"}
+    assert dag.get_task("grants_enabled").upstream_task_ids == {"apply_transform_lock"}

@@ -7,8 +7,17 @@ from collections.abc import Iterator
 import pytest
 
 # Modules share one stack. test_ingestion owns "yesterday": it must be the first to unpause the
-# daily DAG (unpausing makes the scheduler run yesterday). The rest follow, the churn model last.
-MODULE_ORDER = ("test_ingestion", "test_run_log", "test_transforms", "test_identity", "test_ui_backfill")
+# daily DAG (unpausing makes the scheduler run yesterday). The rest follow, then the churn model;
+# the secret scan goes last, over everything the others' runs left behind.
+MODULE_ORDER = (
+    "test_ingestion",
+    "test_run_log",
+    "test_transforms",
+    "test_identity",
+    "test_ui_backfill",
+    "test_weekly_churn_model",
+    "test_secrets",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

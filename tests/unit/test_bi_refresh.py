@@ -70,7 +70,8 @@ def _drive(operator, monkeypatch: pytest.MonkeyPatch, status: str) -> list[tuple
 
 
 def test_switched_on_it_refreshes_the_configured_dataset_after_the_publication(monkeypatch: pytest.MonkeyPatch) -> None:
-    conn = {"conn_type": "powerbi", "login": "client-id", "password": "secret-value", "extra": {"tenant_id": "t"}}
+    secret = "secret-value"  # noqa: S105  # pragma: allowlist secret
+    conn = {"conn_type": "powerbi", "login": "client-id", "password": secret, "extra": {"tenant_id": "t"}}
     monkeypatch.setenv("AIRFLOW_CONN_POWERBI_DEFAULT", json.dumps(conn))
     module = _dag_module(monkeypatch, BI_REFRESH="powerbi", POWERBI_GROUP_ID="ws-1", POWERBI_DATASET_ID="ds-9")
     dag = module.retail_daily()

@@ -19,7 +19,7 @@ HOST = "https://workspace.example"
 
 @pytest.fixture
 def operator(monkeypatch: pytest.MonkeyPatch):
-    conn = {"conn_type": "databricks", "host": HOST, "password": "dapi-test-token"}
+    conn = {"conn_type": "databricks", "host": HOST, "password": "dapi-test-token"}  # pragma: allowlist secret
     monkeypatch.setenv("AIRFLOW_CONN_DATABRICKS_DEFAULT", json.dumps(conn))
     spec = importlib.util.spec_from_file_location("retail_daily_for_test", REPO / "dags" / "retail_daily.py")
     module = importlib.util.module_from_spec(spec)

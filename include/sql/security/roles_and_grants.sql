@@ -1,0 +1,95 @@
+{#- Least-privilege roles for the platform, as code: docs/production.md#roles-and-grants.
+    Applied by retail_warehouse_setup (task apply_roles_and_grants) after the bootstrap, through
+    the administrator connection (a role with CREATE ROLE and MANAGE GRANTS, e.g. SECURITYADMIN),
+    only where RETAIL_APPLY_GRANTS=true: the local Snowflake stand-in has no roles or grants.
+    Idempotent: "if not exists" and grants that are no-ops when held. Nothing here grants
+    ownership, a DROP, or a privilege on a schema a role does not need; future grants cover the
+    tables and views a later deploy adds. -#}
+{%- set db = wh.database -%}
+{%- set all_roles = [roles.loader, roles.transformer, roles.ml, roles.run_logger, roles.bi_reader, roles.auditor] -%}
+{%- macro tables(privileges, schema, role) -%}
+grant {{ privileges }} on all tables in schema {{ db }}.{{ schema }} to role {{ role }};
+grant {{ privileges }} on future tables in schema {{ db }}.{{ schema }} to role {{ role }};
+{%- endmacro -%}
+{%- macro views(schema, role) -%}
+grant select on all views in schema {{ db }}.{{ schema }} to role {{ role }};
+grant select on future views in schema {{ db }}.{{ schema }} to role {{ role }};
+{%- endmacro -%}
+{%- macro schema_usage(schema, role) -%}
+grant usage on schema {{ db }}.{{ schema }} to role {{ role }};
+{%- endmacro %}
+
+-- The roles. The pipeline role is what the Airflow service user of snowflake_default is
+-- granted: it inherits the loader, transformer, ML and run-logger roles. BI and auditors are
+-- granted to people and tools, never to the pipeline.
+{% for role in all_roles + [roles.pipeline] %}
+create role if not exists {{ role }};
+{%- endfor %}
+{% for role in [roles.loader, roles.transformer, roles.ml, roles.run_logger] %}
+grant role {{ role }} to role {{ roles.pipeline }};
+{%- endfor %}
+{% for role in [roles.pipeline, roles.bi_reader, roles.auditor] %}
+grant role {{ role }} to role {{ roles.parent }};
+{%- endfor %}
+
+-- Every role runs queries on the compute warehouse and sees the database.
+{% for role in all_roles %}
+grant usage on warehouse {{ roles.compute_warehouse }} to role {{ role }};
+grant usage on database {{ db }} to role {{ role }};
+{%- endfor %}
+
+-- Loader: replaces a feed's BRONZE partition per date (delete + COPY), reads the stage through
+-- the file format, and keeps the file ledger and row rejects in AUDIT.
+{{ schema_usage(wh.bronze, roles.loader) }}
+{{ tables("select, insert, delete", wh.bronze, roles.loader) }}
+grant usage on file format {{ db }}.{{ wh.bronze }}.{{ wh.file_format }} to role {{ roles.loader }};
+{% if wh.stage_mode == 'external' -%}
+grant usage on stage {{ db }}.{{ wh.bronze }}.{{ wh.stage }} to role {{ roles.loader }};
+{%- else -%}
+grant read, write on stage {{ db }}.{{ wh.bronze }}.{{ wh.stage }} to role {{ roles.loader }};
+{%- endif %}
+{{ schema_usage(wh.audit, roles.loader) }}
+grant select, insert, update, delete on table {{ db }}.{{ wh.audit }}.FILE_LOADS to role {{ roles.loader }};
+grant select, insert, delete on table {{ db }}.{{ wh.audit }}.LOAD_REJECTS to role {{ roles.loader }};
+
+-- Transformer: reads BRONZE and the file ledger; merges SILVER and MODEL; builds GOLD_STAGE and
+-- publishes GOLD (tables only: the views belong to the setup); records check results; holds the
+-- transform lock.
+{{ schema_usage(wh.bronze, roles.transformer) }}
+{{ tables("select", wh.bronze, roles.transformer) }}
+{% for schema in [wh.silver, wh.model, wh.gold_stage, wh.gold] %}
+{{ schema_usage(schema, roles.transformer) }}
+{{ tables("select, insert, update, delete", schema, roles.transformer) }}
+{%- endfor %}
+{{ views(wh.gold, roles.transformer) }}
+{{ schema_usage(wh.audit, roles.transformer) }}
+grant select on table {{ db }}.{{ wh.audit }}.FILE_LOADS to role {{ roles.transformer }};
+grant select on table {{ db }}.{{ wh.audit }}.LOAD_REJECTS to role {{ roles.transformer }};
+grant select, insert, delete on table {{ db }}.{{ wh.audit }}.DQ_RESULTS to role {{ roles.transformer }};
+grant select, insert, update, delete on table {{ db }}.{{ wh.audit }}.TRANSFORM_LOCK to role {{ roles.transformer }};
+grant select, insert, update, delete on table {{ db }}.{{ wh.audit }}.TRANSFORM_LOCK_WAITERS to role {{ roles.transformer }};
+
+-- ML: reads the facts and GOLD it builds features from; writes the registry, metrics and scores.
+{% for schema in [wh.model, wh.gold] %}
+{{ schema_usage(schema, roles.ml) }}
+{{ tables("select", schema, roles.ml) }}
+{%- endfor %}
+{{ views(wh.gold, roles.ml) }}
+{{ schema_usage(wh.ml, roles.ml) }}
+{{ tables("select, insert, delete", wh.ml, roles.ml) }}
+{{ views(wh.ml, roles.ml) }}
+
+-- Run logger: the audit listener's rows (one per task try and DAG run, recovery notices).
+{{ schema_usage(wh.audit, roles.run_logger) }}
+{% for table in ["TASK_RUN_LOG", "DAG_RUN_LOG", "RECOVERY_NOTICES"] %}
+grant select, insert, update on table {{ db }}.{{ wh.audit }}.{{ table }} to role {{ roles.run_logger }};
+{%- endfor %}
+
+-- BI reader: the GOLD views and nothing else (no table, no other schema).
+{{ schema_usage(wh.gold, roles.bi_reader) }}
+{{ views(wh.gold, roles.bi_reader) }}
+
+-- Auditor: reads everything in AUDIT, writes nothing.
+{{ schema_usage(wh.audit, roles.auditor) }}
+{{ tables("select", wh.audit, roles.auditor) }}
+{{ views(wh.audit, roles.auditor) }}

@@ -1,0 +1,136 @@
+"""The Snowflake roles and grants (include/sql/security/roles_and_grants.sql) give each role what
+its SQL needs and nothing more.
+
+The local stand-in has no roles or grants (docs/production.md#roles-and-grants), so these tests
+check the rendered statements against what the project's own SQL reads and writes: every table a
+step's SQL names is granted to the role that runs the step, and no role holds a privilege outside
+its layer (tables a template names through a variable, as the SILVER merges do, are covered by
+the schema-wide grants the layer tests require).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from include.config import ROLES, WAREHOUSE
+from include.sql_render import SQL_DIR, render_sql, statements
+
+GRANT = re.compile(
+    r"^grant (?P<privileges>[a-z, ]+) on (?P<target>.+?) to role (?P<role>\w+)$", re.IGNORECASE | re.DOTALL
+)
+REFERENCE = re.compile(r"\{\{ wh\.(\w+) \}\}\.([A-Z_]+)\b")
+WRITE = re.compile(
+    r"\b(insert into|update|delete from|merge into|copy into)\s*"
+    r"\{\{ wh\.database \}\}\.\{\{ wh\.(\w+) \}\}\.([A-Z_]+)\b"
+)
+SCHEMAS = {"bronze", "silver", "model", "gold", "gold_stage", "ml", "audit"}
+
+
+def _grants() -> list[tuple[set[str], str, str]]:
+    found = []
+    for statement in statements(render_sql("security/roles_and_grants.sql")):
+        text = " ".join(statement.strip().rstrip(";").split())
+        if text.lower().startswith(("create role if not exists", "grant role")):
+            continue
+        match = GRANT.match(text)
+        assert match, f"not a plain grant to a role: {text}"
+        privileges = {p.strip().lower() for p in match["privileges"].split(",")}
+        found.append((privileges, match["target"].lower(), match["role"]))
+    return found
+
+
+GRANTS = _grants()
+
+
+def _holds(role: str, privilege: str, schema: str, table: str) -> bool:
+    qualified = WAREHOUSE.qualified(schema, table).lower()
+    in_schema = f"{WAREHOUSE.database}.{schema}".lower()
+    for privileges, target, grantee in GRANTS:
+        if grantee != role or privilege not in privileges:
+            continue
+        if target in (f"table {qualified}", f"all tables in schema {in_schema}", f"all views in schema {in_schema}"):
+            return True
+    return False
+
+
+def _role_running(path: Path) -> str:
+    """Which role runs a SQL file in production (docs/production.md#roles-and-grants)."""
+    layer, name = path.parent.name, path.stem
+    if layer in ("silver", "model", "gold") or "dq" in path.relative_to(SQL_DIR).parts:
+        return ROLES.transformer
+    if layer == "bronze":
+        return ROLES.loader
+    if layer == "ml":
+        return ROLES.ml
+    if layer == "audit":
+        if "transform_lock" in name:
+            return ROLES.transformer
+        if name in ("record_file", "file_already_loaded"):
+            return ROLES.loader
+        return ROLES.run_logger
+    raise AssertionError(f"no role is known to run {path}")
+
+
+STEP_SQL = sorted(p for p in SQL_DIR.rglob("*.sql") if p.parent.name not in ("bootstrap", "security"))
+
+
+def test_every_statement_is_create_role_or_a_plain_grant() -> None:
+    rendered = " ".join(statements(render_sql("security/roles_and_grants.sql"))).lower()
+    for forbidden in ("ownership", "all privileges", "manage grants", "drop ", "revoke ", "create schema"):
+        assert forbidden not in rendered
+    assert len(GRANTS) > 40
+
+
+@pytest.mark.parametrize("path", STEP_SQL, ids=lambda p: str(p.relative_to(SQL_DIR)))
+def test_the_role_running_a_step_holds_every_privilege_its_sql_needs(path: Path) -> None:
+    text, role = path.read_text(), _role_running(path)
+    for schema, table in REFERENCE.findall(text):
+        if schema in SCHEMAS:
+            assert _holds(role, "select", getattr(WAREHOUSE, schema), table), f"{role} cannot read {schema}.{table}"
+    for verb, schema, table in WRITE.findall(text):
+        privilege = {"insert into": "insert", "copy into": "insert", "update": "update", "delete from": "delete"}
+        needed = ["insert", "update"] if verb == "merge into" else [privilege[verb]]
+        for p in needed:
+            assert _holds(role, p, getattr(WAREHOUSE, schema), table), f"{role} cannot {p} {schema}.{table}"
+
+
+def _schemas_touched(role: str) -> set[str]:
+    return {
+        target.split(" in schema ")[-1].split(".")[1] if " in schema " in target else target.split(".")[1]
+        for _, target, grantee in GRANTS
+        if grantee == role and not target.startswith(("warehouse ", "database "))
+    }
+
+
+def test_each_role_stays_in_its_layers() -> None:
+    w = {s: getattr(WAREHOUSE, s).lower() for s in SCHEMAS}
+    assert _schemas_touched(ROLES.loader) == {w["bronze"], w["audit"]}
+    assert _schemas_touched(ROLES.ml) == {w["model"], w["gold"], w["ml"]}
+    assert _schemas_touched(ROLES.bi_reader) == {w["gold"]}
+    assert _schemas_touched(ROLES.auditor) == {w["audit"]}
+    assert _schemas_touched(ROLES.run_logger) == {w["audit"]}
+    assert w["ml"] not in _schemas_touched(ROLES.transformer)
+
+
+def test_readers_only_read() -> None:
+    for role in (ROLES.bi_reader, ROLES.auditor):
+        assert {p for privileges, _, grantee in GRANTS if grantee == role for p in privileges} <= {"usage", "select"}
+    # the BI reader sees GOLD's views, never its tables (nor the staging copy)
+    bi_targets = {target for _, target, grantee in GRANTS if grantee == ROLES.bi_reader}
+    assert not any("tables" in t or t.startswith("table ") for t in bi_targets)
+
+
+def test_writers_write_only_their_own_layers() -> None:
+    writes = {"insert", "update", "delete"}
+    for role, allowed in (
+        (ROLES.loader, {WAREHOUSE.bronze, WAREHOUSE.audit}),
+        (ROLES.transformer, {WAREHOUSE.silver, WAREHOUSE.model, WAREHOUSE.gold_stage, WAREHOUSE.gold, WAREHOUSE.audit}),
+        (ROLES.ml, {WAREHOUSE.ml}),
+    ):
+        for privileges, target, grantee in GRANTS:
+            if grantee == role and privileges & writes:
+                schema = target.split(" in schema ")[-1] if " in schema " in target else target.split(" ", 1)[1]
+                assert schema.split(".")[1] in {s.lower() for s in allowed}, f"{role}: {privileges} on {target}"
