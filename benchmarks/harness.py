@@ -468,11 +468,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--backfill-days", type=int, default=30)
     parser.add_argument("--scaling-days", type=int, default=8)
-    parser.add_argument("--scale-orders", type=int, default=100_000)
+    parser.add_argument("--scale-orders", type=int, default=None, help="orders of the scale day (100000; 20000 quick)")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and days (a smoke run)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.backfill_days, args.scaling_days, args.scale_orders = 6, 3, 20_000
+        args.backfill_days, args.scaling_days = 6, 3
+    if args.scale_orders is None:
+        args.scale_orders = 20_000 if args.quick else 100_000
     chosen = [c.strip() for c in args.cases.split(",") if c.strip()]
     if unknown := set(chosen) - set(CASES):
         parser.error(f"unknown case(s) {sorted(unknown)}; choose from {', '.join(CASES)}")

@@ -156,12 +156,24 @@ def render_markdown(contract: Contract | None = None) -> str:
         "",
         "| problem | outcome |",
         "|---|---|",
-        "| name does not match, unknown feed | file moved to `quarantine/`, reason file beside it |",
+        "| name does not match in full (path separators, quotes, semicolons, look-alike or non-ASCII"
+        " characters, another extension), unknown feed, a date that does not exist (`20260230`) or"
+        " lies after today (UTC) | file moved to `quarantine/` under a sanitised name, reason file"
+        " beside it, one alert |",
+        "| not text: a compressed or binary file named `.csv` | file quarantined (its header is not"
+        " UTF-8), run fails |",
         "| empty file, missing header, missing or extra columns, fewer rows than `min rows` |"
         " file quarantined, run fails, nothing of that feed loaded for the date |",
-        "| a row with a wrong column count, bad type, value outside the allowed set or range,"
+        "| a row with a wrong column count (a line break inside a field makes two such rows), bad"
+        " type (exponent notation, a decimal comma, another date format), value outside the allowed"
+        " set or range (a negative quantity), a date or timestamp after the file's business date,"
         " invalid UTF-8 | row written to `AUDIT.LOAD_REJECTS` (file, line, reason, raw text);"
         " the rest of the file loads |",
+        "| more than `RETAIL_MAX_REJECT_SHARE` (5%) of the rows rejected, or most rows dated"
+        " neither on the file's date nor the day before | file quarantined, run fails |",
+        "| the same key more than once in one file | every row loads to BRONZE with its own line;"
+        " SILVER keeps the latest version (the feed's `latest state by` columns, then the later"
+        " line) |",
         "| the same file (same name and checksum) delivered again | not loaded twice; recorded as"
         " a duplicate delivery in `AUDIT.FILE_LOADS` |",
         "| foreign key with no parent (`references`) | loaded; reported by the orphan checks |",

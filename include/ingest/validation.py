@@ -12,7 +12,7 @@ import io
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from include.contracts import Column, Feed, load_contract
 
@@ -41,10 +41,14 @@ class FileName:
     name: str
 
 
-def parse_file_name(name: str) -> FileName:
-    """Feed and business date from a strict ``<feed>_<YYYYMMDD>.csv`` name, or FileRejected."""
+def parse_file_name(name: str, today: date | None = None) -> FileName:
+    """Feed and business date from a strict ``<feed>_<YYYYMMDD>.csv`` name, or FileRejected.
+
+    The whole name must match (a trailing newline or path part is not a name), and the date must
+    exist and not lie after ``today`` (UTC): no partner can deliver a day that has not begun.
+    """
     contract = load_contract()
-    m = contract.name_pattern.match(name)
+    m = contract.name_pattern.fullmatch(name)
     if not m:
         raise FileRejected(f"file name {name!r} does not match <feed>_<YYYYMMDD>.csv")
     if m["feed"] not in contract.feeds:
@@ -53,6 +57,8 @@ def parse_file_name(name: str) -> FileName:
         day = datetime.strptime(m["date"], "%Y%m%d").date()
     except ValueError:
         raise FileRejected(f"{m['date']!r} in {name!r} is not a calendar date") from None
+    if day > (today or datetime.now(UTC).date()):
+        raise FileRejected(f"business date {day} in {name!r} is in the future")
     return FileName(m["feed"], day, name)
 
 
@@ -99,7 +105,7 @@ def _check_value(col: Column, value: str) -> str | None:
     t = col.type
     if t == "integer" or t == "decimal":
         if not (_INT if t == "integer" else _DEC).match(value):
-            return f"{col.name}={value!r} is not a {t}"
+            return f"{col.name}={value!r} is not {'an' if t[0] in 'aeiou' else 'a'} {t}"
         if col.min is not None and float(value) < col.min:
             return f"{col.name}={value} is below {col.min:g}"
     elif t == "date":
@@ -163,6 +169,8 @@ def validate_file(
     writer.writerow([*expected, *LINEAGE_COLUMNS])
     day = business_date.isoformat()
     event_idx = expected.index(feed.event_time) if feed.event_time else None
+    # a file for day D describes D and before: a date or timestamp after D cannot be true
+    dated = [(i, c.name) for i, c in enumerate(feed.columns) if c.type in ("date", "timestamp")]
     event_days: Counter[str] = Counter()
     for number, raw in enumerate(lines[1:], start=2):
         result.rows_in_file += 1
@@ -178,6 +186,9 @@ def validate_file(
             continue
         values = [fields[i] for i in order]
         problems = [p for p in (_check_value(c, v) for c, v in zip(feed.columns, values, strict=True)) if p]
+        problems += [
+            f"{col}={values[i]} is after the file's business date {day}" for i, col in dated if values[i][:10] > day
+        ]
         if problems:
             result.rejects.append(Reject(number, "; ".join(problems), text))
             continue
