@@ -136,3 +136,15 @@ def test_a_corrected_file_changes_only_what_the_correction_implies(passes) -> No
     assert {
         d: after.get(d, 0) - before.get(d, 0) for d in set(before) | set(after) if after.get(d) != before.get(d)
     } == {order_date: delta}
+
+
+def test_the_corrected_file_is_in_history_and_the_delivery_it_replaced_is_kept_beside_it(passes) -> None:
+    from local import session
+
+    name = f"order_items_{CORRECTED:%Y%m%d}.csv"
+    current = LANDING.history_key("order_items", CORRECTED, name)
+    keys = session.list_keys(current)
+    superseded = [k for k in keys if k.startswith(f"{current}.superseded-")]
+    assert current in keys and len(superseded) == 1, keys
+    old, new = session.read_object(superseded[0]), session.read_object(current)
+    assert old != new and len(old.splitlines()) == len(new.splitlines())
