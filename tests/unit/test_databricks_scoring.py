@@ -97,25 +97,41 @@ def test_deferred_the_trigger_watches_the_run_and_a_failure_fails_the_task(opera
         operator.execute_complete({"ti": mock.MagicMock()}, event)
 
 
-def test_the_job_definition_runs_the_scoring_entry_point() -> None:
+JOB_ENV = {
+    "RETAIL_REPO_URL": "<repo>",
+    "RETAIL_REPO_COMMIT": "0123456789abcdef0123456789abcdef01234567",
+    "RETAIL_DATABRICKS_NODE_TYPE": "<node type>",
+    "RETAIL_DATABRICKS_INSTANCE_PROFILE_ARN": "<profile>",
+    "RETAIL_ML_BUCKET": "<bucket>",
+    "RETAIL_DATABASE": "<database>",
+}
+
+
+def test_the_job_definition_runs_the_scoring_entry_point_at_one_commit() -> None:
     from include.ml.databricks.deploy import render
 
-    env = {
-        name: f"<{name}>"
-        for name in (
-            "RETAIL_REPO_URL",
-            "RETAIL_REPO_BRANCH",
-            "RETAIL_DATABRICKS_NODE_TYPE",
-            "RETAIL_DATABRICKS_INSTANCE_PROFILE_ARN",
-            "RETAIL_ML_BUCKET",
-            "RETAIL_DATABASE",
-        )
-    }
-    job = render(env)
+    job = render(JOB_ENV)
     (task,) = job["tasks"]
     assert (REPO / task["spark_python_task"]["python_file"]).exists()
     assert task["spark_python_task"]["parameters"] == ["--business-date", "{{job.parameters.business_date}}"]
     assert [p["name"] for p in job["parameters"]] == ["business_date"]
-    assert any("scikit-learn==" in lib["pypi"]["package"] for lib in task["libraries"])
+    assert job["git_source"]["git_commit"] == JOB_ENV["RETAIL_REPO_COMMIT"] and "git_branch" not in job["git_source"]
     with pytest.raises(KeyError, match="RETAIL_REPO_URL"):
         render({})
+    with pytest.raises(KeyError, match="full 40-character commit hash"):
+        render({**JOB_ENV, "RETAIL_REPO_COMMIT": "main"})
+
+
+def test_the_job_installs_every_library_the_model_needs_at_the_pinned_versions() -> None:
+    from include.ml.databricks.deploy import render
+
+    pins = dict(
+        line.split("==", 1)
+        for line in (REPO / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith((" ", "#"))
+    )
+    (task,) = render(JOB_ENV)["tasks"]
+    installed = dict(lib["pypi"]["package"].split("==", 1) for lib in task["libraries"])
+    assert installed == {name: pins[name] for name in installed}  # exactly the pinned versions
+    # what the pickled model and the scoring code import
+    assert {"scikit-learn", "numpy", "scipy", "pandas", "joblib", "snowflake-connector-python"} <= set(installed)
