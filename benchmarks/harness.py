@@ -5,7 +5,8 @@
 
 Runs on its own local stack (``var/bench-stack``, own ports), never on a developer's stack.
 Prints a table and writes ``benchmarks/results/<date>.json`` with the machine (cores, memory,
-versions) and every case's figures; medians where a case repeats. Cases:
+versions) and every case's figures; medians where a case repeats, and per case its wall time and
+the peak memory in use on the machine above what was in use when it began. Cases:
 
 - ``floor``: a no-op task and a chain of five on this stack; every ``retail_daily`` task's
   duration against that floor; the run's critical path.
@@ -62,6 +63,40 @@ def _seconds(start: str | None, end: str | None) -> float | None:
         return None
     parse = datetime.fromisoformat
     return (parse(end.replace("Z", "+00:00")) - parse(start.replace("Z", "+00:00"))).total_seconds()
+
+
+def _memory_used_mib() -> float:
+    """The machine's memory in use (MemTotal - MemAvailable), MiB."""
+    info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+    return (int(info["MemTotal"].split()[0]) - int(info["MemAvailable"].split()[0])) / 1024
+
+
+class PeakMemory:
+    """Peak memory in use on the machine while a case runs, above what was in use when it began
+    (the stack, the DAG runs, DuckDB or training: everything the case started), sampled twice a second."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.start = self.peak = _memory_used_mib()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.5):
+            self.peak = max(self.peak, _memory_used_mib())
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def above_start_mib(self) -> int:
+        return round(self.peak - self.start)
 
 
 def _median(values: list[float]) -> float | None:
@@ -358,7 +393,7 @@ def case_backfill(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     wall = stack.backfill(start, args.backfill_days, 4)
     out["dag_max_active_runs"] = {
         "days": args.backfill_days,
-        "max_active_runs": 4,
+        "max_active_runs": 4,  # retail_daily's max_active_runs
         "wall_s": round(wall, 1),
         "runs_per_minute": round(args.backfill_days / wall * 60, 2),
     }
@@ -479,8 +514,14 @@ def main(argv: list[str] | None = None) -> int:
     if unknown := set(chosen) - set(CASES):
         parser.error(f"unknown case(s) {sorted(unknown)}; choose from {', '.join(CASES)}")
     _bench_env()
-    results: dict[str, Any] = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
-                               "args": vars(args), "cases": {}, "case_wall_s": {}}  # fmt: skip
+    results: dict[str, Any] = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "args": vars(args),
+        "cases": {},
+        "case_wall_s": {},
+        "case_peak_memory_mib": {},
+    }
     stack = None
     try:
         for name in chosen:
@@ -489,11 +530,14 @@ def main(argv: list[str] | None = None) -> int:
                 stack = Stack()
             print(f"== {name}", flush=True)
             begun = time.monotonic()
-            try:
-                results["cases"][name] = function(stack, args)
-            except Exception as exc:  # one broken case must not lose the others' figures
-                results["cases"][name] = {"error": f"{type(exc).__name__}: {exc}"}
+            with PeakMemory() as memory:
+                try:
+                    results["cases"][name] = function(stack, args)
+                except Exception as exc:  # one broken case must not lose the others' figures
+                    results["cases"][name] = {"error": f"{type(exc).__name__}: {exc}"}
             results["case_wall_s"][name] = round(time.monotonic() - begun, 1)
+            results["case_peak_memory_mib"][name] = {"above_start": memory.above_start_mib, "peak": round(memory.peak)}
+            print(f"   {name}: {results['case_wall_s'][name]} s, peak memory +{memory.above_start_mib} MiB", flush=True)
     finally:
         if stack is not None:
             from local import stack as local_stack
