@@ -36,21 +36,25 @@ def train_and_register(
         )
     examples = training_examples(hook, plan.all_cutoffs)
     run = train_candidates(examples, plan, candidates or CANDIDATES)
-    best = run.best
     y_hold = run.holdout["churned"].to_numpy(dtype=int)
 
     metrics: list[tuple[str, str, str, float]] = []
-    before = registry.champion_before(hook, business_date)
-    champion_metrics = None
-    if before:
+    champion = None
+    if before := registry.champion_before(hook, business_date):
+        age = (business_date - date.fromisoformat(str(before["business_date"])[:10])).days
         try:
             old = artifacts.load_model(store.get(artifacts.key_of(before["artifact_uri"])))
-            champion_metrics = evaluate(y_hold, old["model"].predict_proba(run.holdout[old["features"]])[:, 1])
-            metrics += [(before["model_id"], "holdout_as_champion", k, v) for k, v in champion_metrics.items()]
-        except Exception as exc:  # an unreadable champion cannot defend its title
+            scores = old["model"].predict_proba(run.holdout[old["features"]])[:, 1]
+            on_holdout = registry.Contender(before["model_id"], evaluate(y_hold, scores), scores)
+            metrics += [(before["model_id"], "holdout_as_champion", k, v) for k, v in on_holdout.metrics.items()]
+            champion = registry.Champion(before["model_id"], age, on_holdout)
+        except Exception as exc:  # an unreadable champion cannot defend its title: the decision says so
             log.warning("champion %s could not be evaluated on this holdout: %s", before["model_id"], exc)
-    decision = registry.decide(best.holdout, champion_metrics)
-    log.info("%s: %s", best.name, decision.reason)
+            champion = registry.Champion(before["model_id"], age, None, f"{type(exc).__name__}: {exc}")
+    contenders = [registry.Contender(c.name, c.holdout, c.holdout_scores) for c in run.candidates]
+    decision = registry.decide(contenders, champion, y_hold, seed=int(f"{business_date:%Y%m%d}"))
+    log.info("%s", decision.reason)
+    compared = next((c for c in run.candidates if c.name == decision.compared), run.best)
 
     version = f"{business_date:%Y%m%d}"
     rows = []
@@ -60,10 +64,14 @@ def train_and_register(
         pngs = artifacts.charts(y_hold, c.holdout_scores)
         table = _metrics_frame(model_id, c)
         metrics += [(model_id, r.split, r.metric, r.value) for r in table.itertuples()]
-        if c is best:
-            status, reason = ("champion" if decision.promote else "challenger"), decision.reason
+        if c.name == decision.promote:
+            status, reason = "champion", decision.reason
+        elif c.name == decision.compared:
+            status, reason = "challenger", decision.reason
+        elif c.name in (decision.gate_failures or {}):
+            status, reason = "candidate", f"not promotable: {decision.gate_failures[c.name]}"
         else:
-            status, reason = "candidate", f"not the run's best (holdout ROC AUC {c.holdout['roc_auc']:.4f})"
+            status, reason = "candidate", f"not the run's best eligible (holdout ROC AUC {c.holdout['roc_auc']:.4f})"
         facts = {
             "model": model_id,
             "status": status,
@@ -117,12 +125,12 @@ def train_and_register(
     return {
         "business_date": str(business_date),
         "holdout_cutoff": str(plan.holdout),
-        "best": best.name,
-        "promoted": decision.promote,
+        "best": compared.name,
+        "promoted": decision.promote is not None,
         "decision": decision.reason,
         "models": {r.model_id: {"status": r.status, "report": r.report_uri} for r in rows},
-        "holdout_roc_auc": round(best.holdout["roc_auc"], 4),
-        "holdout_ece": round(best.holdout["ece"], 4),
+        "holdout_roc_auc": round(compared.holdout["roc_auc"], 4),
+        "holdout_ece": round(compared.holdout["ece"], 4),
         "rows_affected": len(rows) + len(metrics),
     }
 

@@ -19,43 +19,117 @@ import pandas as pd
 from include.sql_render import render_sql
 from include.warehouse import transaction
 
-# A challenger replaces the champion only when it is this much better on the same holdout ...
-PROMOTION_MARGIN_AUC = 0.005
-# ... and calibrated well enough to act on its probabilities.
+# Every candidate must be calibrated well enough to act on its probabilities (holdout ECE) ...
 MAX_ECE = 0.05
+# ... and beats the champion only when the lower end of this confidence interval on the
+# difference of their holdout ROC AUC (paired bootstrap on the same customers) is above zero.
+CONFIDENCE = 0.95
+BOOTSTRAP_SAMPLES = 200
+# A champion older than this (days since the run that promoted it) is retired.
+MAX_CHAMPION_AGE_DAYS = 180
+
+
+@dataclass(frozen=True)
+class Contender:
+    """A candidate of this run, or the champion, as measured on this run's holdout."""
+
+    name: str
+    metrics: dict[str, float]  # evaluate() of its holdout scores
+    scores: Any  # its holdout probabilities (numpy array), in the holdout's row order
+
+
+@dataclass(frozen=True)
+class Champion:
+    model_id: str
+    age_days: int
+    on_holdout: Contender | None  # None: it could not be loaded or scored
+    error: str | None = None
 
 
 @dataclass(frozen=True)
 class Decision:
-    promote: bool
+    promote: str | None  # the candidate's name, or None
     reason: str
+    compared: str | None = None  # the candidate measured against the champion
+    gate_failures: dict[str, str] | None = None  # candidate name -> why it cannot be promoted
+
+
+def auc_difference_interval(
+    y: Any, challenger: Any, champion: Any, seed: int, samples: int = BOOTSTRAP_SAMPLES, confidence: float = CONFIDENCE
+) -> tuple[float, float, float]:
+    """(difference, low, high): challenger AUC - champion AUC on the same customers, and its
+    percentile interval from a paired bootstrap (the same resampled customers for both)."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    y, a, b = np.asarray(y), np.asarray(challenger), np.asarray(champion)
+    rng = np.random.default_rng(seed)
+    differences = []
+    for _ in range(samples):
+        i = rng.integers(0, len(y), len(y))
+        if y[i].min() == y[i].max():
+            continue  # one class only: no AUC
+        differences.append(roc_auc_score(y[i], a[i]) - roc_auc_score(y[i], b[i]))
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(differences, [tail, 100 - tail])
+    return float(roc_auc_score(y, a) - roc_auc_score(y, b)), float(low), float(high)
 
 
 def decide(
-    challenger: dict[str, float],
-    champion: dict[str, float] | None,
-    margin: float = PROMOTION_MARGIN_AUC,
+    candidates: Sequence[Contender],
+    champion: Champion | None,
+    y: Any,
+    seed: int,
     max_ece: float = MAX_ECE,
+    max_age_days: int = MAX_CHAMPION_AGE_DAYS,
 ) -> Decision:
-    """Promote when there is no champion yet, or the challenger beats it on this holdout by ``margin``
-    ROC AUC; never when the challenger's calibration error exceeds ``max_ece``."""
-    auc, ece = challenger["roc_auc"], challenger["ece"]
-    if ece > max_ece:
-        return Decision(False, f"not promoted: holdout ECE {ece:.4f} > {max_ece}")
+    """Which candidate, if any, becomes champion. See docs/ml.md, "Promotion".
+
+    1. Gates: a candidate whose holdout ECE exceeds ``max_ece`` can never be promoted; every
+       other candidate is considered, the best holdout ROC AUC first.
+    2. The champion is retired when it cannot be loaded or scored, is older than
+       ``max_age_days``, or its ECE on this holdout exceeds ``max_ece``: the best gated
+       candidate then replaces it without having to beat it.
+    3. Otherwise the best gated candidate replaces it only when the lower end of the
+       bootstrap interval of their AUC difference on this holdout is above zero.
+    """
+    failures = {
+        c.name: f"holdout ECE {c.metrics['ece']:.4f} > {max_ece}" for c in candidates if c.metrics["ece"] > max_ece
+    }
+    eligible = sorted((c for c in candidates if c.name not in failures), key=lambda c: -c.metrics["roc_auc"])
+    best = eligible[0] if eligible else None
+    described = ""
+    if best is not None:
+        described = f"{best.name} (holdout ROC AUC {best.metrics['roc_auc']:.4f}, ECE {best.metrics['ece']:.4f})"
+    none_pass = "no candidate passes the gates (" + "; ".join(f"{n}: {r}" for n, r in failures.items()) + ")"
+
+    retire = None
+    if champion is not None:
+        if champion.on_holdout is None:
+            retire = f"champion {champion.model_id} could not be loaded or scored: {champion.error}"
+        elif champion.age_days > max_age_days:
+            retire = f"champion {champion.model_id} is {champion.age_days} days old (> {max_age_days})"
+        elif champion.on_holdout.metrics["ece"] > max_ece:
+            ece = champion.on_holdout.metrics["ece"]
+            retire = f"champion {champion.model_id} is miscalibrated on this holdout (ECE {ece:.4f} > {max_ece})"
+
+    if best is None:
+        if retire:
+            return Decision(None, f"not promoted: {retire}, but {none_pass}; it keeps scoring", None, failures)
+        return Decision(None, f"not promoted: {none_pass}", None, failures)
     if champion is None:
-        return Decision(True, f"promoted: no champion yet (holdout ROC AUC {auc:.4f}, ECE {ece:.4f})")
-    gain = auc - champion["roc_auc"]
-    if gain >= margin:
-        return Decision(
-            True,
-            f"promoted: holdout ROC AUC {auc:.4f} beats the champion's {champion['roc_auc']:.4f} by {gain:.4f} "
-            f">= {margin}",
-        )
-    return Decision(
-        False,
-        f"not promoted: holdout ROC AUC {auc:.4f} vs the champion's {champion['roc_auc']:.4f} "
-        f"(gain {gain:.4f} < {margin})",
+        return Decision(best.name, f"promoted {described}: no champion yet", best.name, failures)
+    if retire:
+        return Decision(best.name, f"promoted {described}: {retire}, retired", best.name, failures)
+
+    diff, low, high = auc_difference_interval(y, best.scores, champion.on_holdout.scores, seed)
+    versus = (
+        f"ROC AUC {diff:+.4f} against the champion's {champion.on_holdout.metrics['roc_auc']:.4f} "
+        f"({CONFIDENCE:.0%} interval {low:+.4f} to {high:+.4f})"
     )
+    if low > 0:
+        return Decision(best.name, f"promoted {described}: {versus}, beats the champion", best.name, failures)
+    return Decision(None, f"not promoted: {described}, {versus} does not beat the champion", best.name, failures)
 
 
 @dataclass(frozen=True)

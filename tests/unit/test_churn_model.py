@@ -7,18 +7,72 @@ from pathlib import Path
 
 import pytest
 
-from include.ml.registry import MAX_ECE, PROMOTION_MARGIN_AUC, decide
+from include.ml.metrics import evaluate
+from include.ml.registry import MAX_CHAMPION_AGE_DAYS, MAX_ECE, Champion, Contender, decide
 
 FIRST, SECOND = date(2024, 12, 31), date(2025, 1, 7)
 
 
-def test_promotion_rule() -> None:
-    good = {"roc_auc": 0.80, "ece": 0.02}
-    assert decide(good, None).promote
-    assert not decide({"roc_auc": 0.90, "ece": MAX_ECE + 0.01}, None).promote  # badly calibrated: never
-    assert not decide(good, {"roc_auc": 0.80 - PROMOTION_MARGIN_AUC / 2, "ece": 0.02}).promote
-    decision = decide(good, {"roc_auc": 0.80 - PROMOTION_MARGIN_AUC, "ece": 0.02})
-    assert decision.promote and "beats the champion" in decision.reason
+def _holdout(seed: int = 1, n: int = 4000):
+    """Labels and three calibrated scorers of different skill on the same customers: the true
+    risk, and its average within 4 or within 2 bands (coarser, so weaker, but still calibrated)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    risk = rng.uniform(0, 1, n)
+    y = (rng.uniform(0, 1, n) < risk).astype(int)
+
+    def banded(bands: int):
+        band = np.minimum((risk * bands).astype(int), bands - 1)
+        return (band + 0.5) / bands  # the mean risk of a uniform band
+
+    return y, {"strong": risk, "medium": banded(4), "weak": banded(2)}
+
+
+def _contender(name: str, y, scores, ece: float | None = None) -> Contender:
+    metrics = evaluate(y, scores)
+    if ece is not None:
+        metrics["ece"] = ece
+    return Contender(name, metrics, scores)
+
+
+def test_with_no_champion_the_best_calibrated_candidate_is_promoted() -> None:
+    y, s = _holdout()
+    candidates = [_contender("strong", y, s["strong"], ece=MAX_ECE + 0.01), _contender("medium", y, s["medium"])]
+    decision = decide(candidates, None, y, seed=1)
+    # the stronger model fails the calibration gate; the other is still considered
+    assert decision.promote == "medium" and "no champion yet" in decision.reason
+    assert "strong" in decision.gate_failures and "ECE" in decision.gate_failures["strong"]
+    assert decide([candidates[0]], None, y, seed=1).promote is None
+
+
+def test_a_challenger_must_beat_the_champion_beyond_the_bootstrap_interval() -> None:
+    y, s = _holdout()
+    champion = Champion("old", 30, _contender("old", y, s["medium"]))
+    better = decide([_contender("strong", y, s["strong"])], champion, y, seed=1)
+    assert better.promote == "strong" and "beats the champion" in better.reason and "interval" in better.reason
+    same = decide([_contender("twin", y, s["medium"])], champion, y, seed=1)
+    assert same.promote is None and same.compared == "twin" and "does not beat the champion" in same.reason
+    worse = decide([_contender("weak", y, s["weak"])], champion, y, seed=1)
+    assert worse.promote is None
+    assert decide([_contender("strong", y, s["strong"])], champion, y, seed=1) == better  # seeded: repeatable
+
+
+@pytest.mark.parametrize(
+    ("champion", "why"),
+    [
+        (lambda y, s: Champion("old", MAX_CHAMPION_AGE_DAYS + 1, _contender("old", y, s["strong"])), "days old"),
+        (lambda y, s: Champion("old", 30, _contender("old", y, s["strong"], ece=MAX_ECE + 0.02)), "miscalibrated"),
+        (lambda y, s: Champion("old", 30, None, "FileNotFoundError: model.joblib"), "could not be loaded"),
+    ],
+)
+def test_a_stale_miscalibrated_or_unreadable_champion_is_retired(champion, why: str) -> None:
+    y, s = _holdout()
+    decision = decide([_contender("medium", y, s["medium"])], champion(y, s), y, seed=1)
+    # replaced although the candidate is weaker than the champion was: the reason says why
+    assert decision.promote == "medium" and why in decision.reason and "retired" in decision.reason
+    stuck = decide([_contender("medium", y, s["medium"], ece=MAX_ECE + 0.01)], champion(y, s), y, seed=1)
+    assert stuck.promote is None and why in stuck.reason and "no candidate passes the gates" in stuck.reason
 
 
 @pytest.fixture(scope="module")
