@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from dataclasses import dataclass
 from datetime import date
 from html import escape
@@ -26,6 +27,7 @@ from include import business_date as run_dates
 from include.config import (
     ALERT_CHANNELS,
     ALERT_EMAIL,
+    ALERT_RETRY_DELAYS_SECONDS,
     ALERT_SNS_TOPIC_ARN,
     AUDIT_CONN_ID,
     AWS_CONN_ID,
@@ -150,18 +152,35 @@ def channel_notifiers(alert: Alert, channels: tuple[str, ...] = ALERT_CHANNELS) 
 def send_alert(alert: Alert, context: Any) -> None:
     """Send through every channel; one channel failing does not stop the others (then raise).
 
+    A failing channel is tried again after each pause of ``RETAIL_ALERT_RETRY_DELAYS_SECONDS``;
+    an alert still not sent is logged whole ("alert LOST"), so the task log keeps what on-call
+    should have read. The task's own outcome never depends on its alert.
+
     ``notify()`` is called directly: the content is final and must not be rendered as Jinja (error
     text can contain braces).
     """
     errors = []
     for notifier in channel_notifiers(alert):
-        try:
-            notifier.notify(context)
-        except Exception as exc:
-            log.exception("alert %r not sent through %s", alert.subject, type(notifier).__name__)
-            errors.append(exc)
+        channel = type(notifier).__name__
+        for attempt, pause in enumerate((*ALERT_RETRY_DELAYS_SECONDS, None), start=1):
+            try:
+                notifier.notify(context)
+                break
+            except Exception as exc:
+                if pause is None:
+                    lost = "alert LOST after %d tries through %s: %s\n%s"
+                    log.exception(lost, attempt, channel, alert.subject, alert.text)
+                    errors.append(exc)
+                else:
+                    log.warning("alert %r not sent through %s (try %d): %s; again in %g s", alert.subject, channel,
+                                attempt, exc, pause)  # fmt: skip
+                    _pause(pause)
     if errors:
         raise errors[0]
+
+
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)
 
 
 async def asend_alert(alert: Alert, context: Any) -> None:

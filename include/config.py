@@ -154,6 +154,11 @@ POWERBI_DATASET_ID = _env("RETAIL_POWERBI_DATASET_ID", "")
 # Where on-call alerts go: any of email (SMTP, the default), sns, slack, comma separated.
 ALERT_CHANNELS = tuple(c.strip() for c in _env("RETAIL_ALERT_CHANNELS", "email").split(",") if c.strip())
 ALERT_EMAIL = _env("RETAIL_ALERT_EMAIL", "oncall@localhost")  # a list address in production
+# A channel that fails (mail relay down, webhook timing out) is tried again after each of these
+# pauses before the alert is given up as lost (logged with the whole alert).
+ALERT_RETRY_DELAYS_SECONDS = tuple(
+    float(v) for v in _env("RETAIL_ALERT_RETRY_DELAYS_SECONDS", "5,15").split(",") if v.strip()
+)
 ALERT_SNS_TOPIC_ARN = _env("RETAIL_ALERT_SNS_TOPIC_ARN", "")
 SLACK_WEBHOOK_CONN_ID = _env("RETAIL_SLACK_WEBHOOK_CONN_ID", "slack_default")
 # A scheduled daily run not finished this many hours after its business day ended alerts on-call.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from include.alerts import build_failure_alert
@@ -144,6 +145,7 @@ def test_one_broken_channel_does_not_silence_the_others(monkeypatch) -> None:
             raise ConnectionError("slack down")
 
     monkeypatch.setattr(alerts, "channel_notifiers", lambda alert: [Broken(), Working()])
+    monkeypatch.setattr(alerts, "ALERT_RETRY_DELAYS_SECONDS", (0.0,))
     try:
         alerts.send_alert(alerts.Alert("s", "h", "t"), {})
     except ConnectionError:
@@ -151,6 +153,62 @@ def test_one_broken_channel_does_not_silence_the_others(monkeypatch) -> None:
     else:
         raise AssertionError("a channel failure must still fail the callback (it is logged by Airflow)")
     assert sent == ["ok"]
+
+
+def test_an_alert_is_retried_until_the_mail_server_answers(monkeypatch, caplog) -> None:
+    """A real SMTP server, down at the first try and up by the retry: the mail arrives once."""
+    import json
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from include import alerts
+
+    received = []
+
+    class Inbox:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+            received.append(envelope.content.decode())
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    extra = {"disable_tls": True, "disable_ssl": True, "from_email": "rct@localhost"}
+    conn = {"conn_type": "smtp", "host": "127.0.0.1", "port": port, "extra": extra}
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps(conn))
+    monkeypatch.setattr(alerts, "ALERT_CHANNELS", ("email",))
+    monkeypatch.setattr(alerts, "ALERT_RETRY_DELAYS_SECONDS", (0.1, 0.1))
+    server = Controller(Inbox(), hostname="127.0.0.1", port=port)
+    pauses = []
+
+    def pause_then_start(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 1:
+            server.start()  # the relay comes back during the first pause
+
+    monkeypatch.setattr(alerts, "_pause", pause_then_start)
+    try:
+        alerts.send_alert(alerts.Alert("[retail_daily] FAILED 2026-03-02 x", "<p>h</p>", "t"), {})
+    finally:
+        server.stop()
+    assert pauses == [0.1] and len(received) == 1 and "FAILED 2026-03-02" in received[0]
+    assert "not sent through SmtpNotifier (try 1)" in caplog.text
+
+
+def test_an_alert_still_not_sent_after_the_retries_is_logged_whole_as_lost(monkeypatch, caplog) -> None:
+    from include import alerts
+
+    class Down:
+        def notify(self, context):
+            raise ConnectionRefusedError("relay down")
+
+    monkeypatch.setattr(alerts, "channel_notifiers", lambda alert: [Down()])
+    monkeypatch.setattr(alerts, "ALERT_RETRY_DELAYS_SECONDS", (0.0, 0.0))
+    with pytest.raises(ConnectionRefusedError):
+        alerts.send_alert(alerts.Alert("[retail_daily] FAILED d", "<p>h</p>", "the error and the runbook"), {})
+    assert "alert LOST after 3 tries through Down: [retail_daily] FAILED d" in caplog.text
+    assert "the error and the runbook" in caplog.text
 
 
 def test_recovery_and_deadline_messages() -> None:
