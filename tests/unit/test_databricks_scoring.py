@@ -99,7 +99,7 @@ def test_deferred_the_trigger_watches_the_run_and_a_failure_fails_the_task(opera
 
 JOB_ENV = {
     "RETAIL_REPO_URL": "<repo>",
-    "RETAIL_REPO_COMMIT": "0123456789abcdef0123456789abcdef01234567",
+    "RETAIL_REPO_COMMIT": "0123456789abcdef0123456789abcdef01234567",  # pragma: allowlist secret (made up)
     "RETAIL_DATABRICKS_NODE_TYPE": "<node type>",
     "RETAIL_DATABRICKS_INSTANCE_PROFILE_ARN": "<profile>",
     "RETAIL_ML_BUCKET": "<bucket>",
