@@ -34,7 +34,11 @@ FAULTS: dict[str, tuple[str, str]] = {
     "duplicate_upload": ("orders", "the same file is uploaded a second time, byte-identical"),
     "wrong_date_name": ("orders", "the file is named for a date one year later than its content"),
     "unknown_feed": ("orders", "an extra file for an undeclared feed, returns_<date>.csv, is delivered"),
-    "non_utf8": ("customers", "two data rows carry Latin-1 bytes that are not valid UTF-8"),
+    "non_utf8": (
+        "customers",
+        "two data rows carry Latin-1 bytes that are not valid UTF-8; the first is a customer who signed up "
+        "and ordered that day (when the day has one), so rejecting it leaves that day's orders orphaned",
+    ),
     "hostile_name": ("orders", "a copy of the file is delivered under a name built to break SQL and paths"),
     "orphan_lines": ("order_items", "three data rows belong to an order that is never delivered"),
 }
@@ -111,8 +115,27 @@ def _column_of(header: list[str], candidates: tuple[str, ...]) -> int:
     raise ValueError(f"no column of {candidates} in this feed")
 
 
-def apply(spec: FaultSpec, delivery: Delivery, seed: int) -> list[Delivery]:
-    """Apply ``spec`` to ``delivery`` in place; return any extra deliveries it creates."""
+def _new_customers_who_ordered(lines: list[bytes], n_data: int, day: date, ordered_by: set[str]) -> list[int]:
+    """Data-row indices of customers who signed up on ``day``, ordered that day and appear once in the file."""
+    header = _rows(lines[0])[0]
+    cid, signup = header.index("customer_id"), header.index("signup_date")
+    rows = [_rows(lines[i + 1])[0] for i in range(n_data)]
+    seen: dict[str, int] = {}
+    for row in rows:
+        seen[row[cid]] = seen.get(row[cid], 0) + 1
+    return [
+        i
+        for i, row in enumerate(rows)
+        if row[signup][:10] == day.isoformat() and row[cid] in ordered_by and seen[row[cid]] == 1
+    ]
+
+
+def apply(spec: FaultSpec, delivery: Delivery, seed: int, ordered_by: set[str] | None = None) -> list[Delivery]:
+    """Apply ``spec`` to ``delivery`` in place; return any extra deliveries it creates.
+
+    ``ordered_by``: the customer ids of the same day's orders file, so that ``non_utf8`` rejects a
+    customer the warehouse has never seen and who ordered that day, whatever the calendar date.
+    """
     name = spec.name
     record: dict[str, Any] = {"fault": name, "feed": spec.feed, "date": spec.day.isoformat(), "file": delivery.name}
     delivery.faults.append(record)
@@ -129,6 +152,11 @@ def apply(spec: FaultSpec, delivery: Delivery, seed: int) -> list[Delivery]:
             kinds = ["orphan_lines"] * len(ORPHAN_ORDER_IDS)
         orphan_ids = iter(ORPHAN_ORDER_IDS)
         picks = _pick_lines(seed, spec, n_data, len(kinds))
+        if name == "non_utf8" and ordered_by:
+            if candidates := _new_customers_who_ordered(lines, n_data, spec.day, ordered_by):
+                first = candidates[int(hash64(seed, Stream.FAULT, spec.day.toordinal(), 97)[0] % len(candidates))]
+                others = [i for i in _pick_lines(seed, spec, n_data, 3) if i != first]
+                picks = sorted([first, others[0]])
         record["lines"] = [i + 2 for i in picks]
         record["defects"] = []
         for kind, i in zip(kinds, picks, strict=True):

@@ -83,12 +83,14 @@ def generate(
         "faults": [],
     }
     for d in tqdm(request.dates, desc="business days", unit="day", disable=progress is False or None):
-        for feed, table in sim.day_tables(d).items():
+        tables = sim.day_tables(d)
+        ordered_by = set(tables["orders"].column("customer_id").to_pylist()) if specs else None
+        for feed, table in tables.items():
             delivery = fault_lib.Delivery(f"{feed}_{d:%Y%m%d}.csv", to_csv(table))
             extra: list[fault_lib.Delivery] = []
             for spec in specs:
                 if spec.feed == feed and spec.day == d:
-                    extra += fault_lib.apply(spec, delivery, request.seed)
+                    extra += fault_lib.apply(spec, delivery, request.seed, ordered_by)
             for item in (delivery, *extra):
                 for _ in range(item.uploads):
                     sink.put(item.name, item.body)

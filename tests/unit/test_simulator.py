@@ -237,6 +237,36 @@ def test_each_fault_makes_exactly_its_documented_defect(
         pytest.fail(f"no assertion for fault {fault}")
 
 
+@pytest.mark.parametrize("day", [DAY + timedelta(days=n) for n in (0, 3, 11, 260)])
+def test_non_utf8_rejects_a_new_customer_who_ordered_that_day_on_any_date(day: date, tmp_path: Path) -> None:
+    """The demo promises that this fault stops the run (orphan orders): that must not depend on the calendar."""
+    _generate(tmp_path / "clean", start=day)
+    record = _generate(tmp_path / "out", start=day, inject=(f"non_utf8@{day}",))
+    (applied,) = record["faults"]
+    clean = _rows(tmp_path / "clean", "customers", day)
+    ordered = {r["customer_id"] for r in _rows(tmp_path / "clean", "orders", day)}
+    ids = [r["customer_id"] for r in clean]
+    rejected = [clean[line - 2] for line in applied["lines"]]  # line 1 is the header
+    orphaning = [
+        r
+        for r in rejected
+        if r["signup_date"].startswith(day.isoformat())
+        and r["customer_id"] in ordered
+        and ids.count(r["customer_id"]) == 1
+    ]
+    assert len(rejected) == 2 and orphaning, rejected
+    bad = (tmp_path / "out" / f"customers_{day:%Y%m%d}.csv").read_bytes().split(b"\n")
+    assert [n for n, line in enumerate(bad, 1) if not _is_utf8(line)] == applied["lines"]
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def test_fault_spec_targets_feed_and_date(tmp_path: Path) -> None:
     record = _generate(tmp_path / "out", days=2, inject=(f"negative_price:store_sales@{DAY + timedelta(days=1)}",))
     (applied,) = record["faults"]
