@@ -84,7 +84,8 @@ def generate(
     }
     for d in tqdm(request.dates, desc="business days", unit="day", disable=progress is False or None):
         tables = sim.day_tables(d)
-        ordered_by = set(tables["orders"].column("customer_id").to_pylist()) if specs else None
+        wants_orders = any(spec.name == "non_utf8" and spec.day == d for spec in specs)
+        ordered_by = set(tables["orders"].column("customer_id").to_pylist()) if wants_orders else None
         for feed, table in tables.items():
             delivery = fault_lib.Delivery(f"{feed}_{d:%Y%m%d}.csv", to_csv(table))
             extra: list[fault_lib.Delivery] = []
