@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from include.config import LANDING
 from include.simulator.run import GenerateRequest, generate
@@ -39,14 +40,30 @@ def chromium() -> str:
 
 
 def _pick(page, index: int, day: date) -> None:
-    """Fill the n-th date-and-time picker of the form (From = 0, To = 1)."""
+    """Fill the n-th date-and-time picker of the form (From = 0, To = 1), then close it.
+
+    Only one picker may be open at a time: its inputs carry the same placeholders. A picker that
+    is still closing (slow machine) is waited for, and Escape is pressed again if it stays open.
+    """
+    dates = page.get_by_placeholder("YYYY/MM/DD")
     page.locator("[data-testid=datetime-input]").nth(index).click()
-    date_box = page.get_by_placeholder("YYYY/MM/DD")
-    date_box.fill(day.strftime("%Y/%m/%d"))
+    dates.first.wait_for(state="visible", timeout=15_000)
+    if dates.count() != 1:
+        page.screenshot(path=str(ARTIFACTS / f"ui-backfill-picker-{index}.png"))
+        raise AssertionError(f"{dates.count()} date pickers open at once (screenshot in {ARTIFACTS})")
+    dates.fill(day.strftime("%Y/%m/%d"))
     time_box = page.get_by_placeholder("HH:mm")
     time_box.fill("00:00")
     time_box.press("Enter")
-    page.keyboard.press("Escape")  # close the picker, keep the dialog
+    for _ in range(3):
+        page.keyboard.press("Escape")  # close the picker, keep the dialog
+        try:
+            dates.first.wait_for(state="detached", timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    page.screenshot(path=str(ARTIFACTS / f"ui-backfill-picker-{index}.png"))
+    raise AssertionError(f"the date picker {index} did not close (screenshot in {ARTIFACTS})")
 
 
 @pytest.fixture(scope="module")
