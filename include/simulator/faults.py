@@ -36,8 +36,8 @@ FAULTS: dict[str, tuple[str, str]] = {
     "unknown_feed": ("orders", "an extra file for an undeclared feed, returns_<date>.csv, is delivered"),
     "non_utf8": (
         "customers",
-        "two data rows carry Latin-1 bytes that are not valid UTF-8; the first is a customer who signed up "
-        "and ordered that day (when the day has one), so rejecting it leaves that day's orders orphaned",
+        "two data rows carry Latin-1 bytes that are not valid UTF-8; in the customers feed one of them is a "
+        "customer who signed up and ordered that day (when the day has one): its orders are left orphaned",
     ),
     "hostile_name": ("orders", "a copy of the file is delivered under a name built to break SQL and paths"),
     "orphan_lines": ("order_items", "three data rows belong to an order that is never delivered"),
@@ -152,7 +152,7 @@ def apply(spec: FaultSpec, delivery: Delivery, seed: int, ordered_by: set[str] |
             kinds = ["orphan_lines"] * len(ORPHAN_ORDER_IDS)
         orphan_ids = iter(ORPHAN_ORDER_IDS)
         picks = _pick_lines(seed, spec, n_data, len(kinds))
-        if name == "non_utf8" and ordered_by:
+        if name == "non_utf8" and ordered_by and spec.feed == "customers":
             if candidates := _new_customers_who_ordered(lines, n_data, spec.day, ordered_by):
                 first = candidates[int(hash64(seed, Stream.FAULT, spec.day.toordinal(), 97)[0] % len(candidates))]
                 others = [i for i in _pick_lines(seed, spec, n_data, 3) if i != first]

@@ -259,6 +259,15 @@ def test_non_utf8_rejects_a_new_customer_who_ordered_that_day_on_any_date(day: d
     assert [n for n, line in enumerate(bad, 1) if not _is_utf8(line)] == applied["lines"]
 
 
+def test_non_utf8_on_another_feed_hits_two_rows_of_that_feed(tmp_path: Path) -> None:
+    record = _generate(tmp_path / "out", inject=(f"non_utf8:orders@{DAY}",))
+    (applied,) = record["faults"]
+    bad = (tmp_path / "out" / f"orders_{DAY:%Y%m%d}.csv").read_bytes().split(b"\n")
+    assert applied["file"] == f"orders_{DAY:%Y%m%d}.csv"
+    assert [n for n, line in enumerate(bad, 1) if not _is_utf8(line)] == applied["lines"]
+    assert len(applied["lines"]) == 2
+
+
 def _is_utf8(line: bytes) -> bool:
     try:
         line.decode("utf-8")
