@@ -518,8 +518,7 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 def _merged(path: Path, results: dict[str, Any]) -> dict[str, Any]:
     """Cases measured earlier the same day and not run again are kept (each with its own args)."""
-    for name in results["cases"]:
-        results["case_args"] = {**results.get("case_args", {}), name: results["args"]}
+    results["case_args"] = dict.fromkeys(results["cases"], results["args"])
     if not path.exists():
         return results
     earlier = json.loads(path.read_text())
