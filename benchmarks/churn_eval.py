@@ -1,15 +1,17 @@
 """Churn model evaluation against the simulator's truth: prints the issue's three targets.
 
-    .venv/bin/python -m benchmarks.churn_eval [--scale 0.46] [--seed 42] [--holdout 2025-09-30]
+    .venv/bin/python -m benchmarks.churn_eval [--scale 0.6] [--seed 42] [--holdout 2025-09-30]
 
 1. Loads the simulator's history up to the holdout's label horizon into an in-process warehouse
    (``local/history.py``: BRONZE rows as the files carry them, then the pipeline's SILVER and MODEL
    SQL) and computes every cut-off's examples with the pipeline's feature SQL.
 2. Trains the candidates with time-based CV exactly as the DAG does (``include.ml``), timing it.
-3. Compares the best candidate's holdout ROC AUC with the ROC AUC of the simulator's true churn
-   probabilities on the same customers (the ceiling), and reports its calibration error.
+3. On the scoring population (active customers, exactly the rows the DAG trains, promotes and
+   scores on), compares the best candidate with the simulator's true churn probabilities on the
+   same customers (the ceiling) and with a recency-only baseline.
 
-Targets: AUC >= 95% of the ceiling; ECE <= 0.05; CV training on >= 100,000 customers <= 60 s.
+Targets (issue 16): normalised gain (AUC - 0.5) / (ceiling - 0.5) >= 0.90; ECE <= 0.02; CV and
+holdout training of all candidates on about 100,000 customers per cut-off <= 60 s.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import log_loss, roc_auc_score
 
-from include.ml.features import HORIZON_DAYS, plan_cutoffs, training_examples
+from include.ml.features import ACTIVE_DAYS, HORIZON_DAYS, plan_cutoffs, training_examples
+from include.ml.metrics import expected_calibration_error
 from include.ml.train import train_candidates
 from include.simulator.run import ground_truth
 from local.history import in_process_warehouse, load_history
@@ -34,7 +37,7 @@ EPOCH_NEXT = date(2024, 1, 2)  # the simulator's first business day
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=0.46)
+    parser.add_argument("--scale", type=float, default=0.6)  # ~100,000 active customers a cut-off
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--holdout", type=date.fromisoformat, default=date(2025, 9, 30))
     args = parser.parse_args()
@@ -78,20 +81,37 @@ def main() -> int:
 
     truth = pd.DataFrame(ground_truth(plan.holdout, args.seed, args.scale))
     scored = run.holdout.assign(score=best.holdout_scores).merge(truth, on="customer_id", how="inner")
-    ceiling = roc_auc_score(scored["churned_y"], scored["true_churn_probability"])
-    model_auc = roc_auc_score(scored["churned_y"], scored["score"])
+    y, truth_p = scored["churned_y"].to_numpy(), scored["true_churn_probability"].to_numpy()
+    ceiling = roc_auc_score(y, truth_p)
+    model_auc = roc_auc_score(y, scored["score"])
+    recency_auc = roc_auc_score(y, scored["recency_days"])  # longer since the last purchase, likelier gone
+    gain = (model_auc - 0.5) / (ceiling - 0.5)
+    eps = 1e-6
+    ece = expected_calibration_error(y, scored["score"].to_numpy())
+    figures["population"] = f"active: a purchase or signup within {ACTIVE_DAYS} days"
     figures["compared_customers"] = len(scored)
     figures["label_agreement_with_truth"] = round(float((scored["churned_x"] == scored["churned_y"]).mean()), 4)
     figures["ceiling_roc_auc"] = round(ceiling, 4)
     figures["champion"] = best.name
     figures["champion_roc_auc_same_customers"] = round(model_auc, 4)
+    figures["normalised_gain"] = round(gain, 4)
+    figures["recency_baseline_roc_auc"] = round(recency_auc, 4)
+    figures["recency_baseline_normalised_gain"] = round((recency_auc - 0.5) / (ceiling - 0.5), 4)
+    figures["log_loss"] = round(log_loss(y, np.clip(scored["score"], eps, 1 - eps)), 4)
+    figures["true_probability_log_loss"] = round(log_loss(y, np.clip(truth_p, eps, 1 - eps)), 4)
+    figures["ece_same_customers"] = round(ece, 4)
     figures["auc_ratio"] = round(model_auc / ceiling, 4)
     biggest_fold = max(len(examples[examples["cutoff"].isin(t)]) for t, _ in plan.folds)
     customers_per_cutoff = int(np.median(list(figures["examples_per_cutoff"].values())))
     print(json.dumps(figures, indent=2))
-    print("\nTargets")
-    print(f"  AUC / ceiling = {model_auc:.4f} / {ceiling:.4f} = {model_auc / ceiling:.3f}   (target >= 0.95)")
-    print(f"  ECE (holdout) = {best.holdout['ece']:.4f}   (target <= 0.05)")
+    print("\nTargets (scoring population)")
+    print(
+        f"  normalised gain = ({model_auc:.4f} - 0.5) / ({ceiling:.4f} - 0.5) = {gain:.3f}   (target >= 0.90); "
+        f"recency alone {figures['recency_baseline_normalised_gain']:.3f}"
+    )
+    print(f"  ECE = {ece:.4f}   (target <= 0.02)")
+    truth_loss = figures["true_probability_log_loss"]
+    print(f"  log loss {figures['log_loss']:.4f} against the true probabilities' {truth_loss:.4f}")
     print(
         f"  CV + holdout training of all candidates = {figures['cv_and_holdout_seconds']} s on "
         f"{customers_per_cutoff:,} customers per cut-off (largest fold {biggest_fold:,} rows)   (target <= 60 s)"

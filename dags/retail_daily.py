@@ -257,6 +257,19 @@ def score_churn_customers(**context) -> dict:
     return ml_score.score_customers(sf, S3Store(_s3(), ML_BUCKET), day)
 
 
+@task
+def monitor_churn_model(**context) -> dict:
+    """Stability of the date's scores against the model's holdout; realised quality of the scores of
+    one horizon ago. Thresholds crossed: an alert to on-call, the task stays green (docs/ml.md)."""
+    from include.ml import monitoring
+    from include.ml.artifacts import S3Store
+
+    summary = monitoring.monitor_date(_snowflake(), S3Store(_s3(), ML_BUCKET), business_date.from_context(context))
+    if summary["alerts"]:
+        alerts.send_alert(alerts.model_monitoring_alert(summary, context), context)
+    return summary
+
+
 def score_churn_on_databricks():
     """Production: the same scoring entry point as a Databricks job (include/ml/databricks/)."""
     from airflow.providers.databricks.operators.databricks import DatabricksRunNowOperator
@@ -354,7 +367,7 @@ def retail_daily() -> None:
     chain(loaded, lock, silver, silver_checks, model, model_checks, gold)
     publish >> release_transform_lock().as_teardown(setups=lock)
     scoring = score_churn_on_databricks() if ML_SCORING_BACKEND == "databricks" else score_churn_customers()
-    publish >> train_churn_model() >> scoring
+    publish >> train_churn_model() >> scoring >> monitor_churn_model()
     if BI_REFRESH == "powerbi":
         publish >> refresh_bi_dataset()
     elif BI_REFRESH:

@@ -115,6 +115,22 @@ def unrecognised_files_alert(swept: list[dict[str, str]], context: dict[str, Any
     return body.alert(f"[{ti.dag_id}] {len(swept)} unrecognised partner file(s) quarantined")
 
 
+def model_monitoring_alert(summary: dict[str, Any], context: dict[str, Any]) -> Alert:
+    """The churn champion drifted or under-performs: the scores were written, a person decides."""
+    ti = context["ti"]
+    body = _Body().para(
+        f"The churn model {summary['model_id']} crossed {len(summary['alerts'])} monitoring threshold(s) on "
+        f"{summary['business_date']}. Its scores were written; check them before the retention team acts."
+    )
+    body.items(summary["alerts"])
+    body.para("All measures: ", ("code", "select * from ML.MODEL_MONITORING where business_date = "
+              f"'{summary['business_date']}'"))  # fmt: skip
+    body.para("DAG ", ("code", ti.dag_id), ", task ", ("code", ti.task_id), ", run ", ("code", context["run_id"]))
+    body.para("Log: ", ti.log_url)
+    body.para("What to do: ", ("code", f"{RUNBOOK_BASE}/churn-model.md#monitor_churn_model-alerted"))
+    return body.alert(f"[{ti.dag_id}] churn model {summary['model_id']}: {len(summary['alerts'])} monitoring alert(s)")
+
+
 # -- channels -----------------------------------------------------------------------------------
 
 
@@ -206,6 +222,7 @@ RUNBOOK_SECTIONS: tuple[tuple[str, str], ...] = (
     (r"refresh_bi_dataset", "transforms.md#refresh_bi_dataset-failed"),
     (r"train_churn_model", "churn-model.md#train_churn_model-failed"),
     (r"score_churn_customers", "churn-model.md#score_churn_customers-failed"),
+    (r"monitor_churn_model", "churn-model.md#monitor_churn_model-failed"),
     (r"apply_[a-z_]+", "on-call.md#retail_warehouse_setup-failed"),
 )
 RUNBOOK_FALLBACK = "on-call.md#what-reaches-on-call"

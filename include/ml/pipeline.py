@@ -8,12 +8,21 @@ from typing import Any
 
 import pandas as pd
 
-from include.ml import artifacts, registry
-from include.ml.features import FEATURES, HORIZON_DAYS, data_range, plan_cutoffs, training_examples
+from include.ml import artifacts, monitoring, provenance, registry
+from include.ml.features import (
+    ACTIVE_DAYS,
+    FEATURES,
+    HORIZON_DAYS,
+    data_range,
+    order_delivery_dates,
+    plan_cutoffs,
+    training_examples,
+)
 from include.ml.metrics import evaluate
-from include.ml.train import CANDIDATES, train_candidates
+from include.ml.train import CANDIDATES, SEED, train_candidates
 
 log = logging.getLogger(__name__)
+POPULATION = f"active: a purchase, or the signup, within {ACTIVE_DAYS} days before the cut-off"
 
 
 class NotEnoughHistory(Exception):
@@ -28,13 +37,20 @@ def train_and_register(
     if span is None:
         raise NotEnoughHistory("MODEL.FCT_ORDERS is empty")
     data_to = min(span[1], business_date)
-    plan = plan_cutoffs(span[0], data_to)
+    plan = plan_cutoffs(span[0], data_to, delivered=order_delivery_dates(hook, span[0], data_to))
     if plan is None:
         raise NotEnoughHistory(
-            f"orders from {span[0]} to {data_to}: a holdout needs its {HORIZON_DAYS}-day label window and at "
-            f"least one earlier training cut-off with its own; see docs/ml.md"
+            f"orders from {span[0]} to {data_to}: a holdout needs its complete {HORIZON_DAYS}-day label window "
+            f"(every day's orders delivered) and at least one earlier training cut-off with its own; see docs/ml.md"
+        )
+    if plan.skipped:
+        log.warning(
+            "cut-offs left out, a day of their label window has no orders delivery: %s",
+            ", ".join(map(str, plan.skipped)),
         )
     examples = training_examples(hook, plan.all_cutoffs)
+    fingerprint = provenance.data_fingerprint(examples, ["cutoff", "customer_id", *FEATURES, "churned"])
+    code_version, libraries = provenance.code_version(), provenance.library_versions()
     run = train_candidates(examples, plan, candidates or CANDIDATES)
     y_hold = run.holdout["churned"].to_numpy(dtype=int)
 
@@ -59,9 +75,20 @@ def train_and_register(
     version = f"{business_date:%Y%m%d}"
     rows = []
     for c in run.candidates:
-        model_id = f"churn_{version}_{c.name}"
+        recipe = {
+            "data_fingerprint": fingerprint,
+            "cutoffs": [str(d) for d in plan.all_cutoffs],
+            "params": c.params,
+            "features": FEATURES,
+            "code_version": code_version,
+            "libraries": libraries,
+        }
+        model_id = provenance.model_id(version, c.name, recipe)
         prefix = artifacts.model_prefix(model_id, version)
-        pngs = artifacts.charts(y_hold, c.holdout_scores)
+        scored = {c.name: c.holdout_scores}
+        if champion is not None and champion.on_holdout is not None:
+            scored["champion"] = champion.on_holdout.scores  # its id: in the comparison table
+        pngs = artifacts.charts(y_hold, scored, baseline=("recency only", run.holdout["recency_days"].to_numpy()))
         table = _metrics_frame(model_id, c)
         metrics += [(model_id, r.split, r.metric, r.value) for r in table.itertuples()]
         if c.name == decision.promote:
@@ -80,18 +107,35 @@ def train_and_register(
             "training cut-offs": ", ".join(map(str, plan.final_train)),
             "holdout cut-off": plan.holdout,
             "label": f"no online order in the {HORIZON_DAYS} days after the cut-off",
+            "population": POPULATION,
             "params": c.params,
+            "code version": code_version,
+            "libraries": libraries,
+            "training data fingerprint": fingerprint,
         }
-        artifact_uri = store.put(
-            f"{prefix}/model.joblib",
-            artifacts.dump_model(c.model, {"features": FEATURES, "model_id": model_id, "params": c.params}),
-            "application/octet-stream",
+        model_file = artifacts.dump_model(
+            c.model,
+            {
+                "features": FEATURES,
+                "model_id": model_id,
+                "params": c.params,
+                "provenance": recipe,
+                # what monitoring compares each scored date with (population stability)
+                "reference": monitoring.reference(run.holdout[FEATURES], c.holdout_scores),
+            },
         )
-        for name, body in pngs.items():
-            store.put(f"{prefix}/{name}", body, "image/png")
-        report_uri = store.put(
-            f"{prefix}/report.html", artifacts.report_html(f"Churn model {model_id}", facts, table, pngs), "text/html"
-        )
+        artifact_uri = artifacts.put_immutable(store, f"{prefix}/model.joblib", model_file, "application/octet-stream")
+        for name, png in pngs.items():
+            store.put(f"{prefix}/{name}", png, "image/png")
+        tables = {
+            "Metrics per split (holdout, mean of the CV folds, each fold)": table,
+            "Against the champion and a recency-only ranking (holdout)": _comparison(y_hold, c, champion, run.holdout),
+            "Permutation importance (holdout ROC AUC drop)": artifacts.permutation_importance_table(
+                c.model, run.holdout[FEATURES], y_hold, seed=SEED
+            ),
+        }
+        report = artifacts.report_html(f"Churn model {model_id}", MODEL_CARD, facts, tables, pngs)
+        report_uri = store.put(f"{prefix}/report.html", report, "text/html")
         log.info(
             "%s (%s): holdout ROC AUC %.4f, ECE %.4f; report %s",
             model_id,
@@ -119,6 +163,14 @@ def train_and_register(
                 artifact_uri=artifact_uri,
                 report_uri=report_uri,
                 run_id=run_id,
+                population=POPULATION,
+                data_from=span[0],
+                data_to=data_to,
+                skipped_cutoffs=[str(d) for d in plan.skipped],
+                data_fingerprint=fingerprint,
+                code_version=code_version,
+                library_versions=libraries,
+                artifact_sha256=provenance.sha256(model_file),
             )
         )
     registry.replace_training(hook, business_date, rows, metrics)
@@ -133,6 +185,33 @@ def train_and_register(
         "holdout_ece": round(compared.holdout["ece"], 4),
         "rows_affected": len(rows) + len(metrics),
     }
+
+
+MODEL_CARD = {
+    "intended use": "rank active customers by their risk of placing no online order in the next "
+    f"{HORIZON_DAYS} days, for retention campaigns; the score is a calibrated probability",
+    "population": POPULATION,
+    "label": f"no online order in the {HORIZON_DAYS} days after the cut-off (store visits do not count)",
+    "features": "GOLD's customer features as of the cut-off (docs/metrics.md): tenure, purchase counts and "
+    "trends, spend, recency, channel and payment mix, segment; nothing dated after the cut-off",
+    "evaluation": "time-based: 3 CV folds and a holdout cut-off whose label window is complete",
+    "not for": "customers outside the population (scored as nothing, not as low risk); credit, pricing or any "
+    "decision about an individual beyond a retention offer",
+    "limits": "trained on the last year of behaviour; a shift in the customer base shows in the daily "
+    "stability monitoring (PSI) before it shows in realised quality, which needs 90 days",
+    "owner": "data platform team; runbook docs/runbooks/churn-model.md",
+}
+
+
+def _comparison(y: Any, c: Any, champion: Any, holdout: pd.DataFrame) -> pd.DataFrame:
+    from sklearn.metrics import roc_auc_score
+
+    rows = [(c.name, c.holdout["roc_auc"], c.holdout["pr_auc"], c.holdout["ece"])]
+    if champion is not None and champion.on_holdout is not None:
+        m = champion.on_holdout.metrics
+        rows.append((f"champion {champion.model_id}", m["roc_auc"], m["pr_auc"], m["ece"]))
+    rows.append(("recency only (ranking, no probability)", roc_auc_score(y, holdout["recency_days"]), None, None))
+    return pd.DataFrame(rows, columns=["model", "roc_auc", "pr_auc", "ece"]).round(4)
 
 
 def _metrics_frame(model_id: str, c: Any) -> pd.DataFrame:

@@ -151,11 +151,20 @@ class RegistryRow:
     artifact_uri: str
     report_uri: str
     run_id: str
+    # provenance: what the model was made of (include/ml/provenance.py)
+    population: str
+    data_from: date  # the orders history the run could see
+    data_to: date
+    skipped_cutoffs: list[str]  # left out: their label window had an undelivered day
+    data_fingerprint: str  # sha256 of the training examples (every cut-off, feature and label)
+    code_version: str
+    library_versions: dict[str, str]
+    artifact_sha256: str  # of model.joblib
 
     def params_for_sql(self) -> dict[str, Any]:
         out = dict(self.__dict__)
-        out["params"] = json.dumps(self.params, sort_keys=True, default=str)
-        out["features"] = json.dumps(self.features)
+        for column in ("params", "features", "skipped_cutoffs", "library_versions"):
+            out[column] = json.dumps(out[column], sort_keys=True, default=str)
         return out
 
 
@@ -195,7 +204,7 @@ def replace_training(
 
 def replace_scores(hook: Any, business_date: date, rows: list[dict[str, Any]]) -> None:
     """The date's churn scores, replaced."""
-    columns = ["customer_id", "business_date", "churn_score", "decile", "model_id", "features_as_of"]
+    columns = ["customer_id", "business_date", "churn_score", "decile", "model_id", "features_as_of", "top_reasons"]
     replace_date_rows(hook, "CUSTOMER_CHURN_SCORE", business_date, pd.DataFrame(rows, columns=columns))
 
 

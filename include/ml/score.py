@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from include.ml import artifacts, registry
-from include.ml.features import scoring_features
+from include.ml.features import FEATURES, scoring_features
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +29,15 @@ class NoChampion(Exception):
 
 
 def score_customers(hook: Any, store: artifacts.ObjectStore, business_date: date) -> dict[str, Any]:
-    """Replace the date's CUSTOMER_CHURN_SCORE rows with the champion's scores; return a summary."""
+    """Replace the date's CUSTOMER_CHURN_SCORE rows with the champion's scores, and its
+    CUSTOMER_FEATURE_SNAPSHOT rows with the features they were computed from; return a summary."""
     champion = registry.champion_as_of(hook, business_date)
     if champion is None:
         raise NoChampion(f"no churn model promoted on or before {business_date}")
     bundle = artifacts.load_model(store.get(artifacts.key_of(champion["artifact_uri"])))
     frame = scoring_features(hook, business_date)
+    snapshot = frame[["customer_id", *FEATURES]].assign(business_date=business_date, model_id=champion["model_id"])
+    registry.replace_date_rows(hook, "CUSTOMER_FEATURE_SNAPSHOT", business_date, snapshot)
     if frame.empty:
         registry.replace_scores(hook, business_date, [])
         return {"business_date": str(business_date), "model_id": champion["model_id"], "rows_affected": 0}
@@ -42,6 +45,7 @@ def score_customers(hook: Any, store: artifacts.ObjectStore, business_date: date
     order = np.argsort(-scores, kind="stable")
     deciles = np.empty(len(scores), dtype=int)
     deciles[order] = np.arange(len(scores)) * 10 // len(scores) + 1
+    reasons = top_reasons(bundle, frame, scores)
     rows = [
         {
             "customer_id": cid,
@@ -50,8 +54,9 @@ def score_customers(hook: Any, store: artifacts.ObjectStore, business_date: date
             "decile": int(d),
             "model_id": champion["model_id"],
             "features_as_of": business_date,
+            "top_reasons": r,
         }
-        for cid, s, d in zip(frame["customer_id"], scores, deciles, strict=True)
+        for cid, s, d, r in zip(frame["customer_id"], scores, deciles, reasons, strict=True)
     ]
     registry.replace_scores(hook, business_date, rows)
     summary = {
@@ -59,10 +64,34 @@ def score_customers(hook: Any, store: artifacts.ObjectStore, business_date: date
         "model_id": champion["model_id"],
         "customers": len(rows),
         "mean_score": round(float(scores.mean()), 4),
-        "rows_affected": len(rows),
+        "rows_affected": 2 * len(rows),  # scores and feature snapshots
     }
     log.info("scored %s", summary)
     return summary
+
+
+REASONS = 3
+
+
+def top_reasons(bundle: dict[str, Any], frame: Any, scores: np.ndarray) -> list[str | None]:
+    """Per customer, the features that raise their score most: each feature in turn is set to a
+    typical holdout customer's value (``reference["typical"]``), and the drop of the score is that
+    feature's part, e.g. ``recency_days +0.21; purchases_90d +0.08``. None for a model trained
+    before the reference was stored."""
+    typical = bundle.get("reference", {}).get("typical")
+    if not typical or frame.empty:
+        return [None] * len(frame)
+    features = frame[bundle["features"]]
+    parts = np.column_stack(
+        [scores - bundle["model"].predict_proba(features.assign(**{f: typical[f]}))[:, 1] for f in bundle["features"]]
+    )
+    names = np.asarray(bundle["features"])
+    order = np.argsort(-parts, axis=1, kind="stable")[:, :REASONS]
+    out = []
+    for i, top in enumerate(order):
+        raised = [f"{names[j]} {parts[i, j]:+.2f}" for j in top if parts[i, j] >= 0.005]
+        out.append("; ".join(raised) or None)
+    return out
 
 
 class _EnvHook:

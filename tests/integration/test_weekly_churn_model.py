@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import pytest
 
 from include.config import LANDING, WAREHOUSE
+from include.ml.features import ACTIVE_DAYS
 from include.simulator.run import GenerateRequest, generate
 
 pytestmark = pytest.mark.integration
@@ -83,20 +84,23 @@ def test_the_run_trains_promotes_and_scores(trained_run) -> None:
     api, run = trained_run
     states = _states(api, run)
     assert run["state"] == "success", states
-    assert states["train_churn_model"] == states["score_churn_customers"] == "success"
+    assert states["train_churn_model"] == states["score_churn_customers"] == states["monitor_churn_model"] == "success"
     snapshot = _snapshot()
     statuses = sorted(status for _, status, *_ in snapshot["registry"])
     assert statuses == ["candidate", "champion"]
     champion = next(model for model, status, *_ in snapshot["registry"] if status == "champion")
-    customers = _rows(
-        f"select count(distinct customer_id) from {WAREHOUSE.qualified(WAREHOUSE.model, 'DIM_CUSTOMER')} "
-        # every customer known on the day: signed up by then, with a version valid that day
-        f"where signup_date <= '{DAY}' and valid_from < '{DAY + timedelta(days=1)}' "
-        f"and valid_to >= '{DAY + timedelta(days=1)}'"
-    )[0][0]
-    assert len(snapshot["scores"]) == customers > 1000
+    known, active = _rows(
+        f"select count(*), count_if(recency_days <= {ACTIVE_DAYS}) "
+        f"from {WAREHOUSE.qualified(WAREHOUSE.gold, 'CUSTOMER_FEATURES')} where as_of_date = '{DAY}'"
+    )[0]
+    # the scoring population: customers active on the day (the published features say who), not
+    # the long gone
+    assert len(snapshot["scores"]) == active > 1000 and known > active
     assert {m for *_, m in snapshot["scores"]} == {champion}
     assert sorted({d for _, _, d, _ in snapshot["scores"]}) == list(range(1, 11))
+    # the champion's stability on the day is measured for every feature and the score
+    psi = _rows(f"select count(*) from {_ml('MODEL_MONITORING')} where business_date = '{DAY}' and measure = 'psi'")
+    assert psi[0][0] == 19
 
 
 def test_artifacts_and_report_are_in_the_ml_bucket(trained_run) -> None:
@@ -113,10 +117,10 @@ def test_artifacts_and_report_are_in_the_ml_bucket(trained_run) -> None:
             and report_uri == f"s3://retail-ml/{prefix}report.html"
         )
         assert {
-            f"{prefix}{n}" for n in ("model.joblib", "report.html", "roc.png", "calibration.png", "lift.png")
+            f"{prefix}{n}" for n in ("model.joblib", "report.html", "roc.png", "pr.png", "calibration.png", "lift.png")
         } <= set(keys)
     report = session.read_object(report_uri.removeprefix("s3://retail-ml/"), bucket="retail-ml").decode()
-    assert "Calibration" in report or "calibration" in report
+    assert "Calibration" in report and "Model card" in report and "Permutation importance" in report
 
 
 def test_rerunning_the_date_replaces_the_ml_rows_identically(trained_run) -> None:

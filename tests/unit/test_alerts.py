@@ -226,3 +226,24 @@ def test_recovery_and_deadline_messages() -> None:
         dag_id="retail_daily", run_id="scheduled__x", business_date=date(2026, 6, 5), state="running", deadline="d"
     )
     assert late.subject.startswith("[retail_daily] LATE 2026-06-05") and "running" in late.html
+
+
+def test_a_model_monitoring_alert_lists_the_crossed_thresholds_and_where_to_look() -> None:
+    from types import SimpleNamespace
+
+    from include.alerts import model_monitoring_alert
+
+    summary = {
+        "business_date": "2026-06-05",
+        "model_id": "churn_20260531_hist_gbt_calibrated_0123456789",
+        "alerts": ["psi of recency_days = 0.4100 (threshold 0.2500)"],
+    }
+    ti = SimpleNamespace(dag_id="retail_daily", task_id="monitor_churn_model", log_url="http://log")
+    alert = model_monitoring_alert(summary, {"ti": ti, "run_id": "scheduled__2026-06-06"})
+    assert (
+        alert.subject
+        == "[retail_daily] churn model churn_20260531_hist_gbt_calibrated_0123456789: 1 monitoring alert(s)"
+    )
+    assert "psi of recency_days = 0.4100 (threshold 0.2500)" in alert.text
+    assert "MODEL_MONITORING where business_date = '2026-06-05'" in alert.text
+    assert "churn-model.md#monitor_churn_model-alerted" in alert.text

@@ -2,7 +2,7 @@
 -- Rows are written per business date (delete + insert in one transaction), so re-running a date
 -- replaces its rows.
 create table if not exists {{ wh.database }}.{{ wh.ml }}.MODEL_REGISTRY (
-    model_id varchar not null,           -- churn_<business date>_<candidate>
+    model_id varchar not null,           -- churn_<business date>_<candidate>_<hash of data, code, libraries, params>
     model_name varchar not null,         -- the candidate: logreg_calibrated | hist_gbt_calibrated
     version varchar not null,            -- the business date it was trained for, YYYYMMDD
     business_date date not null,
@@ -22,6 +22,19 @@ create table if not exists {{ wh.database }}.{{ wh.ml }}.MODEL_REGISTRY (
     created_at timestamp_ntz default current_timestamp()
 );
 
+-- Provenance (include/ml/provenance.py), added after the first release, hence the alters:
+-- population (who is trained on and scored), data_from/data_to (the orders history the run could
+-- see), skipped_cutoffs (JSON: cut-offs whose label window had an undelivered day),
+-- data_fingerprint (sha256 of the training examples), code_version (commit), library_versions
+-- (JSON: scikit-learn, numpy, scipy, pandas, joblib, python), artifact_sha256 (of model.joblib).
+{% for column, type in [
+    ("population", "varchar"), ("data_from", "date"), ("data_to", "date"), ("skipped_cutoffs", "varchar"),
+    ("data_fingerprint", "varchar"), ("code_version", "varchar"), ("library_versions", "varchar"),
+    ("artifact_sha256", "varchar"),
+] %}
+alter table {{ wh.database }}.{{ wh.ml }}.MODEL_REGISTRY add column if not exists {{ column }} {{ type }};
+{% endfor %}
+
 create table if not exists {{ wh.database }}.{{ wh.ml }}.MODEL_METRICS (
     model_id varchar not null,
     business_date date not null,
@@ -39,6 +52,50 @@ create table if not exists {{ wh.database }}.{{ wh.ml }}.CUSTOMER_CHURN_SCORE (
     model_id varchar not null,
     features_as_of date,
     scored_at timestamp_ntz default current_timestamp()
+);
+-- why: up to three features that raise the customer's score most against a typical customer
+-- (include/ml/score.py, top_reasons), e.g. "recency_days +0.21; purchases_90d +0.08"
+alter table {{ wh.database }}.{{ wh.ml }}.CUSTOMER_CHURN_SCORE add column if not exists top_reasons varchar;
+
+-- The exact inputs of every score: the features each scored customer had on the date, so any past
+-- score can be recomputed with the model file (tests/unit/test_churn_model.py does).
+create table if not exists {{ wh.database }}.{{ wh.ml }}.CUSTOMER_FEATURE_SNAPSHOT (
+    customer_id varchar not null,
+    business_date date not null,
+    model_id varchar not null,
+    tenure_days float,
+    purchases_total float,
+    online_orders_total float,
+    store_visits_total float,
+    purchases_90d float,
+    purchases_prev_90d float,
+    frequency_trend float,
+    spend_total float,
+    spend_90d float,
+    avg_order_value float,
+    recency_days float,
+    online_share float,
+    cancel_return_share float,
+    card_share float,
+    paypal_share float,
+    gift_card_share float,
+    bank_transfer_share float,
+    segment varchar,
+    snapshot_at timestamp_ntz default current_timestamp()
+);
+
+-- Daily monitoring of the champion (include/ml/monitoring.py, docs/ml.md "Monitoring"): population
+-- stability of each feature and of the score against the model's holdout, and, once labels have
+-- matured, the realised quality of the scores of the date one horizon earlier.
+create table if not exists {{ wh.database }}.{{ wh.ml }}.MODEL_MONITORING (
+    business_date date not null,          -- the run that measured it
+    model_id varchar not null,
+    measure varchar not null,             -- psi | realised_roc_auc | realised_ece | realised_base_rate | realised_rows
+    subject varchar not null,             -- a feature, churn_score, or the scoring date for realised_*
+    value float,
+    threshold float,
+    status varchar not null,              -- ok | alert | info
+    created_at timestamp_ntz default current_timestamp()
 );
 
 -- The champion: the latest model a run promoted.
@@ -58,6 +115,6 @@ where m.business_date = (select max(business_date) from {{ wh.database }}.{{ wh.
 
 -- The latest scores of every customer.
 create or replace view {{ wh.database }}.{{ wh.ml }}.V_LATEST_CHURN_SCORE as
-select customer_id, business_date, churn_score, decile, model_id, features_as_of, scored_at
+select customer_id, business_date, churn_score, decile, model_id, features_as_of, top_reasons, scored_at
 from {{ wh.database }}.{{ wh.ml }}.CUSTOMER_CHURN_SCORE
 where business_date = (select max(business_date) from {{ wh.database }}.{{ wh.ml }}.CUSTOMER_CHURN_SCORE);

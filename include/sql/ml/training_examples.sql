@@ -1,5 +1,6 @@
 -- Training examples at one cut-off: the GOLD feature definitions as of the cut-off (nothing dated
--- after it), and the label: 1 when the customer places no online order in the horizon after it.
+-- after it), for the scoring population only (active customers: docs/ml.md, "Population"), and
+-- the label: 1 when the customer places no online order in the horizon after it.
 {% from 'gold/_customer_features.sql' import customer_features %}
 with features as (
     {{ customer_features("'" ~ cutoff.isoformat() ~ "'::date") }}
@@ -17,3 +18,4 @@ select
     iff(l.customer_id is null, 1, 0) as churned
 from features as f
 left join later_orders as l on l.customer_id = f.customer_id
+where f.recency_days <= {{ active_days }}
