@@ -419,8 +419,10 @@ def case_backfill(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
 
 def case_ml(_: Stack | None, args: argparse.Namespace) -> dict[str, Any]:
     started = time.monotonic()
+    figures = REPO / "var" / "churn_eval.json"
+    figures.unlink(missing_ok=True)
     result = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "benchmarks.churn_eval"],
+        [sys.executable, "-m", "benchmarks.churn_eval", "--json", str(figures)],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -428,7 +430,12 @@ def case_ml(_: Stack | None, args: argparse.Namespace) -> dict[str, Any]:
         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "local")])},
     )
     lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
-    return {"exit": result.returncode, "wall_s": round(time.monotonic() - started, 1), "report": lines[-12:]}
+    out = {"exit": result.returncode, "wall_s": round(time.monotonic() - started, 1), "report": lines[-8:]}
+    if figures.exists():
+        out["figures"] = json.loads(figures.read_text())
+    else:
+        out["stderr"] = result.stderr[-2000:]
+    return out
 
 
 def case_tests(_: Stack | None, args: argparse.Namespace) -> dict[str, Any]:
@@ -508,6 +515,8 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         rows.append(
             ("churn evaluation (benchmarks.churn_eval)", f"{c['ml']['wall_s']:.0f} s, exit {c['ml']['exit']}", "")
         )
+        for name, t in c["ml"].get("figures", {}).get("targets", {}).items():
+            rows.append((f"churn model: {name}", f"{t['value']}", t["target"]))
     if "tests" in c and "pytest_s" in c["tests"]:
         t = c["tests"]
         rows.append(

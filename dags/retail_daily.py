@@ -25,7 +25,8 @@ The grid, left to right:
    fact keys.
 5. `gold`: `build` (into GOLD_STAGE) -> checks (`reconciliation`, `completeness`, `column_checks`)
    -> `publish` (copy to GOLD in one transaction, only if the critical checks passed).
-6. `train_churn_model` (weekly) -> `score_churn_customers` (daily; a Databricks job in production).
+6. `train_churn_model` (weekly) -> `score_churn_customers` (daily; a Databricks job in production)
+   -> `monitor_churn_model` (stability and realised quality; alerts past a threshold).
 
 A critical check failing turns its own task red and stops the date before GOLD changes; every
 result, warnings included, is in `AUDIT.DQ_RESULTS`. Every task try is in `AUDIT.TASK_RUN_LOG`.
@@ -38,7 +39,7 @@ import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, PokeReturnValue, TaskGroup, chain, dag, task, task_group
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from include import alerts, business_date
+from include import alerts, business_date, run_params
 from include.airflow_common import DAG_CALLBACKS, DEFAULT_ARGS, SQL_TEMPLATE_ARGS, daily_deadline
 from include.config import (
     AWS_CONN_ID,
@@ -106,7 +107,7 @@ def validate_file(feed: str, **context) -> dict:
     day = business_date.from_context(context)
     try:
         outcome = pipeline.validate_feed_file(
-            _s3(), _snowflake(), feed, day, context["run_id"], force_reload=context["params"]["force_reload"]
+            _s3(), _snowflake(), feed, day, context["run_id"], force_reload=run_params.force_reload(context["params"])
         )
     except FileRejected as exc:
         # retrying cannot fix a bad file: fail now, the file is already in quarantine
@@ -231,7 +232,7 @@ def gold_publication() -> GoldPublishOperator:
 @task(max_active_tis_per_dag=1)
 def train_churn_model(**context) -> dict:
     """Weekly (or when the run's param asks): train, compare with the champion, register."""
-    day, mode = business_date.from_context(context), context["params"]["train_churn_model"]
+    day, mode = business_date.from_context(context), run_params.train_mode(context["params"])
     if mode == "never" or (mode == "auto" and day.weekday() != ML_TRAIN_WEEKDAY):
         raise AirflowSkipException(f"no training for {day:%A %Y-%m-%d} (param train_churn_model={mode})")
     from include.ml import pipeline as ml_pipeline

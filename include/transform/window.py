@@ -25,7 +25,9 @@ class Window:
     @classmethod
     def for_context(cls, context: Any) -> Window:
         """The window of the running task's DAG run: its business date and ``lookback_days`` param."""
-        return cls.for_run(business_date.from_context(context), int(context["params"]["lookback_days"]))
+        from include import run_params
+
+        return cls.for_run(business_date.from_context(context), run_params.lookback_days(context["params"]))
 
     @property
     def dates(self) -> list[date]:

@@ -161,3 +161,63 @@ def test_the_setup_dag_applies_roles_and_grants_last_through_the_admin_connectio
     assert "create role if not exists {{ role }}" in grants.sql  # the template file, read by the DAG
     assert grants.upstream_task_ids == {"grants_enabled"}
     assert dag.get_task("grants_enabled").upstream_task_ids == {"apply_transform_lock"}
+
+
+HOSTILE_CONF = [
+    ("business_date", "2026-06-01'; drop table GOLD.DAILY_REVENUE; --"),
+    ("business_date", "../../history/orders"),
+    ("business_date", "2026-02-30"),
+    ("business_date", "２０２６-06-01"),  # full-width digits
+    ("lookback_days", "7; delete from SILVER.ORDERS"),
+    ("lookback_days", -1),
+    ("lookback_days", 100000),
+    ("lookback_days", 7.5),
+    ("force_reload", "false; drop stage PARTNER_FILES"),
+    ("force_reload", "false"),  # a truthy string would reload everything
+    ("train_churn_model", "always; rm -rf /"),
+    ("train_churn_model", "ALWAYS"),
+]
+
+
+def _as_the_scheduler_sees(dag):
+    """The DAG as the scheduler and API server hold it: they validate a new run's conf."""
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    return DagSerialization.from_dict(DagSerialization.to_dict(dag))
+
+
+@pytest.mark.parametrize(("name", "value"), HOSTILE_CONF)
+def test_a_hostile_run_parameter_is_refused_at_trigger_time_and_again_in_the_task(dagbag, name, value) -> None:
+    """Airflow refuses the conf when the run is created (the same check as the trigger form and the
+    REST API); a task reading the value anyway fails on it before it reaches SQL or a path."""
+    from airflow.exceptions import ParamValidationError
+
+    from include import business_date, run_params
+
+    dag = _as_the_scheduler_sees(dagbag.dags["retail_daily"])
+    with pytest.raises(ParamValidationError):
+        dag.params.deep_merge({name: value}).validate()
+    params = {**dag.params.validate(), name: value}
+    readers = {
+        "business_date": lambda: business_date.parse(params["business_date"]),
+        "lookback_days": lambda: run_params.lookback_days(params),
+        "force_reload": lambda: run_params.force_reload(params),
+        "train_churn_model": lambda: run_params.train_mode(params),
+    }
+    with pytest.raises(ValueError, match=name):
+        readers[name]()
+
+
+def test_valid_run_parameters_pass_both_checks(dagbag) -> None:
+    from include import business_date, run_params
+
+    params = (
+        _as_the_scheduler_sees(dagbag.dags["retail_daily"])
+        .params.deep_merge(
+            {"business_date": "2026-06-01", "lookback_days": 0, "force_reload": True, "train_churn_model": "always"}
+        )
+        .validate()
+    )
+    assert business_date.parse(params["business_date"]).isoformat() == "2026-06-01"
+    assert run_params.lookback_days(params) == 0 and run_params.force_reload(params) is True
+    assert run_params.train_mode(params) == "always"
