@@ -420,6 +420,7 @@ def case_backfill(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
 def case_ml(_: Stack | None, args: argparse.Namespace) -> dict[str, Any]:
     started = time.monotonic()
     figures = REPO / "var" / "churn_eval.json"
+    figures.parent.mkdir(parents=True, exist_ok=True)
     figures.unlink(missing_ok=True)
     result = subprocess.run(  # noqa: S603
         [sys.executable, "-m", "benchmarks.churn_eval", "--json", str(figures)],

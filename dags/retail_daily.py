@@ -72,10 +72,11 @@ def _s3():
     return S3Hook(aws_conn_id=AWS_CONN_ID)
 
 
-def _snowflake():
-    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+def _snowflake(role: str):
+    """The Snowflake hook of a task working as ``role`` (loader, transformer, ml): docs/production.md."""
+    from include.warehouse import snowflake_hook
 
-    return SnowflakeHook(snowflake_conn_id=SNOWFLAKE_CONN_ID)
+    return snowflake_hook(role, SNOWFLAKE_CONN_ID)
 
 
 # ---------------------------------------------------------------------------------- ingestion
@@ -94,7 +95,7 @@ def sweep_inbox(**context) -> list[dict[str, str]]:
         # alert before moving anything: a failed mail is retried while the files are still there.
         # No business date is affected, so the run stays green.
         alerts.send_alert(alerts.unrecognised_files_alert(found, context), context)
-        pipeline.quarantine_unrecognised(s3, _snowflake(), found, day, context["run_id"])
+        pipeline.quarantine_unrecognised(s3, _snowflake("loader"), found, day, context["run_id"])
     return [{k: v for k, v in item.items() if k != "key"} for item in found]
 
 
@@ -106,9 +107,8 @@ def validate_file(feed: str, **context) -> dict:
 
     day = business_date.from_context(context)
     try:
-        outcome = pipeline.validate_feed_file(
-            _s3(), _snowflake(), feed, day, context["run_id"], force_reload=run_params.force_reload(context["params"])
-        )
+        reload, sf = run_params.force_reload(context["params"]), _snowflake("loader")
+        outcome = pipeline.validate_feed_file(_s3(), sf, feed, day, context["run_id"], force_reload=reload)
     except FileRejected as exc:
         # retrying cannot fix a bad file: fail now, the file is already in quarantine
         raise AirflowFailException(f"{feed} file for {day} quarantined: {exc.reason}") from exc
@@ -120,7 +120,7 @@ def load_bronze(outcome: dict, **context) -> dict:
     """Replace the feed's BRONZE partition for the date with the validated rows (one transaction)."""
     from include.ingest import pipeline
 
-    return pipeline.load_bronze(_s3(), _snowflake(), pipeline.FileOutcome.from_xcom(outcome), context["run_id"])
+    return pipeline.load_bronze(_s3(), _snowflake("loader"), pipeline.FileOutcome.from_xcom(outcome), context["run_id"])
 
 
 @task
@@ -157,7 +157,7 @@ def acquire_transform_lock(**context) -> PokeReturnValue:
     from include.transform import lock
 
     acquired, holder = lock.try_acquire(
-        _snowflake(),
+        _snowflake("transformer"),
         context["run_id"],
         business_date.from_context(context),
         TRANSFORM_LOCK_LEASE_MINUTES,
@@ -172,7 +172,7 @@ def acquire_transform_lock(**context) -> PokeReturnValue:
 def release_transform_lock(**context) -> str:
     from include.transform import lock
 
-    return lock.release(_snowflake(), context["run_id"]).describe()
+    return lock.release(_snowflake("transformer"), context["run_id"]).describe()
 
 
 # ------------------------------------------------------------------------------------- layers
@@ -239,7 +239,7 @@ def train_churn_model(**context) -> dict:
     from include.ml.artifacts import S3Store
 
     try:
-        return ml_pipeline.train_and_register(_snowflake(), S3Store(_s3(), ML_BUCKET), day, context["run_id"])
+        return ml_pipeline.train_and_register(_snowflake("ml"), S3Store(_s3(), ML_BUCKET), day, context["run_id"])
     except ml_pipeline.NotEnoughHistory as exc:
         raise AirflowSkipException(f"not enough labelled history to train: {exc}") from exc
 
@@ -249,7 +249,7 @@ def score_churn_customers(**context) -> dict:
     """The champion's churn score for every customer, as of the business date."""
     from include.ml import registry
 
-    day, sf = business_date.from_context(context), _snowflake()
+    day, sf = business_date.from_context(context), _snowflake("ml")
     if registry.champion_as_of(sf, day) is None:  # before importing scikit-learn & co. (seconds)
         raise AirflowSkipException(f"no churn model promoted on or before {day}: nothing to score with")
     from include.ml import score as ml_score
@@ -265,7 +265,7 @@ def monitor_churn_model(**context) -> dict:
     from include.ml import monitoring
     from include.ml.artifacts import S3Store
 
-    summary = monitoring.monitor_date(_snowflake(), S3Store(_s3(), ML_BUCKET), business_date.from_context(context))
+    summary = monitoring.monitor_date(_snowflake("ml"), S3Store(_s3(), ML_BUCKET), business_date.from_context(context))
     if summary["alerts"]:
         alerts.send_alert(alerts.model_monitoring_alert(summary, context), context)
     return summary

@@ -170,7 +170,9 @@ def send_alert(alert: Alert, context: Any) -> None:
 
     A failing channel is tried again after each pause of ``RETAIL_ALERT_RETRY_DELAYS_SECONDS``;
     an alert still not sent is logged whole ("alert LOST"), so the task log keeps what on-call
-    should have read. The task's own outcome never depends on its alert.
+    should have read. Every channel's outcome (sent, or lost with its error) is a row of
+    ``AUDIT.ALERT_LOG`` (lost ones: ``V_ALERTS_LOST_7D``). The task's own outcome never depends on
+    its alert.
 
     ``notify()`` is called directly: the content is final and must not be rendered as Jinja (error
     text can contain braces).
@@ -181,11 +183,13 @@ def send_alert(alert: Alert, context: Any) -> None:
         for attempt, pause in enumerate((*ALERT_RETRY_DELAYS_SECONDS, None), start=1):
             try:
                 notifier.notify(context)
+                _record(alert, context, channel, "sent", attempt, None)
                 break
             except Exception as exc:
                 if pause is None:
                     lost = "alert LOST after %d tries through %s: %s\n%s"
                     log.exception(lost, attempt, channel, alert.subject, alert.text)
+                    _record(alert, context, channel, "lost", attempt, f"{type(exc).__name__}: {exc}")
                     errors.append(exc)
                 else:
                     log.warning("alert %r not sent through %s (try %d): %s; again in %g s", alert.subject, channel,
@@ -193,6 +197,33 @@ def send_alert(alert: Alert, context: Any) -> None:
                     _pause(pause)
     if errors:
         raise errors[0]
+
+
+def _record(alert: Alert, context: Any, channel: str, status: str, tries: int, error: str | None) -> None:
+    """AUDIT.ALERT_LOG: what became of the alert on this channel (a lost one is findable there)."""
+    from include import audit
+
+    ti, dag_run = _get(context, "ti"), _get(context, "dag_run")
+    audit.record_alert(
+        audit.AlertOutcome(
+            dag_id=getattr(ti, "dag_id", None) or getattr(dag_run, "dag_id", None),
+            task_id=getattr(ti, "task_id", None),
+            run_id=getattr(ti, "run_id", None) or getattr(dag_run, "run_id", None) or _get(context, "run_id"),
+            subject=alert.subject,
+            channel=channel,
+            status=status,
+            tries=tries,
+            error_message=error[: audit.ERROR_MESSAGE_CHARS] if error else None,
+            hostname=audit.this_host(),
+        )
+    )
+
+
+def _get(context: Any, key: str) -> Any:
+    try:
+        return context.get(key)
+    except AttributeError:
+        return None
 
 
 def _pause(seconds: float) -> None:
@@ -379,16 +410,15 @@ class RecoveryNotifier(BaseNotifier):
     """
 
     def notify(self, context: dict[str, Any]) -> None:
-        from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
-
         from include.sql_render import render_sql
+        from include.warehouse import snowflake_hook
 
         dag_run = context["dag_run"]
         day = run_dates.of_run(dag_run)
         if day is None:
             return
         params = {"dag_id": dag_run.dag_id, "business_date": day, "run_id": dag_run.run_id}
-        hook = SnowflakeHook(snowflake_conn_id=AUDIT_CONN_ID, log_sql=False)
+        hook = snowflake_hook("run_logger", AUDIT_CONN_ID)
         failures = hook.get_records(render_sql("audit/unannounced_failures.sql"), parameters=params)
         if not failures:
             return

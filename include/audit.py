@@ -187,7 +187,10 @@ def _execute(sql_file: str, params: dict[str, Any]) -> int:
     if _connection is None:
         from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
 
-        _connection = SnowflakeHook(snowflake_conn_id=AUDIT_CONN_ID, log_sql=False).get_conn()
+        from include.warehouse import role_param
+
+        hook = SnowflakeHook(snowflake_conn_id=AUDIT_CONN_ID, log_sql=False, **role_param("run_logger"))
+        _connection = hook.get_conn()
         _connection.autocommit(True)
     try:
         cursor = _connection.cursor()
@@ -241,6 +244,27 @@ def record_task_try(row: TaskTry, *, background: bool = False, execute: Callable
 
     what = f"task {row.dag_id}.{row.task_id} {row.run_id} try {row.try_number}"
     _write(what, upsert, row, background=background)
+
+
+@dataclass(frozen=True)
+class AlertOutcome:
+    """What became of one alert on one channel."""
+
+    dag_id: str | None
+    task_id: str | None
+    run_id: str | None
+    subject: str
+    channel: str
+    status: str  # sent | lost
+    tries: int
+    error_message: str | None
+    hostname: str | None
+
+
+def record_alert(row: AlertOutcome, *, execute: Callable[..., int | None] = _execute) -> None:
+    """Write an alert's outcome (foreground, bounded by AUDIT_TIMEOUT_SECONDS; never raises)."""
+    what = f"alert {row.subject!r} via {row.channel} ({row.status})"
+    _write(what, lambda params: execute("audit/record_alert.sql", params), row, background=False)
 
 
 def record_dag_run(row: DagRunEntry, *, background: bool = True, execute: Callable[..., int | None] = _execute) -> None:

@@ -180,3 +180,64 @@ def test_an_audit_write_failure_does_not_fail_the_task(outage_run) -> None:
     assert ("sweep_inbox", try_number) not in _log_rows(run_id)
     log = api.request("GET", f"/dags/retail_daily/dagRuns/{run_id}/taskInstances/sweep_inbox/logs/{try_number}")
     assert "audit write failed" in str(log)
+
+
+SMTP_DAY = date(2026, 3, 16)  # after DAY's window; its orders file has no header: quarantined, an alert is due
+
+
+@pytest.fixture(scope="module")
+def failure_while_smtp_is_down(outage_run):
+    """A date whose orders file is quarantined runs while the mail relay is stopped."""
+    from local import session
+    from local import stack as local_stack
+
+    api = outage_run[0]
+    request = GenerateRequest(
+        start=SMTP_DAY, days=1, scale=0.05, seed=3, out=f"s3://{LANDING.bucket}/{LANDING.inbox}",
+        inject=(f"no_header@{SMTP_DAY}",),
+    )  # fmt: skip
+    generate(request, progress=False)
+    mails_before = len(session.mails())
+    local_stack.stop_service("smtp")
+    try:
+        backfill = session.backfill(api, SMTP_DAY, SMTP_DAY)
+        api.wait_for_backfill(backfill, RUN_TIMEOUT)  # not stack_alive: the relay is down on purpose
+        lost = _wait_for_rows(
+            f"select task_id, subject, channel, status, tries, error_message from "
+            f"{WAREHOUSE.qualified(WAREHOUSE.audit, 'ALERT_LOG')} where subject like %(day)s and status = 'lost'",
+            {"day": f"%{SMTP_DAY}%"},
+        )
+    finally:
+        local_stack.start_service("smtp")
+    (run,) = [r for r in api.runs(session.DAILY_DAG) if session.business_date_of(r) == SMTP_DAY]
+    time.sleep(5)  # a mail still under way would arrive now
+    return api, run, lost, [m["Subject"] for m in session.mails()[mails_before:]]
+
+
+def _wait_for_rows(sql: str, parameters: dict[str, Any], timeout: float = 120) -> list[tuple]:
+    """The failure callback retries the relay (5 s, then 15 s) after the task has failed."""
+    from local import session
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if rows := session.snowflake_hook().get_records(sql, parameters=parameters):
+            return rows
+        time.sleep(2)
+    return []
+
+
+def test_an_alert_lost_to_a_mail_outage_is_in_the_alert_log_and_the_outcome_is_unchanged(
+    failure_while_smtp_is_down,
+) -> None:
+    api, run, lost, new_mails = failure_while_smtp_is_down
+    states = {t["task_id"]: t["state"] for t in api.task_instances("retail_daily", run["dag_run_id"])}
+    # the outcome the bad file deserves, alert or not: the orders file quarantined, the date failed
+    assert run["state"] == "failed" and states["ingest_orders.validate_file"] == "failed"
+    assert states["ingest_customers.load_bronze"] == "success"
+    (row,) = lost
+    task_id, subject, channel, status, tries, error = row
+    assert task_id == "ingest_orders.validate_file" and "FAILED" in subject and str(SMTP_DAY) in subject
+    assert (channel, status, tries) == ("SmtpNotifier", "lost", 3) and error
+    assert [s for s in new_mails if str(SMTP_DAY) in s] == []  # it never arrived: the log is the record
+    log_rows = _log_rows(run["dag_run_id"])
+    assert [r[2] for (task, _), r in log_rows.items() if task == "ingest_orders.validate_file"] == ["failed"]

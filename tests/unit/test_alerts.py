@@ -131,6 +131,16 @@ def test_channels_are_chosen_by_configuration() -> None:
     assert isinstance(slack, SlackWebhookNotifier) and slack.text.endswith("\na & b")
 
 
+@pytest.fixture(autouse=True)
+def alert_log(monkeypatch) -> list:
+    """AUDIT.ALERT_LOG rows the alerts would write, collected instead of sent to a warehouse."""
+    from include import audit
+
+    rows: list = []
+    monkeypatch.setattr(audit, "record_alert", rows.append)
+    return rows
+
+
 def test_one_broken_channel_does_not_silence_the_others(monkeypatch) -> None:
     from include import alerts
 
@@ -194,6 +204,34 @@ def test_an_alert_is_retried_until_the_mail_server_answers(monkeypatch, caplog) 
         server.stop()
     assert pauses == [0.1] and len(received) == 1 and "FAILED 2026-03-02" in received[0]
     assert "not sent through SmtpNotifier (try 1)" in caplog.text
+
+
+def test_every_channel_outcome_is_in_the_alert_log_a_lost_alert_with_its_error(monkeypatch, alert_log) -> None:
+    from types import SimpleNamespace
+
+    from include import alerts
+
+    class Working:
+        def notify(self, context):
+            pass
+
+    class Down:
+        def notify(self, context):
+            raise ConnectionRefusedError("relay down")
+
+    monkeypatch.setattr(alerts, "channel_notifiers", lambda alert: [Down(), Working()])
+    monkeypatch.setattr(alerts, "ALERT_RETRY_DELAYS_SECONDS", (0.0, 0.0))
+    ti = SimpleNamespace(dag_id="retail_daily", task_id="ingest_orders.validate_file", run_id="manual__1")
+    with pytest.raises(ConnectionRefusedError):
+        alerts.send_alert(alerts.Alert("[retail_daily] FAILED 2026-03-02", "<p>h</p>", "t"), {"ti": ti})
+    lost, sent = alert_log
+    assert (lost.channel, lost.status, lost.tries, lost.error_message) == (
+        "Down", "lost", 3, "ConnectionRefusedError: relay down"
+    )  # fmt: skip
+    assert (sent.channel, sent.status, sent.tries, sent.error_message) == ("Working", "sent", 1, None)
+    assert {(r.dag_id, r.task_id, r.run_id, r.subject) for r in alert_log} == {
+        ("retail_daily", "ingest_orders.validate_file", "manual__1", "[retail_daily] FAILED 2026-03-02")
+    }
 
 
 def test_an_alert_still_not_sent_after_the_retries_is_logged_whole_as_lost(monkeypatch, caplog) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 from datetime import UTC, date, datetime, timedelta
@@ -98,6 +99,16 @@ def test_the_write_carries_every_column_of_the_merge() -> None:
     sql = render_sql(seen["file"])
     for name in seen["params"]:
         assert f"%({name})s" in sql, name
+
+
+def test_an_alert_outcome_carries_every_column_of_its_insert() -> None:
+    seen: dict = {}
+    row = audit.AlertOutcome("retail_daily", "t", "r", "[retail_daily] FAILED", "SmtpNotifier", "lost", 3, "e", "h")
+    audit.record_alert(row, execute=lambda sql_file, params: seen.update(file=sql_file, params=params))
+    from include.sql_render import render_sql
+
+    sql = render_sql(seen["file"])
+    assert "ALERT_LOG" in sql and set(seen["params"]) == set(re.findall(r"%\((\w+)\)s", sql))
 
 
 def test_the_listener_builds_a_row_from_the_task_process() -> None:

@@ -108,7 +108,13 @@ def _schemas_touched(role: str) -> set[str]:
 def test_each_role_stays_in_its_layers() -> None:
     w = {s: getattr(WAREHOUSE, s).lower() for s in SCHEMAS}
     assert _schemas_touched(ROLES.loader) == {w["bronze"], w["audit"]}
-    assert _schemas_touched(ROLES.ml) == {w["model"], w["gold"], w["ml"]}
+    assert _schemas_touched(ROLES.ml) == {w["bronze"], w["model"], w["gold"], w["ml"]}
+    # of BRONZE, only the orders feed (which label windows were delivered), read only
+    ml_bronze = {(frozenset(p), t) for p, t, g in GRANTS if g == ROLES.ml and f".{w['bronze']}" in t}
+    assert ml_bronze == {
+        (frozenset({"usage"}), f"schema {WAREHOUSE.database.lower()}.{w['bronze']}"),
+        (frozenset({"select"}), f"table {WAREHOUSE.qualified(WAREHOUSE.bronze, 'ORDERS').lower()}"),
+    }
     assert _schemas_touched(ROLES.bi_reader) == {w["gold"]}
     assert _schemas_touched(ROLES.auditor) == {w["audit"]}
     assert _schemas_touched(ROLES.run_logger) == {w["audit"]}
@@ -134,3 +140,47 @@ def test_writers_write_only_their_own_layers() -> None:
             if grantee == role and privileges & writes:
                 schema = target.split(" in schema ")[-1] if " in schema " in target else target.split(" ", 1)[1]
                 assert schema.split(".")[1] in {s.lower() for s in allowed}, f"{role}: {privileges} on {target}"
+
+
+def test_tasks_work_as_their_role_when_task_roles_are_on(monkeypatch) -> None:
+    """RETAIL_TASK_ROLES=true: loads as the loader, SQL steps as the transformer, ML as ML, the
+    audit writer as the run logger; off (the local stand-in has no roles): the connection's role."""
+    from datetime import datetime
+
+    from include.transform.operators import LayerSQLOperator
+    from include.warehouse import role_param, snowflake_hook
+
+    context = {"params": {"lookback_days": 7, "business_date": None}, "logical_date": datetime(2026, 6, 1)}
+    step = LayerSQLOperator(task_id="silver_orders", sql="select 1")
+    step.render_template_fields(dict(context))
+    assert role_param("loader") == {} and step.hook_params.get("role") is None
+    monkeypatch.setenv("RETAIL_TASK_ROLES", "true")
+    assert [snowflake_hook(kind).role for kind in ("loader", "transformer", "ml", "run_logger")] == [
+        ROLES.loader, ROLES.transformer, ROLES.ml, ROLES.run_logger
+    ]  # fmt: skip
+    step.render_template_fields(dict(context))
+    assert step.hook_params["role"] == ROLES.transformer
+    with pytest.raises(ValueError, match="unknown task role"):
+        role_param("accountadmin")
+
+
+def test_each_python_task_of_the_daily_dag_names_the_role_it_works_as() -> None:
+    import ast
+
+    source = (SQL_DIR.parents[1] / "dags" / "retail_daily.py").read_text()
+    used = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef):
+            for call in ast.walk(node):
+                if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "_snowflake":
+                    used.setdefault(node.name, set()).add(call.args[0].value)
+    assert used == {
+        "sweep_inbox": {"loader"},
+        "validate_file": {"loader"},
+        "load_bronze": {"loader"},
+        "acquire_transform_lock": {"transformer"},
+        "release_transform_lock": {"transformer"},
+        "train_churn_model": {"ml"},
+        "score_churn_customers": {"ml"},
+        "monitor_churn_model": {"ml"},
+    }

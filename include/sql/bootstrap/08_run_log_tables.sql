@@ -60,6 +60,27 @@ from {{ wh.database }}.{{ wh.audit }}.DAG_RUN_LOG
 where state = 'success' and business_date is not null
 qualify row_number() over (partition by dag_id, business_date order by ended_at desc nulls last) = 1;
 
+-- One row per alert and channel: sent, or lost after its retries (the mail relay was down). A lost
+-- alert is also in the task log whole; this is where on-call finds what never reached them.
+create table if not exists {{ wh.database }}.{{ wh.audit }}.ALERT_LOG (
+    dag_id varchar,
+    task_id varchar,                      -- null for a run-level alert (recovery, deadline)
+    run_id varchar,
+    subject varchar not null,
+    channel varchar not null,             -- the notifier: SmtpNotifier, SnsNotifier, SlackWebhookNotifier
+    status varchar not null,              -- sent | lost
+    tries number not null,
+    error_message varchar,
+    hostname varchar,
+    logged_at timestamp_ntz default current_timestamp()
+);
+
+-- Alerts that never reached on-call, last 7 days.
+create or replace view {{ wh.database }}.{{ wh.audit }}.V_ALERTS_LOST_7D as
+select dag_id, task_id, run_id, subject, channel, tries, error_message, hostname, logged_at
+from {{ wh.database }}.{{ wh.audit }}.ALERT_LOG
+where status = 'lost' and logged_at >= dateadd(day, -7, current_timestamp());
+
 -- Every failed try (retried or final) of the last 7 days.
 create or replace view {{ wh.database }}.{{ wh.audit }}.V_TASK_FAILURES_7D as
 select dag_id, task_id, run_id, business_date, try_number, max_tries, state, ended_at, error_class,

@@ -69,7 +69,11 @@ grant select, insert, delete on table {{ db }}.{{ wh.audit }}.DQ_RESULTS to role
 grant select, insert, update, delete on table {{ db }}.{{ wh.audit }}.TRANSFORM_LOCK to role {{ roles.transformer }};
 grant select, insert, update, delete on table {{ db }}.{{ wh.audit }}.TRANSFORM_LOCK_WAITERS to role {{ roles.transformer }};
 
--- ML: reads the facts and GOLD it builds features from; writes the registry, metrics and scores.
+-- ML: reads the facts and GOLD it builds features from; writes the registry, metrics, scores,
+-- feature snapshots and monitoring; reads the orders feed's batch dates (one BRONZE table) to
+-- know which label windows were fully delivered.
+{{ schema_usage(wh.bronze, roles.ml) }}
+grant select on table {{ db }}.{{ wh.bronze }}.ORDERS to role {{ roles.ml }};
 {% for schema in [wh.model, wh.gold] %}
 {{ schema_usage(schema, roles.ml) }}
 {{ tables("select", schema, roles.ml) }}
@@ -79,9 +83,10 @@ grant select, insert, update, delete on table {{ db }}.{{ wh.audit }}.TRANSFORM_
 {{ tables("select, insert, delete", wh.ml, roles.ml) }}
 {{ views(wh.ml, roles.ml) }}
 
--- Run logger: the audit listener's rows (one per task try and DAG run, recovery notices).
+-- Run logger: the audit listener's rows (one per task try and DAG run, recovery notices) and the
+-- alert log (what became of each alert).
 {{ schema_usage(wh.audit, roles.run_logger) }}
-{% for table in ["TASK_RUN_LOG", "DAG_RUN_LOG", "RECOVERY_NOTICES"] %}
+{% for table in ["TASK_RUN_LOG", "DAG_RUN_LOG", "RECOVERY_NOTICES", "ALERT_LOG"] %}
 grant select, insert, update on table {{ db }}.{{ wh.audit }}.{{ table }} to role {{ roles.run_logger }};
 {%- endfor %}
 
