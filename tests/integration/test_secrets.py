@@ -3,7 +3,7 @@
 Runs last, after every other module's DAG runs on the shared stack (ingestion with its alerts, an
 S3 outage, failed checks, backfills, the churn model). The stack's connections carry passwords
 and keys generated for this machine (``local/stack.py``); none of them may appear in a task log,
-an Airflow service log, ``AUDIT.TASK_RUN_LOG``, ``AUDIT.DQ_RESULTS``, an alert mail, an XCom or a
+an Airflow service log, ``AUDIT.TASK_RUN_LOG``, ``DQ_RESULTS``, ``ALERT_LOG``, an alert mail, an XCom or a
 rendered template field. Airflow masks a connection's password in task logs once the connection
 is read; the rest is on the project's own messages and rows.
 """
@@ -57,7 +57,7 @@ def test_no_secret_in_the_audit_tables(secrets: dict[str, str]) -> None:
     from local import session
 
     hook = session.snowflake_hook()
-    for table in ("TASK_RUN_LOG", "DQ_RESULTS"):
+    for table in ("TASK_RUN_LOG", "DQ_RESULTS", "ALERT_LOG"):
         rows = hook.get_records(f"select * from {WAREHOUSE.qualified(WAREHOUSE.audit, table)}")
         assert rows, f"AUDIT.{table} is empty: the scan would prove nothing"
         assert _leaks(secrets, f"AUDIT.{table}", repr(rows)) == []
