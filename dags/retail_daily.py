@@ -258,14 +258,17 @@ def score_churn_customers(**context) -> dict:
     return ml_score.score_customers(sf, S3Store(_s3(), ML_BUCKET), day)
 
 
-@task
+@task(trigger_rule="none_failed")  # also after a skipped scoring: it then skips itself, saying why
 def monitor_churn_model(**context) -> dict:
     """Stability of the date's scores against the model's holdout; realised quality of the scores of
     one horizon ago. Thresholds crossed: an alert to on-call, the task stays green (docs/ml.md)."""
     from include.ml import monitoring
     from include.ml.artifacts import S3Store
 
-    summary = monitoring.monitor_date(_snowflake("ml"), S3Store(_s3(), ML_BUCKET), business_date.from_context(context))
+    day = business_date.from_context(context)
+    summary = monitoring.monitor_date(_snowflake("ml"), S3Store(_s3(), ML_BUCKET), day)
+    if not summary["measures"]:
+        raise AirflowSkipException(f"nothing to monitor for {day}: no churn scores (or a model without its reference)")
     if summary["alerts"]:
         alerts.send_alert(alerts.model_monitoring_alert(summary, context), context)
     return summary

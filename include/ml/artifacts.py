@@ -145,21 +145,17 @@ def charts(
 
     ranked = {**scored, **dict([baseline] if baseline else [])}
     out = {}
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    for name, p in ranked.items():
-        RocCurveDisplay.from_predictions(y, p, name=name, ax=ax, plot_chance_level=name == next(iter(ranked)))
-    ax.set_title("ROC (holdout)")
-    ax.legend(loc="lower right", fontsize="small")
-    out["roc.png"] = _png(fig)
-    plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    for name, p in ranked.items():
-        PrecisionRecallDisplay.from_predictions(y, p, name=name, ax=ax, plot_chance_level=name == next(iter(ranked)))
-    ax.set_title("Precision-recall (holdout)")
-    ax.legend(loc="lower left", fontsize="small")
-    out["pr.png"] = _png(fig)
-    plt.close(fig)
+    for file, display, title, legend in (
+        ("roc.png", RocCurveDisplay, "ROC (holdout)", "lower right"),
+        ("pr.png", PrecisionRecallDisplay, "Precision-recall (holdout)", "lower left"),
+    ):
+        fig, ax = plt.subplots(figsize=(5, 4.5))
+        for i, (name, p) in enumerate(ranked.items()):
+            display.from_predictions(y, p, name=name, ax=ax, plot_chance_level=i == 0)
+        ax.set_title(title)
+        ax.legend(loc=legend, fontsize="small")
+        out[file] = _png(fig)
+        plt.close(fig)
 
     fig, (ax, counts) = plt.subplots(2, 1, figsize=(5, 6), height_ratios=[3, 1], sharex=True)
     for name, p in scored.items():

@@ -113,7 +113,8 @@ def test_daily_dag_shape(dagbag) -> None:
     assert upstream(train.task_id) == {"gold.publish"} and train.max_active_tis_per_dag == 1
     score = dag.get_task("score_churn_customers")
     assert upstream(score.task_id) == {"train_churn_model"} and score.trigger_rule == "none_failed"
-    assert upstream("monitor_churn_model") == {"score_churn_customers"}  # skipped when nothing was scored
+    monitor = dag.get_task("monitor_churn_model")  # skips itself when nothing was scored
+    assert upstream(monitor.task_id) == {"score_churn_customers"} and monitor.trigger_rule == "none_failed"
 
     groups = {t.task_group.group_id for t in dag.tasks if t.task_group and t.task_group.group_id}
     assert {"silver", "silver_checks", "model", "model_checks", "gold"} <= groups

@@ -89,13 +89,18 @@ def test_the_run_trains_promotes_and_scores(trained_run) -> None:
     statuses = sorted(status for _, status, *_ in snapshot["registry"])
     assert statuses == ["candidate", "champion"]
     champion = next(model for model, status, *_ in snapshot["registry"] if status == "champion")
-    known, active = _rows(
-        f"select count(*), count_if(recency_days <= {ACTIVE_DAYS}) "
-        f"from {WAREHOUSE.qualified(WAREHOUSE.gold, 'CUSTOMER_FEATURES')} where as_of_date = '{DAY}'"
-    )[0]
-    # the scoring population: customers active on the day (the published features say who), not
-    # the long gone
-    assert len(snapshot["scores"]) == active > 1000 and known > active
+    known = _rows(
+        f"select count(distinct customer_id) from {WAREHOUSE.qualified(WAREHOUSE.model, 'DIM_CUSTOMER')} "
+        # every customer known on the day: signed up by then, with a version valid that day
+        f"where signup_date <= '{DAY}' and valid_from < '{DAY + timedelta(days=1)}' "
+        f"and valid_to >= '{DAY + timedelta(days=1)}'"
+    )[0][0]
+    recency = _rows(
+        f"select customer_id, recency_days from {_ml('CUSTOMER_FEATURE_SNAPSHOT')} where business_date = '{DAY}'"
+    )
+    # the scoring population: the customers active on the day (their snapshot says so), not the long gone
+    assert {c for c, *_ in snapshot["scores"]} == {c for c, _ in recency}
+    assert known > len(snapshot["scores"]) > 1000 and max(r for _, r in recency) <= ACTIVE_DAYS
     assert {m for *_, m in snapshot["scores"]} == {champion}
     assert sorted({d for _, _, d, _ in snapshot["scores"]}) == list(range(1, 11))
     # the champion's stability on the day is measured for every feature and the score
@@ -120,7 +125,7 @@ def test_artifacts_and_report_are_in_the_ml_bucket(trained_run) -> None:
             f"{prefix}{n}" for n in ("model.joblib", "report.html", "roc.png", "pr.png", "calibration.png", "lift.png")
         } <= set(keys)
     report = session.read_object(report_uri.removeprefix("s3://retail-ml/"), bucket="retail-ml").decode()
-    assert "Calibration" in report and "Model card" in report and "Permutation importance" in report
+    assert "alt='calibration.png'" in report and "Model card" in report and "Permutation importance" in report
 
 
 def test_rerunning_the_date_replaces_the_ml_rows_identically(trained_run) -> None:
