@@ -87,9 +87,7 @@ def stability(ref: dict[str, Any], features: pd.DataFrame, scores: np.ndarray) -
     return out
 
 
-def realised(
-    scored_date: date, outcomes: pd.DataFrame, holdout_auc: float | None, horizon: int = HORIZON_DAYS
-) -> list[Measure]:
+def realised(scored_date: date, outcomes: pd.DataFrame, holdout_auc: float | None) -> list[Measure]:
     """Quality of the scores of ``scored_date`` against what happened (``churned`` per customer)."""
     y, p = outcomes["churned"].to_numpy(dtype=int), outcomes["churn_score"].to_numpy(dtype=float)
     subject = str(scored_date)
@@ -120,7 +118,7 @@ def monitor(hook: Any, business_date: date, model_id: str, bundle: dict[str, Any
             scorer = str(outcomes["model_id"].iloc[0])
             auc = _query(hook, "ml/holdout_auc.sql", model_id=scorer)
             holdout_auc = float(auc["value"].iloc[0]) if not auc.empty else None
-            measures += realised(scored_date, outcomes, holdout_auc, horizon)
+            measures += realised(scored_date, outcomes, holdout_auc)
     frame = pd.DataFrame(
         [(business_date, model_id, m.measure, m.subject, round(m.value, 6), m.threshold, m.status) for m in measures],
         columns=["business_date", "model_id", "measure", "subject", "value", "threshold", "status"],
