@@ -3,7 +3,9 @@
 1. Persistence: in server mode fakesnow 0.12 ignores ``-d`` and keeps every database in memory.
    Here the server's shared instance attaches each database from ``<dir>/<DATABASE>.db``, so
    warehouse tables survive ``make down``/``make up``. Stages and file formats live in
-   fakesnow's in-memory global catalog and are re-created by the setup DAG on each start.
+   fakesnow's in-memory global catalog: the setup DAG creates them, and this server re-creates
+   them when it starts on an existing warehouse (a restart after a crash keeps them, as Snowflake
+   does; tests/integration/test_run_log.py kills and restarts the server mid-run).
 
 2. Wide files: fakesnow 0.12 turns ``COPY INTO t (c1, ..., cN)`` into ``SELECT column0, ...``
    over DuckDB's ``read_csv``, but DuckDB zero-pads generated names once a file has ten or more
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
+from pathlib import Path
 from typing import Any
 
 import fakesnow.copy_into as copy_into
@@ -45,6 +49,19 @@ def _inserts_with_duckdb_names(expr: exp.Copy, params: Any, urls: list[str], par
 copy_into._inserts = _inserts_with_duckdb_names
 
 
+def _recreate_stage(instance: FakeSnow, db_path: Path) -> None:
+    """The file format and stage of a warehouse already on disk (the bootstrap's own SQL)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from include.config import WAREHOUSE
+    from include.sql_render import render_sql, statements
+
+    if not (db_path / f"{WAREHOUSE.database}.db").exists():
+        return  # a new warehouse: the setup DAG creates everything
+    cursor = instance.connect(database=WAREHOUSE.database, schema=WAREHOUSE.bronze).cursor()
+    for statement in statements(render_sql("bootstrap/01_file_format_and_stage.sql")):
+        cursor.execute(statement)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="fakesnow server for the local stack")
     parser.add_argument("--host", default="127.0.0.1")
@@ -52,6 +69,7 @@ def main() -> None:
     parser.add_argument("--db-path", required=True)
     args = parser.parse_args()
     fakesnow_server.shared_fs = FakeSnow(db_path=args.db_path)
+    _recreate_stage(fakesnow_server.shared_fs, Path(args.db_path))
     uvicorn.run(fakesnow_server.app, host=args.host, port=args.port, log_level="warning")
 
 

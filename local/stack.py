@@ -531,6 +531,23 @@ def stop_service(name: str) -> None:
     _stop(_service(name))
 
 
+def kill_service(name: str) -> None:
+    """SIGKILL one service's process group, as a crash would (no shutdown, no flush)."""
+    service = _service(name)
+    pid = _pid(service)
+    if pid is None:
+        return
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + 20
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    (PIDS / f"{service.name}.pid").unlink(missing_ok=True)
+    print(f"  {service.name:14s} killed")
+
+
 def start_service(name: str) -> None:
     _start(_service(name), stack_env())
 
