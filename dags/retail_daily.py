@@ -246,7 +246,7 @@ def train_churn_model(**context) -> dict:
 
 @task(trigger_rule="none_failed")  # after training, or when training was skipped
 def score_churn_customers(**context) -> dict:
-    """The champion's churn score for every customer, as of the business date."""
+    """The champion's churn score for every active customer, as of the business date."""
     from include.ml import registry
 
     day, sf = business_date.from_context(context), _snowflake("ml")

@@ -1,4 +1,4 @@
-"""Score every customer with the champion: the entry point the Databricks job runs.
+"""Score every active customer with the champion: the entry point the Databricks job runs.
 
     python -m include.ml.score --business-date 2026-06-01
 
