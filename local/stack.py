@@ -462,12 +462,12 @@ def _start(service: Service, env: dict[str, str]) -> None:
     raise StackError(f"{service.name} not healthy after {service.boot_seconds}s; last log lines:\n{_tail(service)}")
 
 
-def _stop(service: Service) -> None:
+def _stop(service: Service, sig: int | None = None) -> None:
     pid = _pid(service)
     if pid is None:
         return
     try:
-        os.killpg(pid, service.stop_signal)
+        os.killpg(pid, sig or service.stop_signal)
     except ProcessLookupError:
         pass
     deadline = time.monotonic() + 20
@@ -533,19 +533,7 @@ def stop_service(name: str) -> None:
 
 def kill_service(name: str) -> None:
     """SIGKILL one service's process group, as a crash would (no shutdown, no flush)."""
-    service = _service(name)
-    pid = _pid(service)
-    if pid is None:
-        return
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    deadline = time.monotonic() + 20
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    (PIDS / f"{service.name}.pid").unlink(missing_ok=True)
-    print(f"  {service.name:14s} killed")
+    _stop(_service(name), signal.SIGKILL)
 
 
 def start_service(name: str) -> None:
