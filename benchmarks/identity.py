@@ -73,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     for a, b in ((passes[0], passes[1]), (passes[1], passes[2])):
         diff = identity.differences(a.hashes, b.hashes)
         print(f"{a.name} vs {b.name}: {'identical' if not diff else diff}")
+        for table, (x, y) in diff.items():
+            if x and y and (x.lines or y.lines):
+                print(f"  {table}: {identity.differing_rows(x, y)}")
         failed += bool(diff)
     return 1 if failed else 0
 

@@ -27,10 +27,15 @@ IGNORED_COLUMNS = frozenset({"_LOADED_AT", "RUN_ID", "PUBLISHED_AT", "SCORED_AT"
 LOG_TABLES = frozenset({f"{WAREHOUSE.gold}.PUBLICATIONS"})
 
 
+# Tables up to this many rows keep their rows beside the hash, so a difference can be shown.
+KEPT_ROWS = 5_000
+
+
 @dataclass(frozen=True)
 class TableHash:
     rows: int
     sha256: str
+    lines: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
 def content_hashes(hook: Any, schemas: tuple[str, ...] | None = None) -> dict[str, TableHash]:
@@ -56,7 +61,7 @@ def content_hashes(hook: Any, schemas: tuple[str, ...] | None = None) -> dict[st
         finally:
             conn.close()
         digest = hashlib.sha256("\n".join([",".join(columns[i] for i in keep), *rows]).encode()).hexdigest()
-        out[name] = TableHash(len(rows), digest)
+        out[name] = TableHash(len(rows), digest, tuple(rows) if len(rows) <= KEPT_ROWS else ())
     return out
 
 
@@ -72,6 +77,12 @@ def empty_warehouse(hook: Any) -> None:
 
 def differences(a: dict[str, TableHash], b: dict[str, TableHash]) -> dict[str, tuple[Any, Any]]:
     return {t: (a.get(t), b.get(t)) for t in sorted(set(a) | set(b)) if a.get(t) != b.get(t)}
+
+
+def differing_rows(a: TableHash, b: TableHash, limit: int = 5) -> dict[str, list[str]]:
+    """Up to ``limit`` rows found only in ``a`` and only in ``b`` (for tables small enough to keep)."""
+    only_a, only_b = sorted(set(a.lines) - set(b.lines)), sorted(set(b.lines) - set(a.lines))
+    return {"only in the first": only_a[:limit], "only in the second": only_b[:limit]}
 
 
 @dataclass

@@ -108,7 +108,8 @@ def test_every_run_of_both_orders_succeeds(passes) -> None:
 
 def test_in_order_and_newest_first_in_parallel_end_in_the_same_tables(passes) -> None:
     in_order, newest_first, _ = passes["passes"]
-    assert identity.differences(in_order.hashes, newest_first.hashes) == {}
+    differences = identity.differences(in_order.hashes, newest_first.hashes)
+    assert differences == {}, {t: identity.differing_rows(a, b) for t, (a, b) in differences.items() if a and b}
     filled = {t for t, h in in_order.hashes.items() if h.rows}
     for table in ("SILVER.ORDERS", "MODEL.DIM_CUSTOMER", "MODEL.FCT_ORDER_ITEMS", "GOLD.DAILY_REVENUE"):
         assert table in filled, f"{table} is empty: the comparison would prove nothing"

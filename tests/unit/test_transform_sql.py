@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -86,3 +87,51 @@ def test_every_check_renders_as_one_query(path: str) -> None:
 def test_every_check_file_is_listed() -> None:
     on_disk = {str(p.relative_to(SQL_DIR / "dq"))[:-4] for p in (SQL_DIR / "dq").glob("*/*.sql")}
     assert on_disk == {f"{layer}/{check}" for layer, checks in CHECKS.items() for check in checks}
+
+
+def _stand_in_gold(sql: str, items: list[tuple[str, str, str]], orders: list[tuple[str, str, str]]) -> list[tuple]:
+    """Run one GOLD build file on an in-process Snowflake stand-in holding ``items`` (order, customer,
+    net amount) and ``orders`` (order, customer, net amount) written in the given order; return
+    the stage table it fills."""
+    import fakesnow
+    import snowflake.connector
+
+    with fakesnow.patch():
+        cur = snowflake.connector.connect().cursor()
+        for name in ("00_database_and_schemas", "05_model_tables", "06_gold_tables"):
+            for statement in statements(render_sql(f"bootstrap/{name}.sql")):
+                cur.execute(statement)
+        for n, (order, customer, amount) in enumerate(items):
+            cur.execute(
+                "insert into RETAIL_DB.MODEL.FCT_ORDER_ITEMS values "
+                "(%s, %s, 'P1', %s, 'web', '2026-03-02', 'CA', 1, %s, 0, %s)",
+                (order, n, customer, amount, amount),
+            )
+        for order, customer, amount in orders:
+            cur.execute(
+                "insert into RETAIL_DB.MODEL.FCT_ORDERS values (%s, %s, 'web', 'delivered', '2026-03-02', "
+                "'2026-03-02 10:00:00', '2026-03-02 10:00:00', 'CA', 1, 1, %s, 0, %s)",
+                (order, customer, amount, amount),
+            )
+        for statement in statements(render_sql(sql, window=Window.for_run(date(2026, 3, 2), 0))):
+            cur.execute(statement)
+        table = sql.split("/")[1].removesuffix(".sql").upper()
+        cur.execute(f"select * from RETAIL_DB.GOLD_STAGE.{table} order by 1, 2")
+        return cur.fetchall()
+
+
+def test_gold_figures_do_not_depend_on_the_order_rows_were_loaded_in() -> None:
+    """The local stand-in sums decimals in binary floating point: 16.84 + 34.91 + 4.60 is a hair
+    above or below 56.35 depending on the order, and the average of 2 orders (28.175) then rounds
+    either way. Backfilling newest first writes rows in another order than running in order, so
+    every money sum is cast back to cents before a ratio or a ranking uses it."""
+    items = [("O1", "C1", "16.84"), ("O1", "C1", "34.91"), ("O2", "C2", "4.60")]
+    kpis = [_stand_in_gold("gold/daily_kpi.sql", order, []) for order in (items, items[::-1])]
+    assert kpis[0] == kpis[1]
+    assert {(row[1], row[-1]) for row in kpis[0]} == {("web", Decimal("28.18")), ("all", Decimal("28.18"))}
+
+    # two customers with the same spend (0.60) in orders written in opposite orders: the same score
+    orders = [("A1", "A", "0.10"), ("A2", "A", "0.20"), ("A3", "A", "0.30")]
+    orders += [("B1", "B", "0.30"), ("B2", "B", "0.20"), ("B3", "B", "0.10")]
+    rfm = _stand_in_gold("gold/customer_rfm.sql", [], orders)
+    assert [(row[0], row[4], row[7]) for row in rfm] == [("A", Decimal("0.60"), 1), ("B", Decimal("0.60"), 1)]

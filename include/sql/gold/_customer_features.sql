@@ -55,11 +55,11 @@ order_outcomes as (
 payment_mix as (
     select
         o.customer_id,
-        sum(y.amount) as paid,
-        sum(iff(y.payment_method = 'card', y.amount, 0)) as card,
-        sum(iff(y.payment_method = 'paypal', y.amount, 0)) as paypal,
-        sum(iff(y.payment_method = 'gift_card', y.amount, 0)) as gift_card,
-        sum(iff(y.payment_method = 'bank_transfer', y.amount, 0)) as bank_transfer
+        sum(y.amount)::number(14, 2) as paid,
+        sum(iff(y.payment_method = 'card', y.amount, 0))::number(14, 2) as card,
+        sum(iff(y.payment_method = 'paypal', y.amount, 0))::number(14, 2) as paypal,
+        sum(iff(y.payment_method = 'gift_card', y.amount, 0))::number(14, 2) as gift_card,
+        sum(iff(y.payment_method = 'bank_transfer', y.amount, 0))::number(14, 2) as bank_transfer
     from {{ wh.database }}.{{ wh.model }}.FCT_PAYMENTS as y
     inner join {{ wh.database }}.{{ wh.model }}.FCT_ORDERS as o on o.order_id = y.order_id
     cross join as_of as a

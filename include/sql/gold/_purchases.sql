@@ -8,7 +8,7 @@
     where order_date <= {{ as_of }}
     union all
     select customer_id, min(sold_date) as purchase_date, transaction_id as purchase_id, 'store' as channel,
-           sum(net_amount) as amount
+           sum(net_amount)::number(14, 2) as amount
     from {{ wh.database }}.{{ wh.model }}.FCT_STORE_SALES
     where customer_id is not null and sold_date <= {{ as_of }}
     group by customer_id, transaction_id

@@ -24,7 +24,7 @@ totals as (
         a.as_of_date,
         datediff(day, max(p.purchase_date), a.as_of_date) as recency_days,
         count(*) as frequency,
-        sum(p.amount) as monetary
+        sum(p.amount)::number(14, 2) as monetary  -- exact cents: equal spend, equal rank on any engine
     from purchases as p
     cross join as_of as a
     group by p.customer_id, a.as_of_date
