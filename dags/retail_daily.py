@@ -15,7 +15,7 @@ The grid, left to right:
    re-run, its archived copy) -> `validate_file` (the contract in `docs/feeds.md`; a bad file is
    quarantined with a reason) -> `load_bronze` (replaces the feed's BRONZE partition in one
    transaction) -> `archive_file` (`history/<feed>/year=/month=/day=/`). `sweep_inbox`
-   quarantines files no feed can claim and mails on-call.
+   quarantines files no feed can claim, and reports files that arrived after their date ran.
 2. `acquire_transform_lock` (setup) ... `release_transform_lock` (teardown): one run at a time
    between its first SILVER merge and its GOLD publication, so backfills in any order and several
    at once end in the same tables (docs/architecture.md).
@@ -89,14 +89,19 @@ def _snowflake(role: str):
 def sweep_inbox(**context) -> list[dict[str, str]]:
     from include.ingest import pipeline
 
-    s3, day = _s3(), business_date.from_context(context)
+    s3, sf, day = _s3(), _snowflake("loader"), business_date.from_context(context)
     found = pipeline.find_unrecognised(s3, day)
     if found:
         # alert before moving anything: a failed mail is retried while the files are still there.
         # No business date is affected, so the run stays green.
         alerts.send_alert(alerts.unrecognised_files_alert(found, context), context)
-        pipeline.quarantine_unrecognised(s3, _snowflake("loader"), found, day, context["run_id"])
-    return [{k: v for k, v in item.items() if k != "key"} for item in found]
+        pipeline.quarantine_unrecognised(s3, sf, found, day, context["run_id"])
+    # files for an earlier date that already ran: reported once instead of waiting unseen
+    late = pipeline.find_late(s3, sf, day, context["ti"].dag_id)
+    if told := [item for item in late if item["kind"] != "duplicate"]:
+        alerts.send_alert(alerts.late_files_alert(told, context), context)
+    pipeline.settle_late(s3, sf, late, context["run_id"])
+    return [{k: v for k, v in item.items() if k != "key"} for item in found + late]
 
 
 @task

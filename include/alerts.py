@@ -115,6 +115,37 @@ def unrecognised_files_alert(swept: list[dict[str, str]], context: dict[str, Any
     return body.alert(f"[{ti.dag_id}] {len(swept)} unrecognised partner file(s) quarantined")
 
 
+def late_files_alert(late: list[dict[str, str]], context: dict[str, Any]) -> Alert:
+    """On-call hears about files that arrived after their date was processed: nothing used them."""
+    ti = context["ti"]
+    waiting = [f for f in late if f["kind"] == "late"]
+    stale = [f for f in late if f["kind"] == "stale"]
+    body = _Body().para(
+        f"{len(late)} partner file(s) arrived after their business date was processed. "
+        "Nothing was loaded from them; the published tables do not include them."
+    )
+    if waiting:
+        body.para("New content, waiting in the inbox. To use it, re-run its date (the delivery it replaces is "
+                  "kept in history):")  # fmt: skip
+        body.items([f"{f['file']}  (date {f['business_date']}, which had: {f['date_had']})" for f in waiting])
+        dates = sorted({f["business_date"] for f in waiting})
+        body.pre(
+            "\n".join(
+                f"airflow backfill create --dag-id {ti.dag_id} --from-date {d} --to-date {d} "
+                "--reprocess-behavior completed"
+                for d in dates
+            )
+        )
+    if stale:
+        body.para("Content the date already processed, but not its current version (an older delivery or a "
+                  "quarantined file sent again), moved to quarantine:")  # fmt: skip
+        body.items([f"{f['file']}  (date {f['business_date']}) -> {f['quarantined_as']}" for f in stale])
+    body.para("DAG ", ("code", ti.dag_id), ", task ", ("code", ti.task_id), ", run ", ("code", context["run_id"]))
+    body.para("Log: ", ti.log_url)
+    body.para("What to do: ", ("code", f"{RUNBOOK_BASE}/ingestion.md#sweep_inbox-found-late-files"))
+    return body.alert(f"[{ti.dag_id}] {len(late)} partner file(s) arrived after their date was processed")
+
+
 def model_monitoring_alert(summary: dict[str, Any], context: dict[str, Any]) -> Alert:
     """The churn champion drifted or under-performs: the scores were written, a person decides."""
     ti = context["ti"]

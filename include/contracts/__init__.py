@@ -176,6 +176,11 @@ def render_markdown(contract: Contract | None = None) -> str:
         " line) |",
         "| the same file (same name and checksum) delivered again | not loaded twice; recorded as"
         " a duplicate delivery in `AUDIT.FILE_LOADS` |",
+        "| a file for a date whose run already loaded or quarantined that feed (a late delivery) |"
+        " the next run's `sweep_inbox` reports it once: new content waits in the inbox (`LATE` in"
+        " `AUDIT.FILE_LOADS`) until the date is re-run, which loads it and keeps the replaced"
+        " delivery in history; the archived file sent again counts as a delivery and leaves the"
+        " inbox; an older version or a quarantined file sent again is quarantined |",
         "| foreign key with no parent (`references`) | loaded; reported by the orphan checks |",
         "",
     ]

@@ -344,3 +344,88 @@ def quarantine_unrecognised(s3: Any, sf: Any, found: list[dict[str, str]], day: 
             run_id=run_id,
         )
         log.error("quarantined unrecognised inbox file %r: %s", item["file"], item["reason"])
+
+
+def find_late(s3: Any, sf: Any, day: date, dag_id: str) -> list[dict[str, str]]:
+    """Inbox files named for a date before ``day`` whose feed that date has already processed.
+
+    A date's run takes its file from the inbox; one that arrives after the run loaded or
+    quarantined that feed would wait there unseen. Files of a date whose run is under way are
+    left to that run. Each file found is one of:
+
+    - ``duplicate``: the content archived for the date (the same file again): counted, removed;
+    - ``late``: new content: recorded ``LATE`` in the ledger once and left in the inbox, where a
+      re-run of the date loads it (the delivery it replaces is kept in history);
+    - ``stale``: content the date processed before but not its current version (an older
+      delivery, or a quarantined file, sent again): moved to quarantine with a reason.
+    """
+    found = []
+    for key in s3.list_keys(LANDING.bucket, prefix=f"{LANDING.inbox}/") or []:
+        name = key[len(LANDING.inbox) + 1 :]
+        try:
+            parsed = parse_file_name(name)
+        except FileRejected:
+            continue  # find_unrecognised's
+        if parsed.business_date >= day:
+            continue
+        ledger = sf.get_records(
+            render_sql("audit/feed_date_ledger.sql"),
+            parameters={"feed": parsed.feed, "day": parsed.business_date.isoformat(), "dag_id": dag_id},
+        )
+        if not ledger or any(int(under_way) for _, _, under_way in ledger):
+            continue  # not processed yet, or being processed: its run takes the file
+        statuses = {md5: status for md5, status, _ in ledger}
+        md5 = hashlib.md5(_read(s3, key)).hexdigest()  # noqa: S324 - a content fingerprint
+        if statuses.get(md5) == "LATE":
+            continue  # reported when it arrived; waits for a re-run of its date
+        history = LANDING.history_key(parsed.feed, parsed.business_date, name)
+        if _exists(s3, history) and hashlib.md5(_read(s3, history)).hexdigest() == md5:  # noqa: S324
+            kind = "duplicate"
+        else:
+            kind = "stale" if md5 in statuses else "late"
+        item = {
+            "file": name,
+            "key": key,
+            "feed": parsed.feed,
+            "business_date": parsed.business_date.isoformat(),
+            "md5": md5,
+            "kind": kind,
+            "date_had": ", ".join(sorted(set(statuses.values()))),
+        }
+        if kind == "stale":  # beside the date's quarantine, never over an earlier file of that name
+            stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
+            item["quarantined_as"] = f"{LANDING.quarantine_key(parsed.feed, parsed.business_date, name)}.stale-{stamp}"
+        found.append(item)
+    return found
+
+
+def settle_late(s3: Any, sf: Any, found: list[dict[str, str]], run_id: str) -> None:
+    """Act on the files ``find_late`` classified (after on-call was told about them)."""
+    for item in found:
+        if not _exists(s3, item["key"]):
+            continue  # settled by an earlier try
+        row = {"feed": item["feed"], "batch_date": item["business_date"], "file_name": item["file"]}
+        if item["kind"] == "duplicate":
+            history = LANDING.history_key(item["feed"], date.fromisoformat(item["business_date"]), item["file"])
+            record_file(
+                sf, new_delivery=True, **row, file_md5=item["md5"], status="LOADED", source_key=history, run_id=run_id
+            )
+            s3.delete_objects(LANDING.bucket, [item["key"]])
+            log.info("%s was delivered again after its date was loaded: counted, removed", item["file"])
+        elif item["kind"] == "late":
+            record_file(
+                sf,
+                new_delivery=True,
+                **row,
+                file_md5=item["md5"],
+                status="LATE",
+                reason=f"arrived after {item['business_date']} was processed; re-run the date to load it",
+                source_key=item["key"],
+                run_id=run_id,
+            )
+            log.warning("%s arrived after its date was processed: left in the inbox for a re-run", item["file"])
+        else:
+            reason = f"sent again after {item['business_date']} was processed; not its current version"
+            note = {k: item[k] for k in ("file", "feed", "business_date")} | {"reason": reason, "run_id": run_id}
+            _move_aside(s3, item["key"], item["quarantined_as"], note, delete_source=True)
+            log.error("quarantined %s -> %s: %s", item["key"], item["quarantined_as"], reason)

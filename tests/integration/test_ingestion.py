@@ -331,6 +331,74 @@ def test_rerunning_the_dates_changes_nothing_and_loads_the_corrected_file(first_
     ], "one notice per recovery; day 1 never failed"
 
 
+def test_files_that_arrive_after_their_date_ran_are_reported_once_and_a_rerun_loads_them(first_runs) -> None:
+    """After both dates ran, the partner sends day 1's stores file again, unchanged, and a new
+    version of its orders file. The next run's sweep counts the duplicate and tells on-call once
+    about the orders file, which waits in the inbox; re-running day 1 loads it."""
+    from local import session
+
+    api, day1, day2, _, _, _ = first_runs
+    s3, bucket, hook = session.s3_client(), LANDING.bucket, session.snowflake_hook()
+    stores, orders = (f"{feed}_{day1:%Y%m%d}.csv" for feed in ("stores", "orders"))
+    archived = session.read_object(LANDING.history_key("stores", day1, stores))
+    s3.put_object(Bucket=bucket, Key=LANDING.inbox_key(stores), Body=archived)
+    header, *lines = session.read_object(LANDING.history_key("orders", day1, orders)).decode().splitlines(True)
+    corrected = "".join([header, *reversed(lines)]).encode()  # the same rows, another file
+    s3.put_object(Bucket=bucket, Key=LANDING.inbox_key(orders), Body=corrected)
+    bronze_before = _bronze("orders", day1)
+    subject = "[retail_daily] 1 partner file(s) arrived after their date was processed"
+
+    def ledger(feed: str) -> list[tuple]:
+        return sorted(
+            hook.get_records(
+                f"select file_md5, status, deliveries from {WAREHOUSE.qualified(WAREHOUSE.audit, 'FILE_LOADS')} "
+                f"where feed = '{feed}' and batch_date = '{day1}'"
+            )
+        )
+
+    api.wait_for_backfill(session.backfill(api, day2, day2, reprocess="completed"), RUN_TIMEOUT, check=stack_alive)
+    (run,) = [r for r in api.runs("retail_daily") if session.business_date_of(r) == day2]
+    assert run["state"] == "success"
+    assert _wait_for_mails(subject) == [subject]
+    (mail,) = [m for m in session.mails() if m["Subject"] == subject]
+    body = next(p for p in mail.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
+    assert orders in body and stores not in body and f"--from-date {day1} --to-date {day1}" in body
+    new_md5 = hashlib.md5(corrected).hexdigest()
+    assert (new_md5, "LATE", 1) in ledger("orders") and len(ledger("orders")) == 2
+    assert ledger("stores") == [(hashlib.md5(archived).hexdigest(), "LOADED", 2)], "the duplicate is counted"
+    assert session.list_keys(f"{LANDING.inbox}/") == [LANDING.inbox_key(orders)]
+    assert _bronze("orders", day1) == bronze_before, "nothing loads without a re-run of the date"
+
+    # the sweep again (its task cleared alone): the waiting file is not reported twice
+    run_id = run["dag_run_id"]
+    sweeps = f"/dags/retail_daily/dagRuns/{run_id}/taskInstances/sweep_inbox/tries"
+    tries = len(api.request("GET", sweeps)["task_instances"])
+    api.request(
+        "POST",
+        "/dags/retail_daily/clearTaskInstances",
+        {"dag_run_id": run_id, "task_ids": ["sweep_inbox"], "dry_run": False, "only_failed": False},
+    )
+    deadline = time.monotonic() + 300
+    while True:
+        ti = api.request("GET", sweeps)
+        if len(ti["task_instances"]) > tries and ti["task_instances"][-1]["state"] == "success":
+            break
+        assert time.monotonic() < deadline, ti["task_instances"][-1]
+        time.sleep(2)
+    time.sleep(5)
+    assert [m["Subject"] for m in session.mails()].count(subject) == 1
+
+    # on-call re-runs day 1: the new version wins, the one it replaces stays in history
+    api.wait_for_backfill(session.backfill(api, day1, day1, reprocess="completed"), RUN_TIMEOUT, check=stack_alive)
+    assert [r["state"] for r in api.runs("retail_daily") if session.business_date_of(r) == day1] == ["success"]
+    order_ids = [line.split(",")[0] for line in reversed(lines)]
+    assert [row[0] for row in _bronze("orders", day1)] == order_ids
+    assert (new_md5, "LOADED", 1) in ledger("orders"), "loading the reported file is not another delivery"
+    assert session.list_keys(f"{LANDING.inbox}/") == []
+    history = session.list_keys(LANDING.history_key("orders", day1, orders))
+    assert session.read_object(history[0]) == corrected and len(history) == 2 and ".superseded-" in history[1]
+
+
 def test_a_date_without_any_file_fails_clearly_and_alerts_once(first_runs) -> None:
     """Replaying a date whose partners delivered nothing: every sensor times out, one mail says so."""
     from local import session

@@ -68,7 +68,7 @@ def _role_running(path: Path) -> str:
     if layer == "audit":
         if "transform_lock" in name:
             return ROLES.transformer
-        if name in ("record_file", "file_already_loaded"):
+        if name in ("record_file", "file_already_loaded", "feed_date_ledger"):
             return ROLES.loader
         return ROLES.run_logger
     raise AssertionError(f"no role is known to run {path}")

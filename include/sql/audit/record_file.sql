@@ -22,7 +22,8 @@ when matched then update set
     rows_in_file = coalesce(s.rows_in_file, t.rows_in_file),
     rows_loaded = coalesce(s.rows_loaded, t.rows_loaded),
     rows_rejected = coalesce(s.rows_rejected, t.rows_rejected),
-    deliveries = t.deliveries + %(new_delivery)s,
+    -- a file recorded LATE was counted when the sweep found it: loading it later is the same delivery
+    deliveries = t.deliveries + iff(t.status = 'LATE', 0, %(new_delivery)s),
     run_id = s.run_id,
     last_seen_at = current_timestamp()
 when not matched then insert

@@ -4,7 +4,7 @@ create table if not exists {{ wh.database }}.{{ wh.audit }}.FILE_LOADS (
     batch_date date not null,
     file_name varchar not null,
     file_md5 varchar not null,
-    status varchar not null,          -- LOADED | QUARANTINED
+    status varchar not null,          -- LOADED | QUARANTINED | LATE (arrived after its date ran; waits in inbox/)
     reason varchar,
     source_key varchar,
     rows_in_file number,

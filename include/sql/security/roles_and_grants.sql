@@ -39,7 +39,8 @@ grant usage on database {{ db }} to role {{ role }};
 {%- endfor %}
 
 -- Loader: replaces a feed's BRONZE partition per date (delete + COPY), reads the stage through
--- the file format, and keeps the file ledger and row rejects in AUDIT.
+-- the file format, and keeps the file ledger and row rejects in AUDIT (reading which dates have a
+-- run under way, so a late file is not reported while its date is being re-run).
 {{ schema_usage(wh.bronze, roles.loader) }}
 {{ tables("select, insert, delete", wh.bronze, roles.loader) }}
 grant usage on file format {{ db }}.{{ wh.bronze }}.{{ wh.file_format }} to role {{ roles.loader }};
@@ -51,6 +52,7 @@ grant read, write on stage {{ db }}.{{ wh.bronze }}.{{ wh.stage }} to role {{ ro
 {{ schema_usage(wh.audit, roles.loader) }}
 grant select, insert, update, delete on table {{ db }}.{{ wh.audit }}.FILE_LOADS to role {{ roles.loader }};
 grant select, insert, delete on table {{ db }}.{{ wh.audit }}.LOAD_REJECTS to role {{ roles.loader }};
+grant select on table {{ db }}.{{ wh.audit }}.DAG_RUN_LOG to role {{ roles.loader }};  -- is a date's run under way
 
 -- Transformer: reads BRONZE and the file ledger; merges SILVER and MODEL; builds GOLD_STAGE and
 -- publishes GOLD (tables only: the views belong to the setup); records check results; holds the
