@@ -4,8 +4,8 @@
    Here the server's shared instance attaches each database from ``<dir>/<DATABASE>.db``, so
    warehouse tables survive ``make down``/``make up``. Stages and file formats live in
    fakesnow's in-memory global catalog: the setup DAG creates them, and this server re-creates
-   them when it starts on an existing warehouse, so a restart after a crash keeps them, as
-   Snowflake does (without this, every COPY after a restart failed on a missing stage).
+   them when it starts on an existing warehouse (a restart after a crash keeps them, as Snowflake
+   does; tests/integration/test_run_log.py kills and restarts the server mid-run).
 
 2. Wide files: fakesnow 0.12 turns ``COPY INTO t (c1, ..., cN)`` into ``SELECT column0, ...``
    over DuckDB's ``read_csv``, but DuckDB zero-pads generated names once a file has ten or more

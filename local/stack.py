@@ -462,12 +462,12 @@ def _start(service: Service, env: dict[str, str]) -> None:
     raise StackError(f"{service.name} not healthy after {service.boot_seconds}s; last log lines:\n{_tail(service)}")
 
 
-def _stop(service: Service) -> None:
+def _stop(service: Service, sig: int | None = None) -> None:
     pid = _pid(service)
     if pid is None:
         return
     try:
-        os.killpg(pid, service.stop_signal)
+        os.killpg(pid, sig or service.stop_signal)
     except ProcessLookupError:
         pass
     deadline = time.monotonic() + 20
@@ -529,6 +529,11 @@ def _service(name: str) -> Service:
 def stop_service(name: str) -> None:
     """Stop one service, e.g. to rehearse an outage (the integration tests stop S3)."""
     _stop(_service(name))
+
+
+def kill_service(name: str) -> None:
+    """SIGKILL one service's process group, as a crash would (no shutdown, no flush)."""
+    _stop(_service(name), signal.SIGKILL)
 
 
 def start_service(name: str) -> None:

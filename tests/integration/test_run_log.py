@@ -4,7 +4,8 @@ A business date runs while the S3 server is down: its first tries fail, Airflow 
 S3 is back, and the date succeeds. On-call must hear nothing about it, and the run-log must hold
 every try with the state Airflow gave it. Then the run-log table is taken away while a task runs:
 the task must still succeed. Then a bad file's alert is due while the mail relay is down: the
-loss is in the alert log and the outcome unchanged.
+loss is in the alert log and the outcome unchanged. Last, the Snowflake stand-in is killed
+(SIGKILL) before a date's loads and restarted: the date ends loaded once, exactly as delivered.
 """
 
 from __future__ import annotations
@@ -242,3 +243,52 @@ def test_an_alert_lost_to_a_mail_outage_is_in_the_alert_log_and_the_outcome_is_u
     assert [s for s in new_mails if str(SMTP_DAY) in s] == []  # it never arrived: the log is the record
     log_rows = _log_rows(run["dag_run_id"])
     assert [r[2] for (task, _), r in log_rows.items() if task == "ingest_orders.validate_file"] == ["failed"]
+
+
+CRASH_DAY = date(2026, 4, 20)  # no other test's data within its lookback window
+
+
+@pytest.fixture(scope="module")
+def warehouse_crash(failure_while_smtp_is_down):
+    """The Snowflake stand-in is killed (SIGKILL) before a date's loads start and restarted while
+    their retries wait: the date must end loaded once, exactly as delivered."""
+    from local import session
+    from local import stack as local_stack
+
+    api = failure_while_smtp_is_down[0]
+    request = GenerateRequest(start=CRASH_DAY, days=1, scale=0.05, seed=5, out=f"s3://{LANDING.bucket}/{LANDING.inbox}")
+    record = generate(request, progress=False)
+    local_stack.kill_service("snowflake")
+    try:
+        backfill = session.backfill(api, CRASH_DAY, CRASH_DAY)
+        run_id = _wait_for_a_retry(api, day=CRASH_DAY)
+    finally:
+        local_stack.start_service("snowflake")
+    api.wait_for_backfill(backfill, RUN_TIMEOUT, check=stack_alive)
+    (run,) = [r for r in api.runs(session.DAILY_DAG) if r["dag_run_id"] == run_id]
+    return api, run, record
+
+
+def test_a_date_whose_warehouse_crashed_ends_loaded_once_exactly_as_delivered(warehouse_crash) -> None:
+    from local import session
+
+    api, run, record = warehouse_crash
+    tis = api.task_instances("retail_daily", run["dag_run_id"])
+    assert run["state"] == "success", {t["task_id"]: t["state"] for t in tis}
+    assert any(t["try_number"] > 1 for t in tis), "the crash made no task retry: this test proves nothing"
+    hook = session.snowflake_hook()
+    for feed in FEED_NAMES:
+        table = WAREHOUSE.qualified(WAREHOUSE.bronze, feed.upper())
+        rows, lines = hook.get_first(
+            f"select count(*), count(distinct _source_line) from {table} where _batch_date = '{CRASH_DAY}'"
+        )
+        # nothing lost, nothing loaded twice
+        assert rows == lines == record["rows_per_feed"][feed][CRASH_DAY.isoformat()], feed
+        loaded = hook.get_first(
+            f"select count(*) from {WAREHOUSE.qualified(WAREHOUSE.audit, 'FILE_LOADS')} "
+            f"where feed = '{feed}' and batch_date = '{CRASH_DAY}' and status = 'LOADED'"
+        )[0]
+        assert loaded == 1, feed
+    orders = WAREHOUSE.qualified(WAREHOUSE.silver, "ORDERS")
+    total, keys = hook.get_first(f"select count(*), count(distinct order_id) from {orders}")
+    assert total == keys, "SILVER keeps one row per order"
