@@ -7,7 +7,9 @@ ledger must say exactly what happened, and re-running the dates must change noth
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import os
 import re
 import time
@@ -391,7 +393,7 @@ def test_files_that_arrive_after_their_date_ran_are_reported_once_and_a_rerun_lo
     # on-call re-runs day 1: the new version wins, the one it replaces stays in history
     api.wait_for_backfill(session.backfill(api, day1, day1, reprocess="completed"), RUN_TIMEOUT, check=stack_alive)
     assert [r["state"] for r in api.runs("retail_daily") if session.business_date_of(r) == day1] == ["success"]
-    order_ids = [line.split(",")[0] for line in reversed(lines)]
+    order_ids = [row[0] for row in csv.reader(io.StringIO("".join(reversed(lines))))]
     assert [row[0] for row in _bronze("orders", day1)] == order_ids
     assert (new_md5, "LOADED", 1) in ledger("orders"), "loading the reported file is not another delivery"
     assert session.list_keys(f"{LANDING.inbox}/") == []
