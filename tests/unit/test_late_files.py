@@ -85,7 +85,7 @@ def _setup() -> tuple[MemoryS3, Ledger]:
             LANDING.inbox_key(_name("payments")): V2,  # new content
             LANDING.inbox_key(_name("customers")): V1,  # new content too (no archived copy to match)
             LANDING.inbox_key(_name("products")): V1,  # its date never ran
-            LANDING.inbox_key(_name("inventory", DAY)): V1,  # the sweeping run's own date
+            LANDING.inbox_key(_name("inventory_snapshots", DAY)): V1,  # the sweeping run's own date
             LANDING.inbox_key(_name("order_items")): BAD,  # the quarantined file sent again
             LANDING.inbox_key(_name("store_sales")): V2,  # reported by an earlier sweep
         }
@@ -99,7 +99,7 @@ def _setup() -> tuple[MemoryS3, Ledger]:
             ("customers", e): [(_md5(V2), "LOADED")],
             ("order_items", e): [(_md5(BAD), "QUARANTINED")],
             ("store_sales", e): [(_md5(V1), "LOADED"), (_md5(V2), "LATE")],
-            ("inventory", DAY.isoformat()): [(_md5(V2), "LOADED")],
+            ("inventory_snapshots", DAY.isoformat()): [(_md5(V2), "LOADED")],
         }
     )
     return s3, ledger
@@ -129,7 +129,8 @@ def test_settling_counts_the_duplicate_records_the_late_file_and_quarantines_sta
     pipeline.settle_late(s3, ledger, found, "run-1")
     inbox = {k.rsplit("/", 1)[1] for k in s3.list_keys("", f"{LANDING.inbox}/")}
     # the late files wait for a re-run; the duplicate and the stale ones left; others untouched
-    assert inbox == {_name(f) for f in ("payments", "customers", "products", "store_sales")} | {_name("inventory", DAY)}
+    waiting = {_name(f) for f in ("payments", "customers", "products", "store_sales")}
+    assert inbox == waiting | {_name("inventory_snapshots", DAY)}
     assert sorted((r["feed"], r["status"], r["new_delivery"]) for r in ledger.recorded) == [
         ("customers", "LATE", 1),
         ("payments", "LATE", 1),
