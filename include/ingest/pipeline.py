@@ -379,7 +379,7 @@ def find_late(s3: Any, sf: Any, day: date, dag_id: str) -> list[dict[str, str]]:
         if statuses.get(md5) == "LATE":
             continue  # reported when it arrived; waits for a re-run of its date
         history = LANDING.history_key(parsed.feed, parsed.business_date, name)
-        if _exists(s3, history) and hashlib.md5(_read(s3, history)).hexdigest() == md5:  # noqa: S324
+        if _exists(s3, history) and _same_content(s3, history, md5):
             kind = "duplicate"
         else:
             kind = "stale" if md5 in statuses else "late"
@@ -391,6 +391,7 @@ def find_late(s3: Any, sf: Any, day: date, dag_id: str) -> list[dict[str, str]]:
             "md5": md5,
             "kind": kind,
             "date_had": ", ".join(sorted(set(statuses.values()))),
+            "archived_as": history,
         }
         if kind == "stale":  # beside the date's quarantine, never over an earlier file of that name
             stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
@@ -406,9 +407,14 @@ def settle_late(s3: Any, sf: Any, found: list[dict[str, str]], run_id: str) -> N
             continue  # settled by an earlier try
         row = {"feed": item["feed"], "batch_date": item["business_date"], "file_name": item["file"]}
         if item["kind"] == "duplicate":
-            history = LANDING.history_key(item["feed"], date.fromisoformat(item["business_date"]), item["file"])
             record_file(
-                sf, new_delivery=True, **row, file_md5=item["md5"], status="LOADED", source_key=history, run_id=run_id
+                sf,
+                new_delivery=True,
+                **row,
+                file_md5=item["md5"],
+                status="LOADED",
+                source_key=item["archived_as"],
+                run_id=run_id,
             )
             s3.delete_objects(LANDING.bucket, [item["key"]])
             log.info("%s was delivered again after its date was loaded: counted, removed", item["file"])

@@ -28,6 +28,9 @@ class MemoryS3:
     def check_for_key(self, key: str, bucket: str) -> bool:
         return key in self.objects
 
+    def head_object(self, key: str, bucket: str) -> dict[str, str]:
+        return {"ETag": f'"{hashlib.md5(self.objects[key]).hexdigest()}"'}  # noqa: S324 - S3's single-part ETag
+
     def get_key(self, key: str, bucket: str) -> Any:
         body = self.objects[key]
         return type("Obj", (), {"get": lambda _self: {"Body": io.BytesIO(body)}})()
