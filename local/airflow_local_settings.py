@@ -45,4 +45,46 @@ def preload_task_imports() -> None:
     import snowflake.connector  # noqa: F401  - imports pandas and pyarrow: ~4 s per process
 
 
+def warm_inspect_caches() -> None:
+    """Fill ``inspect``'s module-by-file cache once, before LocalExecutor forks workers.
+
+    Every AWS hook's client names its caller in the user agent by walking the stack with
+    ``inspect.stack()``; the first walk in a process resolves the real path of every loaded module
+    (thousands after the preload above). Profiled on the local stack: half of an S3 task's client
+    creation, repeated in every task process. Forked workers inherit the filled cache instead.
+    A cache only: nothing behaves differently. Local stack only.
+    """
+    import inspect
+
+    inspect.getmodule(inspect.currentframe())
+
+
+# Seconds between the scheduler's checks for backfills whose runs have all finished (Airflow: a
+# fixed 30 s). A new backfill of a DAG is refused until the previous one is marked complete, so
+# tests and the demo, which backfill date after date, waited 15 s on average for each mark.
+BACKFILL_COMPLETION_CHECK_SECONDS = 2.0
+
+
+def prompt_backfill_completion() -> None:
+    """Check for completed backfills every few seconds instead of every 30. Local stack only.
+
+    The check is one indexed query; nothing else about the scheduler changes.
+    """
+    from airflow.utils.event_scheduler import EventScheduler
+
+    if getattr(EventScheduler, "_rct_backfill_patch", False):
+        return
+    original = EventScheduler.call_regular_interval
+
+    def call_regular_interval(self: EventScheduler, delay: float, action: Any, *args: Any, **kwargs: Any) -> None:
+        if getattr(action, "__name__", "") == "_mark_backfills_complete":
+            delay = min(delay, BACKFILL_COMPLETION_CHECK_SECONDS)
+        return original(self, delay, action, *args, **kwargs)
+
+    EventScheduler.call_regular_interval = call_regular_interval  # type: ignore[method-assign]
+    EventScheduler._rct_backfill_patch = True  # type: ignore[attr-defined]
+
+
 preload_task_imports()
+warm_inspect_caches()
+prompt_backfill_completion()
