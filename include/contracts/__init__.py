@@ -180,7 +180,8 @@ def render_markdown(contract: Contract | None = None) -> str:
         " the next run's `sweep_inbox` reports it once: new content waits in the inbox (`LATE` in"
         " `AUDIT.FILE_LOADS`) until the date is re-run, which loads it and keeps the replaced"
         " delivery in history; the archived file sent again counts as a delivery and leaves the"
-        " inbox; an older version or a quarantined file sent again is quarantined |",
+        " inbox; an older version or a quarantined file sent again is quarantined (a re-run of the date that finds"
+        " an older version in the inbox quarantines it too and fails that feed with the reason) |",
         "| foreign key with no parent (`references`) | loaded; reported by the orphan checks |",
         "",
     ]

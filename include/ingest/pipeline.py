@@ -132,6 +132,24 @@ def quarantine(s3: Any, key: str, feed: str, day: date, file_name: str, reason: 
     return target
 
 
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()  # noqa: S324 - a content fingerprint, not security
+
+
+def _quarantine_stale(s3: Any, key: str, feed: str, day: date, file_name: str, run_id: str) -> str:
+    """Move an older version of the date's file, sent again, aside; return the reason."""
+    target = f"{LANDING.quarantine_key(feed, day, file_name)}.stale-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    reason = (
+        f"an older version of {file_name}, loaded for {day} before and since replaced by the file in history: "
+        f"not loaded again, BRONZE keeps the current version; moved to {target}. To go back to this "
+        "version, move it into the inbox and re-run the date with force_reload"
+    )
+    note = {"file": file_name, "source_key": key, "feed": feed, "business_date": day.isoformat()}
+    _move_aside(s3, key, target, note | {"reason": reason, "run_id": run_id}, delete_source=True)
+    log.error("quarantined %s -> %s: %s", key, target, reason)
+    return reason
+
+
 def validate_feed_file(s3: Any, sf: Any, feed: str, day: date, run_id: str, force_reload: bool = False) -> FileOutcome:
     """Validate the date's file; stage accepted rows and rejects for COPY, or quarantine it.
 
@@ -144,16 +162,23 @@ def validate_feed_file(s3: Any, sf: Any, feed: str, day: date, run_id: str, forc
         raise FileNotFoundError(f"no {feed} file for {day}: neither {inbox_key} nor {history_key} exists")
     name = key.rsplit("/", 1)[1]
     data = _read(s3, key)
-    md5 = hashlib.md5(data).hexdigest()  # noqa: S324 - a content fingerprint, not security
+    md5 = _md5(data)
     outcome = FileOutcome(feed, day.isoformat(), name, key, from_inbox, md5, "load", force_reload=force_reload)
 
     if (loaded := _already_loaded(sf, outcome)) and not force_reload:
+        # the archived copy of the date's file, when this one came from the inbox
+        archived = _md5(_read(s3, history_key)) if from_inbox and _exists(s3, history_key) else None
+        if loaded[3] and archived not in (None, md5):
+            # Loaded once, then replaced by a later delivery, now in history: the older one sent
+            # again. (A retry of the latest load whose archive step failed is not replaced.)
+            reason = _quarantine_stale(s3, key, feed, day, name, run_id)
+            raise FileRejected(reason)
         outcome.action = "already_loaded"
-        outcome.rows_accepted, outcome.rows_rejected, outcome.rows_in_file = loaded
+        outcome.rows_accepted, outcome.rows_rejected, outcome.rows_in_file = loaded[:3]
         log.info("%s for %s (md5 %s) is already loaded: nothing to load", name, day, md5)
         # In the inbox although loaded and archived before: delivered again; count it, load nothing.
         # (Not archived yet: a retry after a failed archive step, not a new delivery.)
-        if from_inbox and _exists(s3, history_key):
+        if archived == md5:
             outcome.record(sf, "LOADED", run_id, new_delivery=True)
         return outcome
 
@@ -190,8 +215,9 @@ def _put_into_internal_stage(s3: Any, cursor: Any, staged_path: str) -> None:
         cursor.execute(f"put 'file://{local}' {WAREHOUSE.stage_ref}/{folder}/ auto_compress = false overwrite = true")
 
 
-def _already_loaded(sf: Any, outcome: FileOutcome) -> tuple[int, int, int] | None:
-    """(rows accepted, rejected, in file) when this exact content is already loaded for its date."""
+def _already_loaded(sf: Any, outcome: FileOutcome) -> tuple[int, int, int, int] | None:
+    """(rows accepted, rejected, in file, contents loaded after it) when this exact content is
+    already loaded for its date."""
     row = sf.get_first(
         render_sql("audit/file_already_loaded.sql"),
         parameters={"feed": outcome.feed, "day": outcome.business_date, "md5": outcome.md5},

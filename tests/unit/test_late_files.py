@@ -9,8 +9,11 @@ import json
 from datetime import date
 from typing import Any
 
+import pytest
+
 from include.config import LANDING
 from include.ingest import pipeline
+from include.ingest.validation import FileRejected
 
 DAY = date(2026, 3, 10)  # the sweeping run's business date
 EARLIER = date(2026, 3, 8)
@@ -56,6 +59,14 @@ class Ledger:
         assert "FILE_LOADS" in sql and "DAG_RUN_LOG" in sql
         running = int(parameters["day"] in self.under_way)
         return [(md5, status, running) for md5, status in self.rows.get((parameters["feed"], parameters["day"]), [])]
+
+    def get_first(self, sql: str, parameters: dict[str, Any]) -> tuple | None:
+        assert "FILE_LOADS" in sql and "replaced_since" in sql  # audit/file_already_loaded.sql
+        rows = self.rows.get((parameters["feed"], parameters["day"]), [])  # in first-seen order
+        loaded = [md5 for md5, status in rows if status == "LOADED"]
+        if parameters["md5"] not in loaded:
+            return None
+        return 1, 0, 1, len(loaded) - 1 - loaded.index(parameters["md5"])
 
     def run(self, sql: str, parameters: dict[str, Any]) -> None:
         assert "merge into" in sql.lower() and "FILE_LOADS" in sql
@@ -148,3 +159,34 @@ def test_settling_counts_the_duplicate_records_the_late_file_and_quarantines_sta
     assert LANDING.quarantine_key("order_items", EARLIER, _name("order_items")) not in s3.objects
     # the next sweep (or a retry of this one) finds nothing more to say or do
     assert pipeline.find_late(s3, ledger, DAY, "retail_daily") == []
+
+
+def test_a_rerun_quarantines_an_older_version_in_the_inbox_and_keeps_the_current_one() -> None:
+    """Re-running the date itself (not the sweep) with the older orders delivery in the inbox."""
+    s3, ledger = _setup()
+    inbox, history = pipeline.candidate_keys("orders", EARLIER)
+    with pytest.raises(FileRejected, match="older version") as rejected:
+        pipeline.validate_feed_file(s3, ledger, "orders", EARLIER, "run-2")
+    # history keeps the current version; the older one is aside with its reason, nothing recorded
+    assert inbox not in s3.objects and s3.objects[history] == V2
+    (target,) = [k for k in s3.objects if ".stale-" in k and not k.endswith(".reason.json")]
+    assert target.startswith(LANDING.quarantine_key("orders", EARLIER, _name("orders")) + ".stale-")
+    assert s3.objects[target] == V1 and target in rejected.value.reason
+    assert json.loads(s3.objects[f"{target}.reason.json"])["reason"] == rejected.value.reason
+    assert ledger.recorded == []
+    # the current version sent again is still a counted delivery that loads nothing
+    outcome = pipeline.validate_feed_file(s3, ledger, "stores", EARLIER, "run-2")
+    assert outcome.action == "already_loaded"
+    assert [(r["feed"], r["status"], r["new_delivery"]) for r in ledger.recorded] == [("stores", "LOADED", True)]
+
+
+def test_a_rerun_after_the_latest_load_lost_its_archive_step_archives_it() -> None:
+    """The newest delivery was loaded but not archived (history still holds the one before it)."""
+    s3, ledger = _setup()
+    inbox, history = pipeline.candidate_keys("orders", EARLIER)
+    s3.objects[inbox] = V2
+    s3.objects[history] = V1
+    outcome = pipeline.validate_feed_file(s3, ledger, "orders", EARLIER, "run-2")
+    assert outcome.action == "already_loaded" and outcome.source_key == inbox
+    assert not [k for k in s3.objects if ".stale-" in k]
+    assert ledger.recorded == []  # not archived yet: a retry, not a new delivery
