@@ -269,26 +269,93 @@ def warehouse_crash(failure_while_smtp_is_down):
     return api, run, record
 
 
-def test_a_date_whose_warehouse_crashed_ends_loaded_once_exactly_as_delivered(warehouse_crash) -> None:
+def _assert_loaded_once_exactly_as_delivered(day: date, record: dict[str, Any]) -> None:
     from local import session
 
-    api, run, record = warehouse_crash
-    tis = api.task_instances("retail_daily", run["dag_run_id"])
-    assert run["state"] == "success", {t["task_id"]: t["state"] for t in tis}
-    assert any(t["try_number"] > 1 for t in tis), "the crash made no task retry: this test proves nothing"
     hook = session.snowflake_hook()
     for feed in FEED_NAMES:
         table = WAREHOUSE.qualified(WAREHOUSE.bronze, feed.upper())
         rows, lines = hook.get_first(
-            f"select count(*), count(distinct _source_line) from {table} where _batch_date = '{CRASH_DAY}'"
+            f"select count(*), count(distinct _source_line) from {table} where _batch_date = '{day}'"
         )
         # nothing lost, nothing loaded twice
-        assert rows == lines == record["rows_per_feed"][feed][CRASH_DAY.isoformat()], feed
+        assert rows == lines == record["rows_per_feed"][feed][day.isoformat()], feed
         loaded = hook.get_first(
             f"select count(*) from {WAREHOUSE.qualified(WAREHOUSE.audit, 'FILE_LOADS')} "
-            f"where feed = '{feed}' and batch_date = '{CRASH_DAY}' and status = 'LOADED'"
+            f"where feed = '{feed}' and batch_date = '{day}' and status = 'LOADED'"
         )[0]
         assert loaded == 1, feed
     orders = WAREHOUSE.qualified(WAREHOUSE.silver, "ORDERS")
     total, keys = hook.get_first(f"select count(*), count(distinct order_id) from {orders}")
     assert total == keys, "SILVER keeps one row per order"
+
+
+def test_a_date_whose_warehouse_crashed_ends_loaded_once_exactly_as_delivered(warehouse_crash) -> None:
+    api, run, record = warehouse_crash
+    tis = api.task_instances("retail_daily", run["dag_run_id"])
+    assert run["state"] == "success", {t["task_id"]: t["state"] for t in tis}
+    assert any(t["try_number"] > 1 for t in tis), "the crash made no task retry: this test proves nothing"
+    _assert_loaded_once_exactly_as_delivered(CRASH_DAY, record)
+
+
+SCHEDULER_DAY = date(2026, 5, 11)  # no other test's data within its lookback window
+# Airflow's scheduler_health_check_threshold: a new scheduler resets the tasks of a dead one at
+# start-up only once the dead one's last heartbeat is older than this (else after 5 minutes)
+HEALTH_CHECK_THRESHOLD_S = 30
+
+
+def _wait_for_running_loads(api: Any, day: date, timeout: float = 300) -> tuple[str, list[str]]:
+    """Run id of ``day``'s run and its running tasks, once a load or validation is among them."""
+    from local import session
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for run in [r for r in api.runs(session.DAILY_DAG) if session.business_date_of(r) == day]:
+            running = [t["task_id"] for t in api.task_instances(session.DAILY_DAG, run["dag_run_id"])
+                       if t["state"] == "running"]  # fmt: skip
+            if any(t.endswith((".load_bronze", ".validate_file")) for t in running):
+                return run["dag_run_id"], running
+        time.sleep(0.5)
+    raise TimeoutError(f"no load of {day} was running within {timeout}s")
+
+
+@pytest.fixture(scope="module")
+def scheduler_crash(warehouse_crash):
+    """The scheduler is killed (SIGKILL: its LocalExecutor workers and their task processes go
+    with it) while a date's files are validated and loaded, and started again: the run completes."""
+    from local import session
+    from local import stack as local_stack
+
+    api = warehouse_crash[0]
+    request = GenerateRequest(
+        start=SCHEDULER_DAY, days=1, scale=0.05, seed=9, out=f"s3://{LANDING.bucket}/{LANDING.inbox}"
+    )
+    record = generate(request, progress=False)
+    backfill = session.backfill(api, SCHEDULER_DAY, SCHEDULER_DAY)
+    try:
+        run_id, running = _wait_for_running_loads(api, SCHEDULER_DAY)
+        local_stack.kill_service("scheduler")
+        time.sleep(HEALTH_CHECK_THRESHOLD_S + 5)
+    finally:
+        local_stack.start_service("scheduler")
+    api.wait_for_backfill(backfill, RUN_TIMEOUT, check=stack_alive)
+    (run,) = [r for r in api.runs(session.DAILY_DAG) if r["dag_run_id"] == run_id]
+    return api, run, record, running
+
+
+def test_a_run_whose_scheduler_was_killed_completes_after_a_restart_loaded_once(scheduler_crash) -> None:
+    from local import session
+
+    api, run, record, running = scheduler_crash
+    tis = {t["task_id"]: t for t in api.task_instances("retail_daily", run["dag_run_id"])}
+    assert run["state"] == "success", {t: ti["state"] for t, ti in tis.items()}
+    # the tasks killed mid-flight were reset by the new scheduler and ran again as a new try
+    assert [t for t in running if tis[t]["try_number"] > 1], {t: tis[t]["try_number"] for t in running}
+    _assert_loaded_once_exactly_as_delivered(SCHEDULER_DAY, record)
+    # every file archived once, none left in the inbox
+    for feed in FEED_NAMES:
+        name = f"{feed}_{SCHEDULER_DAY:%Y%m%d}.csv"
+        assert session.list_keys(LANDING.inbox_key(name)) == [], name
+        assert session.list_keys(LANDING.history_key(feed, SCHEDULER_DAY, name)) == [
+            LANDING.history_key(feed, SCHEDULER_DAY, name)
+        ], name
