@@ -245,15 +245,20 @@ def case_floor(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         run = stack.trigger_and_wait("bench_chain5")
         chain.append(_seconds(run["start_date"], run["end_date"]))
     floor = _median([n["task_s"] for n in noop])
-    # one demo-scale day alone, every task against the floor
-    day = date(2026, 2, 2)
-    stack.generate(day, 1, 1.0)
-    wall = stack.backfill(day, 1, 1)
-    run = stack.run_of(day)
+    # demo-scale days alone, one after the other (first, 3 in quick mode); the median run's tasks
+    # against the floor
+    first = date(2026, 2, 2)
+    days = [first + timedelta(days=i) for i in range(1 if args.quick else 3)]
+    stack.generate(first, len(days), 1.0)
+    alone = []
+    for day in days:
+        wall = stack.backfill(day, 1, 1)
+        run = stack.run_of(day)
+        alone.append((_seconds(run["start_date"], run["end_date"]), wall, run))
+    run_s, wall, run = sorted(alone, key=lambda a: a[0])[len(alone) // 2]
     tasks = stack.task_durations(run)
     path = critical_path(tasks, upstream_map())
     per_task = {t: v["seconds"] for t, v in sorted(tasks.items()) if v["seconds"] is not None}
-    run_s = _seconds(run["start_date"], run["end_date"])
     chain5 = _median(chain)
     per_chained_noop = round(chain5 / 5, 2) if chain5 else None  # a task's cost in a chain: process, scheduling
     per_critical_task = round(run_s / len(path), 2)  # the same for the run's critical path, data work included
@@ -267,6 +272,7 @@ def case_floor(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         if per_chained_noop
         else None,
         "scale1_day_run_s": run_s,
+        "scale1_day_runs_s": [round(a[0], 1) for a in alone],
         "scale1_day_wall_s": round(wall, 1),
         "tasks": len(per_task),
         "task_median_s": _median(list(per_task.values())),
@@ -485,7 +491,11 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "<= 1.5x",
             ),
             ("retail_daily task duration median", f"{f['task_median_s']} s", ""),
-            ("scale-1 day alone, end to end", f"{f['scale1_day_run_s']:.0f} s ({f['tasks']} tasks)", "<= 30 s"),
+            (
+                "scale-1 day alone, end to end (median run)",
+                f"{f['scale1_day_run_s']:.0f} s ({f['tasks']} tasks)",
+                "<= 30 s",
+            ),
             (
                 "critical path (tasks, sum of durations)",
                 f"{len(f['critical_path'])} / {f['critical_path_task_s']} s",
