@@ -166,8 +166,11 @@ def validate_feed_file(s3: Any, sf: Any, feed: str, day: date, run_id: str, forc
     outcome = FileOutcome(feed, day.isoformat(), name, key, from_inbox, md5, "load", force_reload=force_reload)
 
     if (loaded := _already_loaded(sf, outcome)) and not force_reload:
-        # the archived copy of the date's file, when this one came from the inbox
-        archived = _md5(_read(s3, history_key)) if from_inbox and _exists(s3, history_key) else None
+        # the archived copy's checksum, when this file came from the inbox (ETag first: no download
+        # when it is the same file; a multipart ETag is no MD5, so then the copy is read)
+        archived = None
+        if from_inbox and _exists(s3, history_key):
+            archived = md5 if _same_content(s3, history_key, md5) else _md5(_read(s3, history_key))
         if loaded[3] and archived not in (None, md5):
             # Loaded once, then replaced by a later delivery, now in history: the older one sent
             # again. (A retry of the latest load whose archive step failed is not replaced.)
