@@ -116,9 +116,12 @@ def _move_aside(s3: Any, key: str, target: str, note: dict[str, Any], *, delete_
         s3.delete_objects(LANDING.bucket, [key])
 
 
-def quarantine(s3: Any, key: str, feed: str, day: date, file_name: str, reason: str, run_id: str) -> str:
-    """Move (or, for an archived file, copy) ``key`` to quarantine with a reason file beside it."""
-    target = LANDING.quarantine_key(feed, day, file_name)
+def quarantine(
+    s3: Any, key: str, feed: str, day: date, file_name: str, reason: str, run_id: str, target: str | None = None
+) -> str:
+    """Move (or, for an archived file, copy) ``key`` to quarantine with a reason file beside it
+    (at the date's quarantine key of ``file_name`` unless ``target`` names another)."""
+    target = target or LANDING.quarantine_key(feed, day, file_name)
     note = {
         "file": file_name,
         "source_key": key,
@@ -136,17 +139,20 @@ def _md5(data: bytes) -> str:
     return hashlib.md5(data).hexdigest()  # noqa: S324 - a content fingerprint, not security
 
 
+def _stale_key(feed: str, day: date, file_name: str) -> str:
+    """Beside the date's quarantine, never over an earlier quarantined file of that name."""
+    return f"{LANDING.quarantine_key(feed, day, file_name)}.stale-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+
+
 def _quarantine_stale(s3: Any, key: str, feed: str, day: date, file_name: str, run_id: str) -> str:
     """Move an older version of the date's file, sent again, aside; return the reason."""
-    target = f"{LANDING.quarantine_key(feed, day, file_name)}.stale-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    target = _stale_key(feed, day, file_name)
     reason = (
         f"an older version of {file_name}, loaded for {day} before and since replaced by the file in history: "
         f"not loaded again, BRONZE keeps the current version; moved to {target}. To go back to this "
         "version, move it into the inbox and re-run the date with force_reload"
     )
-    note = {"file": file_name, "source_key": key, "feed": feed, "business_date": day.isoformat()}
-    _move_aside(s3, key, target, note | {"reason": reason, "run_id": run_id}, delete_source=True)
-    log.error("quarantined %s -> %s: %s", key, target, reason)
+    quarantine(s3, key, feed, day, file_name, reason, run_id, target=target)
     return reason
 
 
@@ -422,9 +428,8 @@ def find_late(s3: Any, sf: Any, day: date, dag_id: str) -> list[dict[str, str]]:
             "date_had": ", ".join(sorted(set(statuses.values()))),
             "archived_as": history,
         }
-        if kind == "stale":  # beside the date's quarantine, never over an earlier file of that name
-            stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
-            item["quarantined_as"] = f"{LANDING.quarantine_key(parsed.feed, parsed.business_date, name)}.stale-{stamp}"
+        if kind == "stale":
+            item["quarantined_as"] = _stale_key(parsed.feed, parsed.business_date, name)
         found.append(item)
     return found
 
@@ -461,6 +466,5 @@ def settle_late(s3: Any, sf: Any, found: list[dict[str, str]], run_id: str) -> N
             log.warning("%s arrived after its date was processed: left in the inbox for a re-run", item["file"])
         else:
             reason = f"sent again after {item['business_date']} was processed; not its current version"
-            note = {k: item[k] for k in ("file", "feed", "business_date")} | {"reason": reason, "run_id": run_id}
-            _move_aside(s3, item["key"], item["quarantined_as"], note, delete_source=True)
-            log.error("quarantined %s -> %s: %s", item["key"], item["quarantined_as"], reason)
+            day = date.fromisoformat(item["business_date"])
+            quarantine(s3, item["key"], item["feed"], day, item["file"], reason, run_id, target=item["quarantined_as"])
