@@ -12,20 +12,41 @@
    columns (``column00`` .. ``column12``), so COPY of a wide file fails with a binder error.
    The selected columns are renamed to DuckDB's padding.
 
+3. Detached transactions: when a client dies inside ``begin`` ... ``commit`` (a task process
+   killed during its load), Snowflake aborts the open transaction once it has been idle for
+   5 minutes and blocks someone; until then the retry waits on its lock. fakesnow would keep it
+   open for ever, and DuckDB fails the retry's first write to the same rows at once ("Conflict on
+   tuple deletion"). Here a transaction idle for ``FAKESNOW_DETACHED_TRANSACTION_ABORT_SECONDS``
+   (default 300) is rolled back, and the session's next statement other than ``begin`` or
+   ``rollback`` fails, so a client that was only slow never commits half a transaction.
+
+4. A fault point for the fault tests (tests/integration/test_run_log.py), off unless the server
+   is started with ``FAKESNOW_HOLD=<regex>`` and ``FAKESNOW_HOLD_MARKER=<path>``: the first
+   statement matching the pattern is executed, then its answer is held back. The server writes
+   the statement to the marker file and waits until the file is removed (at most 10 minutes).
+   The test then kills this server, or the task process waiting for the answer.
+
     python local/fakesnow_server.py --host 127.0.0.1 --port 9101 --db-path var/stack/snowflake
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import re
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import fakesnow.copy_into as copy_into
 import fakesnow.server as fakesnow_server
+import snowflake.connector.errors
 import uvicorn
+from fakesnow.cursor import FakeSnowflakeCursor
 from fakesnow.instance import FakeSnow
 from sqlglot import exp
 
@@ -49,6 +70,105 @@ def _inserts_with_duckdb_names(expr: exp.Copy, params: Any, urls: list[str], par
 copy_into._inserts = _inserts_with_duckdb_names
 
 
+log = logging.getLogger("fakesnow_server")
+ABORT_AFTER_S = float(os.environ.get("FAKESNOW_DETACHED_TRANSACTION_ABORT_SECONDS", "300"))
+HOLD = re.compile(os.environ["FAKESNOW_HOLD"], re.IGNORECASE) if os.environ.get("FAKESNOW_HOLD") else None
+HOLD_MARKER = Path(os.environ.get("FAKESNOW_HOLD_MARKER", "")) if HOLD else None
+HOLD_MAX_S = 600
+_BEGIN = re.compile(r"\s*(begin|start\s+transaction)\b", re.IGNORECASE)
+_END = re.compile(r"\s*(commit|rollback)\b", re.IGNORECASE)
+_ROLLBACK = re.compile(r"\s*rollback\b", re.IGNORECASE)
+_LEADING_COMMENTS = re.compile(r"^(\s+|--[^\n]*(\n|$)|/\*.*?\*/)*", re.DOTALL)
+_original_execute = FakeSnowflakeCursor.execute
+_sessions_lock = threading.Lock()
+_held = threading.Event()
+
+
+class _Session:
+    """What the server knows of one session's transaction."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()  # held while a statement runs
+        self.open_since: float | None = None  # an explicit transaction is open
+        self.last_active = time.monotonic()
+        self.aborted = False
+
+
+def _session(conn: Any) -> _Session:
+    with _sessions_lock:
+        if not hasattr(conn, "_rct_session"):
+            conn._rct_session = _Session()
+        return conn._rct_session
+
+
+def _execute(self: FakeSnowflakeCursor, command: str, *args: Any, **kwargs: Any) -> FakeSnowflakeCursor:
+    state = _session(self._conn)
+    head = _LEADING_COMMENTS.sub("", command, count=1)
+    with state.lock:
+        state.last_active = time.monotonic()
+        if state.aborted:
+            state.aborted = False
+            if not (_BEGIN.match(head) or _ROLLBACK.match(head)):
+                raise snowflake.connector.errors.ProgrammingError(
+                    msg="this session's transaction was aborted: it was idle too long (its client had gone?)",
+                    errno=625,
+                    sqlstate="57014",
+                )
+        try:
+            result = _original_execute(self, command, *args, **kwargs)
+        except duckdb.TransactionException as exc:
+            if "conflict" not in str(exc).lower():
+                raise
+            # Snowflake would make this statement wait for the other transaction's lock; DuckDB
+            # has aborted this transaction already. Answer with an SQL error, not HTTP 500, which
+            # the connector would retry for minutes against a transaction that cannot go on.
+            raise snowflake.connector.errors.ProgrammingError(
+                msg=f"write conflict with another open transaction, this transaction is rolled back: {exc}",
+                errno=625,
+                sqlstate="40001",
+            ) from exc
+        if _BEGIN.match(head):
+            state.open_since = time.monotonic()
+        elif _END.match(head):
+            state.open_since = None
+        if HOLD and HOLD_MARKER and not _held.is_set() and HOLD.search(" ".join(command.split())):
+            _held.set()
+            _hold(command, HOLD_MARKER)
+        state.last_active = time.monotonic()
+        return result
+
+
+def _hold(command: str, marker: Path) -> None:
+    marker.write_text(" ".join(command.split())[:500])
+    log.warning("fault point: holding the answer to %.100s until %s is removed", command, marker)
+    deadline = time.monotonic() + HOLD_MAX_S
+    while marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _abort_detached_transactions() -> None:
+    """Roll back explicit transactions idle for ABORT_AFTER_S (their clients are gone)."""
+    while True:
+        time.sleep(1)
+        for conn in list(fakesnow_server.sessions.values()):
+            state = _session(conn)
+            if state.open_since is None or time.monotonic() - state.last_active < ABORT_AFTER_S:
+                continue
+            if not state.lock.acquire(blocking=False):
+                continue  # a statement is running: not idle
+            try:
+                conn._duck_conn.rollback()
+            except Exception as exc:  # noqa: BLE001 - already ended by DuckDB: nothing to undo
+                log.info("detached transaction already ended (%s)", exc)
+            finally:
+                state.open_since, state.aborted = None, True
+                state.lock.release()
+            log.warning("aborted a transaction idle for %.0f s (its client is gone?)", ABORT_AFTER_S)
+
+
+FakeSnowflakeCursor.execute = _execute
+
+
 def _recreate_stage(instance: FakeSnow, db_path: Path) -> None:
     """The file format and stage of a warehouse already on disk (the bootstrap's own SQL)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -70,6 +190,7 @@ def main() -> None:
     args = parser.parse_args()
     fakesnow_server.shared_fs = FakeSnow(db_path=args.db_path)
     _recreate_stage(fakesnow_server.shared_fs, Path(args.db_path))
+    threading.Thread(target=_abort_detached_transactions, name="detached-transactions", daemon=True).start()
     uvicorn.run(fakesnow_server.app, host=args.host, port=args.port, log_level="warning")
 
 

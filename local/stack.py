@@ -161,6 +161,9 @@ def stack_env() -> dict[str, str]:
         # the Snowflake connector probes cloud metadata endpoints and builds boto3 STS clients at
         # each process's first connect (platform telemetry): about 0.5 s of CPU per task process
         "SNOWFLAKE_DISABLE_PLATFORM_DETECTION": "true",
+        # the stand-in rolls back a transaction whose client died (Snowflake: 5 minutes idle while
+        # blocking someone) sooner, so a killed task's retry finds its rows free
+        "FAKESNOW_DETACHED_TRANSACTION_ABORT_SECONDS": "20",
         # cache compiled modules: each Airflow process and task would compile its imports again
         "PYTHONDONTWRITEBYTECODE": "",
     }
@@ -539,8 +542,25 @@ def kill_service(name: str) -> None:
     _stop(_service(name), signal.SIGKILL)
 
 
-def start_service(name: str) -> None:
-    _start(_service(name), stack_env())
+def start_service(name: str, extra_env: dict[str, str] | None = None) -> None:
+    """Start one service; ``extra_env`` arms a fault point (local/fakesnow_server.py)."""
+    _start(_service(name), {**stack_env(), **(extra_env or {})})
+
+
+def pause_service(name: str) -> None:
+    """Freeze one service (SIGSTOP): its clients hang in their calls, as with a stalled network."""
+    _signal(_service(name), signal.SIGSTOP)
+
+
+def resume_service(name: str) -> None:
+    _signal(_service(name), signal.SIGCONT)
+
+
+def _signal(service: Service, sig: int) -> None:
+    pid = _pid(service)
+    if pid is None:
+        raise StackError(f"{service.name} is not running")
+    os.killpg(pid, sig)
 
 
 def down() -> None:
