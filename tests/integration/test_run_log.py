@@ -4,14 +4,22 @@ A business date runs while the S3 server is down: its first tries fail, Airflow 
 S3 is back, and the date succeeds. On-call must hear nothing about it, and the run-log must hold
 every try with the state Airflow gave it. Then the run-log table is taken away while a task runs:
 the task must still succeed. Then a bad file's alert is due while the mail relay is down: the
-loss is in the alert log and the outcome unchanged. Last, the Snowflake stand-in is killed
-(SIGKILL) before a date's loads and restarted: the date ends loaded once, exactly as delivered.
+loss is in the alert log and the outcome unchanged. Then the Snowflake stand-in is killed
+(SIGKILL) before a date's loads and restarted, and the scheduler is killed while files load: each
+date ends loaded once, exactly as delivered. Last, faults at a chosen statement: the stand-in is
+killed right after a MERGE ran and inside an SCD2 transaction, and one file's task processes are
+killed during its COPY and during its archive step. Each date ends exact in every layer.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import time
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -359,3 +367,229 @@ def test_a_run_whose_scheduler_was_killed_completes_after_a_restart_loaded_once(
         assert session.list_keys(LANDING.history_key(feed, SCHEDULER_DAY, name)) == [
             LANDING.history_key(feed, SCHEDULER_DAY, name)
         ], name
+
+
+# ------------------------------------------------------------- faults at a chosen statement
+# The Snowflake stand-in can hold back its answer to one statement (FAKESNOW_HOLD, see
+# local/fakesnow_server.py): the statement has run, its client waits, and the test kills either
+# the stand-in or the waiting task process at that moment.
+
+
+def _deliver(day: date, seed: int, files: Path) -> dict[str, Any]:
+    """A scale-0.05 date into the inbox, and the same files on disk for the reference."""
+    for out in (f"s3://{LANDING.bucket}/{LANDING.inbox}", str(files)):
+        record = generate(GenerateRequest(start=day, days=1, scale=0.05, seed=seed, out=out), progress=False)
+    return record
+
+
+def _arm_stand_in(statement: str, marker: Path) -> None:
+    """Restart the stand-in so that it holds its answer to the first statement matching the pattern."""
+    from local import stack as local_stack
+
+    local_stack.stop_service("snowflake")
+    local_stack.start_service("snowflake", {"FAKESNOW_HOLD": statement, "FAKESNOW_HOLD_MARKER": str(marker)})
+
+
+def _disarm_stand_in(*markers: Path) -> None:
+    from local import stack as local_stack
+
+    for marker in markers:
+        marker.unlink(missing_ok=True)  # a held answer goes out
+    local_stack.stop_service("snowflake")
+    local_stack.start_service("snowflake")
+
+
+def _wait_for_hold(marker: Path, timeout: float = 600) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if marker.exists() and (held := marker.read_text()):
+            return held
+        time.sleep(0.2)
+    raise TimeoutError(f"the stand-in held no statement within {timeout}s")
+
+
+def _starts(table: str) -> str:
+    """A pattern for a statement writing ``table`` (a schema and table of the warehouse)."""
+    schema, name = table.split(".")
+    return rf"\b(merge|insert|copy) into {re.escape(WAREHOUSE.qualified(getattr(WAREHOUSE, schema), name))}\b"
+
+
+def _run_of(api: Any, day: date) -> dict[str, Any]:
+    from local import session
+
+    (run,) = [r for r in api.runs(session.DAILY_DAG) if session.business_date_of(r) == day]
+    return run
+
+
+def _running_ti(api: Any, run_id: str, task_id: str, timeout: float = 300) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        (ti,) = [t for t in api.task_instances("retail_daily", run_id) if t["task_id"] == task_id]
+        if ti["state"] == "running" and ti.get("pid"):
+            return ti
+        assert ti["state"] not in ("success", "failed"), f"{task_id} ended ({ti['state']}) before it could be killed"
+        time.sleep(0.2)
+    raise TimeoutError(f"{task_id} was not running within {timeout}s")
+
+
+def _wait_for_state(api: Any, day: date, task_id: str, state: str, timeout: float = 600) -> str:
+    from local import session
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for run in [r for r in api.runs(session.DAILY_DAG) if session.business_date_of(r) == day]:
+            tis = api.task_instances("retail_daily", run["dag_run_id"])
+            if any(t["task_id"] == task_id and t["state"] == state for t in tis):
+                return run["dag_run_id"]
+        time.sleep(0.2)
+    raise TimeoutError(f"{task_id} of {day} was not {state} within {timeout}s")
+
+
+def _assert_the_date_is_exact(api: Any, day: date, record: dict[str, Any], files: Path, run_id: str) -> None:
+    """Nothing lost or doubled in any layer or audit table; GOLD equals the raw files to the cent."""
+    from local import session
+    from tests.integration import gold_reference as ref
+
+    _assert_loaded_once_exactly_as_delivered(day, record)
+    hook = session.snowflake_hook()
+    orders = ref.read_feed(files, "orders", [day])
+    silver = hook.get_first(
+        f"select count(*), count(distinct order_id) from {WAREHOUSE.qualified(WAREHOUSE.silver, 'ORDERS')} "
+        f"where _batch_date = '{day}'"
+    )
+    assert silver == (orders["order_id"].nunique(),) * 2, "SILVER: one row per order of the file"
+    twice = hook.get_records(
+        f"select order_id, line_number from {WAREHOUSE.qualified(WAREHOUSE.model, 'FCT_ORDER_ITEMS')} "
+        f"group by 1, 2 having count(*) > 1"
+    )
+    assert twice == [], "MODEL: one fact row per order line"
+    versions = hook.get_records(
+        f"select customer_id from {WAREHOUSE.qualified(WAREHOUSE.model, 'DIM_CUSTOMER')} "
+        f"group by customer_id having sum(iff(is_current, 1, 0)) <> 1 or count(*) <> count(distinct customer_key)"
+    )
+    assert versions == [], "MODEL: one current version per customer, no version twice"
+    facts = ref.build_facts(files, [day])
+    first = day - timedelta(days=7)  # the run's lookback window
+    lines = facts.lines[(facts.lines["revenue_date"] >= first) & (facts.lines["revenue_date"] <= day)]
+    want = {
+        (d, channel, int(g["quantity"].sum()), sum(g["gross"], Decimal(0)), sum(g["net"], Decimal(0)))
+        for (d, channel), g in lines.groupby(["revenue_date", "channel"])
+    }
+    cents = Decimal("0.01")  # the server returns the sums as floats: back to cents
+    got = {
+        (d, channel, int(units), Decimal(str(gross)).quantize(cents), Decimal(str(net)).quantize(cents))
+        for d, channel, units, gross, net in hook.get_records(
+            f"select revenue_date, channel, sum(units), sum(gross_amount), sum(net_revenue) "
+            f"from {WAREHOUSE.qualified(WAREHOUSE.gold, 'DAILY_REVENUE')} "
+            f"where revenue_date between '{first}' and '{day}' group by 1, 2"
+        )
+    }
+    assert got == want and want, f"GOLD: extra {sorted(got - want)[:3]}, missing {sorted(want - got)[:3]}"
+    _log_rows(run_id)  # one run-log row per task try
+    results = hook.get_records(
+        f"select task_id, check_name, table_name, business_date, count(*) "
+        f"from {WAREHOUSE.qualified(WAREHOUSE.audit, 'DQ_RESULTS')} where run_id = %(run_id)s group by 1, 2, 3, 4",
+        parameters={"run_id": run_id},
+    )
+    assert results and max(r[4] for r in results) == 1, "one DQ result per check, table and date"
+    assert [m for m in session.mails() if str(day) in (m["Subject"] or "")] == [], "a healed fault alerts nobody"
+
+
+MERGE_DAY = date(2026, 7, 6)  # no other test's data within its lookback window
+
+
+@pytest.fixture(scope="module")
+def stand_in_killed_mid_merge(stack, tmp_path_factory):
+    """The Snowflake stand-in is killed (SIGKILL) twice in one run and started again at once:
+    after SILVER.ORDERS's MERGE ran but before its answer went out (committed; the task cannot
+    know), and inside DIM_CUSTOMER's transaction (its delete and insert ran, no commit yet)."""
+    from local import session
+    from local import stack as local_stack
+
+    api = stack
+    tmp = tmp_path_factory.mktemp("merge_kill")
+    merge, scd2 = tmp / "merge.held", tmp / "scd2.held"
+    record = _deliver(MERGE_DAY, 13, tmp / "feeds")
+    _arm_stand_in(_starts("silver.ORDERS"), merge)
+    held = []
+    try:
+        backfill = session.backfill(api, MERGE_DAY, MERGE_DAY)
+        held.append(_wait_for_hold(merge))
+        local_stack.kill_service("snowflake")
+        _arm_stand_in(_starts("model.DIM_CUSTOMER"), scd2)
+        held.append(_wait_for_hold(scd2))
+        local_stack.kill_service("snowflake")
+    finally:
+        _disarm_stand_in(merge, scd2)
+    api.wait_for_backfill(backfill, RUN_TIMEOUT, check=stack_alive)
+    return api, _run_of(api, MERGE_DAY), record, tmp / "feeds", held
+
+
+def test_a_date_whose_warehouse_died_mid_merge_is_exact_after_the_retries(stand_in_killed_mid_merge) -> None:
+    api, run, record, files, held = stand_in_killed_mid_merge
+    assert re.search(_starts("silver.ORDERS"), held[0], re.IGNORECASE), held[0][:200]
+    assert re.search(_starts("model.DIM_CUSTOMER"), held[1], re.IGNORECASE), held[1][:200]
+    tis = {t["task_id"]: t for t in api.task_instances("retail_daily", run["dag_run_id"])}
+    assert run["state"] == "success", {t: ti["state"] for t, ti in tis.items() if ti["state"] != "success"}
+    # the two tasks whose statements were cut off ran again
+    assert tis["silver.orders"]["try_number"] > 1 and tis["model.dim_customer"]["try_number"] > 1
+    _assert_the_date_is_exact(api, MERGE_DAY, record, files, run["dag_run_id"])
+
+
+TASK_KILL_DAY = date(2026, 7, 20)  # no other test's data within its lookback window
+
+
+@pytest.fixture(scope="module")
+def tasks_killed_mid_load_and_archive(stack, tmp_path_factory):
+    """One file's task processes are killed (SIGKILL) twice: the load while its COPY has run inside
+    the load's transaction (not committed), then the archive step, after the retried COPY
+    committed, while it waits on a frozen S3 server."""
+    from local import session
+    from local import stack as local_stack
+
+    api = stack
+    tmp = tmp_path_factory.mktemp("task_kill")
+    copy = tmp / "copy.held"
+    record = _deliver(TASK_KILL_DAY, 21, tmp / "feeds")
+    _arm_stand_in(_starts("bronze.ORDERS"), copy)
+    killed = []
+    try:
+        backfill = session.backfill(api, TASK_KILL_DAY, TASK_KILL_DAY)
+        held = _wait_for_hold(copy)
+        run_id = _run_of(api, TASK_KILL_DAY)["dag_run_id"]
+        load = _running_ti(api, run_id, "ingest_orders.load_bronze")
+        os.kill(load["pid"], signal.SIGKILL)
+        killed.append(load)
+        copy.unlink()  # the held answer goes out to a dead client; its transaction stays open
+        _wait_for_state(api, TASK_KILL_DAY, "ingest_orders.load_bronze", "success")
+        local_stack.pause_service("s3")
+        try:
+            archive = _running_ti(api, run_id, "ingest_orders.archive_file")
+            time.sleep(3)  # it reaches its first S3 call and waits there
+            os.kill(archive["pid"], signal.SIGKILL)
+            killed.append(archive)
+        finally:
+            local_stack.resume_service("s3")
+        api.wait_for_backfill(backfill, RUN_TIMEOUT, check=stack_alive)
+    finally:
+        _disarm_stand_in(copy)
+    return api, _run_of(api, TASK_KILL_DAY), record, tmp / "feeds", held, killed
+
+
+def test_a_file_whose_load_and_archive_were_killed_is_loaded_and_archived_once(
+    tasks_killed_mid_load_and_archive,
+) -> None:
+    from local import session
+
+    api, run, record, files, held, killed = tasks_killed_mid_load_and_archive
+    assert re.search(_starts("bronze.ORDERS"), held, re.IGNORECASE), held[:200]
+    tis = {t["task_id"]: t for t in api.task_instances("retail_daily", run["dag_run_id"])}
+    assert run["state"] == "success", {t: ti["state"] for t, ti in tis.items() if ti["state"] != "success"}
+    for ti in killed:  # each killed try was followed by a successful one
+        assert tis[ti["task_id"]]["try_number"] > ti["try_number"], ti["task_id"]
+    _assert_the_date_is_exact(api, TASK_KILL_DAY, record, files, run["dag_run_id"])
+    name = f"orders_{TASK_KILL_DAY:%Y%m%d}.csv"
+    history = LANDING.history_key("orders", TASK_KILL_DAY, name)
+    assert session.list_keys(LANDING.inbox_key(name)) == []
+    assert session.list_keys(history) == [history], "in history once, no .superseded- copy of itself"
+    assert session.read_object(history) == (files / name).read_bytes()

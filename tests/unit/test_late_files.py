@@ -46,7 +46,7 @@ class MemoryS3:
 
     def delete_objects(self, bucket: str, keys: list[str]) -> None:
         for key in keys:
-            del self.objects[key]
+            self.objects.pop(key, None)  # S3 deletes a missing key without an error
 
 
 class Ledger:
@@ -190,3 +190,34 @@ def test_a_rerun_after_the_latest_load_lost_its_archive_step_archives_it() -> No
     assert outcome.action == "already_loaded" and outcome.source_key == inbox
     assert not [k for k in s3.objects if ".stale-" in k]
     assert ledger.recorded == []  # not archived yet: a retry, not a new delivery
+
+
+class KilledBeforeDelete(MemoryS3):
+    """The archive step's process dies after copying the file to history, before the inbox delete."""
+
+    killed = False
+
+    def delete_objects(self, bucket: str, keys: list[str]) -> None:
+        if not self.killed and any(k.startswith(f"{LANDING.inbox}/") for k in keys):
+            self.killed = True
+            raise SystemExit("SIGKILL")
+        super().delete_objects(bucket, keys)
+
+
+@pytest.mark.parametrize("archived_before", [None, V1])
+def test_an_archive_step_killed_between_copy_and_delete_archives_once_on_retry(archived_before) -> None:
+    inbox, history = pipeline.candidate_keys("payments", DAY)
+    staged = f"{LANDING.staging}/payments/{DAY}/run-1.csv"
+    s3 = KilledBeforeDelete({inbox: V2, staged: V2, **({history: archived_before} if archived_before else {})})
+    outcome = pipeline.FileOutcome(
+        feed="payments", business_date=DAY.isoformat(), file_name=_name("payments", DAY), source_key=inbox,
+        from_inbox=True, md5=_md5(V2), action="load", staged_path=f"payments/{DAY}/run-1.csv",
+    )  # fmt: skip
+    with pytest.raises(SystemExit):
+        pipeline.archive(s3, outcome)
+    assert s3.objects[history] == V2 and inbox in s3.objects  # copied, not yet deleted
+    assert pipeline.archive(s3, outcome) == history  # the retry
+    assert inbox not in s3.objects and staged not in s3.objects
+    assert s3.objects[history] == V2
+    kept = [k for k in s3.objects if ".superseded-" in k]
+    assert [s3.objects[k] for k in kept] == ([archived_before] if archived_before else [])
