@@ -408,7 +408,7 @@ def _wait_for_hold(marker: Path, timeout: float = 600) -> str:
     raise TimeoutError(f"the stand-in held no statement within {timeout}s")
 
 
-def _starts(table: str) -> str:
+def _writing(table: str) -> str:
     """A pattern for a statement writing ``table`` (a schema and table of the warehouse)."""
     schema, name = table.split(".")
     return rf"\b(merge|insert|copy) into {re.escape(WAREHOUSE.qualified(getattr(WAREHOUSE, schema), name))}\b"
@@ -510,13 +510,13 @@ def stand_in_killed_mid_merge(stack, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("merge_kill")
     merge, scd2 = tmp / "merge.held", tmp / "scd2.held"
     record = _deliver(MERGE_DAY, 13, tmp / "feeds")
-    _arm_stand_in(_starts("silver.ORDERS"), merge)
+    _arm_stand_in(_writing("silver.ORDERS"), merge)
     held = []
     try:
         backfill = session.backfill(api, MERGE_DAY, MERGE_DAY)
         held.append(_wait_for_hold(merge))
         local_stack.kill_service("snowflake")
-        _arm_stand_in(_starts("model.DIM_CUSTOMER"), scd2)
+        _arm_stand_in(_writing("model.DIM_CUSTOMER"), scd2)
         held.append(_wait_for_hold(scd2))
         local_stack.kill_service("snowflake")
     finally:
@@ -527,8 +527,8 @@ def stand_in_killed_mid_merge(stack, tmp_path_factory):
 
 def test_a_date_whose_warehouse_died_mid_merge_is_exact_after_the_retries(stand_in_killed_mid_merge) -> None:
     api, run, record, files, held = stand_in_killed_mid_merge
-    assert re.search(_starts("silver.ORDERS"), held[0], re.IGNORECASE), held[0][:200]
-    assert re.search(_starts("model.DIM_CUSTOMER"), held[1], re.IGNORECASE), held[1][:200]
+    assert re.search(_writing("silver.ORDERS"), held[0], re.IGNORECASE), held[0][:200]
+    assert re.search(_writing("model.DIM_CUSTOMER"), held[1], re.IGNORECASE), held[1][:200]
     tis = {t["task_id"]: t for t in api.task_instances("retail_daily", run["dag_run_id"])}
     assert run["state"] == "success", {t: ti["state"] for t, ti in tis.items() if ti["state"] != "success"}
     # the two tasks whose statements were cut off ran again
@@ -551,7 +551,7 @@ def tasks_killed_mid_load_and_archive(stack, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("task_kill")
     copy = tmp / "copy.held"
     record = _deliver(TASK_KILL_DAY, 21, tmp / "feeds")
-    _arm_stand_in(_starts("bronze.ORDERS"), copy)
+    _arm_stand_in(_writing("bronze.ORDERS"), copy)
     killed = []
     try:
         backfill = session.backfill(api, TASK_KILL_DAY, TASK_KILL_DAY)
@@ -582,7 +582,7 @@ def test_a_file_whose_load_and_archive_were_killed_is_loaded_and_archived_once(
     from local import session
 
     api, run, record, files, held, killed = tasks_killed_mid_load_and_archive
-    assert re.search(_starts("bronze.ORDERS"), held, re.IGNORECASE), held[:200]
+    assert re.search(_writing("bronze.ORDERS"), held, re.IGNORECASE), held[:200]
     tis = {t["task_id"]: t for t in api.task_instances("retail_daily", run["dag_run_id"])}
     assert run["state"] == "success", {t: ti["state"] for t, ti in tis.items() if ti["state"] != "success"}
     for ti in killed:  # each killed try was followed by a successful one
