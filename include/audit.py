@@ -180,9 +180,9 @@ def _count_failure(what: str, row: Any, exc: BaseException) -> None:
 _connection: Any = None  # one connection per process, used only by the writer thread
 
 
-def _execute(sql_file: str, params: dict[str, Any]) -> int:
+def _run(sql_file: str, params: dict[str, Any], read: Callable[[Any], Any]) -> Any:
     """Run one audit statement on this process's audit connection (opened once, reopened after an
-    error); returns the rows it changed."""
+    error); ``read`` takes what is wanted from the cursor."""
     global _connection
     if _connection is None:
         from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
@@ -195,13 +195,22 @@ def _execute(sql_file: str, params: dict[str, Any]) -> int:
     try:
         cursor = _connection.cursor()
         cursor.execute(render_sql(sql_file), params)
-        return max(int(cursor.rowcount or 0), 0)
+        return read(cursor)
     except Exception:
         connection, _connection = _connection, None
         try:
             connection.close()
         finally:
             raise
+
+
+def _execute(sql_file: str, params: dict[str, Any]) -> int:
+    """Run one audit statement; returns the rows it changed."""
+    return _run(sql_file, params, lambda cursor: max(int(cursor.rowcount or 0), 0))
+
+
+def _fetch(sql_file: str, params: dict[str, Any]) -> list[tuple]:
+    return _run(sql_file, params, lambda cursor: cursor.fetchall())
 
 
 def _write(what: str, statements: Callable[[dict[str, Any]], None], row: Any, *, background: bool) -> None:
@@ -244,6 +253,46 @@ def record_task_try(row: TaskTry, *, background: bool = False, execute: Callable
 
     what = f"task {row.dag_id}.{row.task_id} {row.run_id} try {row.try_number}"
     _write(what, upsert, row, background=background)
+
+
+def settle_task_tries(
+    dag_id: str,
+    run_id: str,
+    earlier: list[TaskTry],
+    latest: list[TaskTry],
+    *,
+    execute: Callable[..., int | None] = _execute,
+    fetch: Callable[..., list[tuple]] = _fetch,
+) -> None:
+    """After a DAG run ended, the rows its tries could not finish themselves (in the background).
+
+    ``earlier``: tries that were retried or cleared, ``latest``: each task's last try, both as
+    Airflow recorded them. A row still "running" gets that outcome; an earlier try without a row
+    gets one. A latest try's own process may still be writing its row, so none is inserted for
+    it. One read per run; rows the tries finished themselves are not written again.
+    """
+
+    def settle() -> None:
+        logged = {
+            (task_id, int(map_index), int(try_number)): state
+            for task_id, map_index, try_number, state in fetch(
+                "audit/task_run_log_of_run.sql", {"dag_id": dag_id, "run_id": run_id}
+            )
+        }
+        for row, may_insert in [(r, True) for r in earlier] + [(r, False) for r in latest]:
+            key = (row.task_id, row.map_index, row.try_number)
+            if logged.get(key) == "running" and row.state != "running":
+                execute("audit/settle_task_try.sql", asdict(row))
+            elif key not in logged and may_insert:
+                execute("audit/insert_task_try.sql", asdict(row))
+
+    def attempt() -> None:
+        try:
+            settle()
+        except Exception as exc:
+            _count_failure(f"settling the run-log of {dag_id} {run_id}", None, exc)
+
+    _executor().submit(attempt)
 
 
 @dataclass(frozen=True)

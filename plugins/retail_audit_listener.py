@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -154,6 +155,63 @@ def _note_business_date(dag_run: Any) -> None:
         log.warning("business date note not set for %s: %s", getattr(dag_run, "run_id", dag_run), exc)
 
 
+def _settle_tries(dag_run: Any) -> None:
+    """Once the run has ended, the run-log rows its tries could not finish themselves.
+
+    A try's final row is written by the process that ran it; when the warehouse was down at that
+    moment, or the process was killed, the row stays "running" or is missing. The scheduler knows
+    every try's outcome (its task instances, and the task instance history for earlier tries):
+    rows still "running" get that outcome, and earlier tries without a row get one. Only on the
+    scheduler's own DagRun object, which has a database session.
+    """
+    session = _orm_session(dag_run)
+    if session is None:
+        return
+    try:
+        from airflow.models.taskinstancehistory import TaskInstanceHistory as History
+        from sqlalchemy import select
+
+        day = run_dates.of_run(dag_run)
+        earlier = session.scalars(
+            select(History).where(History.dag_id == dag_run.dag_id, History.run_id == dag_run.run_id)
+        ).all()
+        latest = [ti for ti in dag_run.get_task_instances(session=session) if ti.try_number]
+
+        def rows(tries: list[Any], state: Any) -> list[audit.TaskTry]:
+            return [
+                replace(_task_try(t, state(t), "ended"), business_date=day)
+                for t in tries
+                if state(t) not in ("running", "unknown")
+            ]
+
+        audit.settle_task_tries(
+            dag_run.dag_id, dag_run.run_id, rows(earlier, _earlier_state), rows(latest, lambda t: _state(t.state))
+        )
+    except Exception as exc:  # never disturb the scheduler
+        log.warning("run-log rows of %s not settled: %s", getattr(dag_run, "run_id", dag_run), exc)
+
+
+def _earlier_state(history: Any) -> str:
+    """An earlier try's state as the run-log names it. The task instance history records a try
+    that was retried as "failed"; while it had tries left, Airflow called it "up_for_retry" (a
+    try failed on purpose without a retry and then cleared by hand is the exception)."""
+    state = _state(history.state)
+    if state == "failed" and history.max_tries is not None and history.try_number <= history.max_tries:
+        return "up_for_retry"
+    return state
+
+
+def _orm_session(dag_run: Any) -> Any:
+    if not hasattr(dag_run, "dag_run_note"):
+        return None
+    try:
+        from sqlalchemy.orm import object_session
+
+        return object_session(dag_run)
+    except Exception:  # not an ORM object
+        return None
+
+
 @hookimpl
 def on_dag_run_running(dag_run: Any, msg: str) -> None:
     _note_business_date(dag_run)
@@ -163,11 +221,13 @@ def on_dag_run_running(dag_run: Any, msg: str) -> None:
 @hookimpl
 def on_dag_run_success(dag_run: Any, msg: str) -> None:
     _dag_run(dag_run, "success", msg)
+    _settle_tries(dag_run)
 
 
 @hookimpl
 def on_dag_run_failed(dag_run: Any, msg: str) -> None:
     _dag_run(dag_run, "failed", msg)
+    _settle_tries(dag_run)
 
 
 class RetailAuditPlugin(AirflowPlugin):

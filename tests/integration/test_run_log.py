@@ -445,6 +445,22 @@ def _wait_for_state(api: Any, day: date, task_id: str, state: str, timeout: floa
     raise TimeoutError(f"{task_id} of {day} was not {state} within {timeout}s")
 
 
+def _assert_every_try_logged_with_its_outcome(api: Any, run_id: str, timeout: float = 60) -> None:
+    """One run-log row per try Airflow made, none left "running": the rows a try could not finish
+    (the warehouse was down, or its process was killed) are settled by the scheduler at the run's end."""
+    tis = api.task_instances("retail_daily", run_id)
+    tries = {(t["task_id"], n) for t in tis for n in range(1, (t["try_number"] or 0) + 1)}
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = _log_rows(run_id)
+        unfinished = sorted(k for k, r in rows.items() if r[2] == "running")
+        missing = sorted(tries - set(rows))
+        if not unfinished and not missing:
+            return
+        assert time.monotonic() < deadline, f"run-log not settled: still running {unfinished}, missing {missing}"
+        time.sleep(2)
+
+
 def _assert_the_date_is_exact(api: Any, day: date, record: dict[str, Any], files: Path, run_id: str) -> None:
     """Nothing lost or doubled in any layer or audit table; GOLD equals the raw files to the cent."""
     from local import session
@@ -485,7 +501,7 @@ def _assert_the_date_is_exact(api: Any, day: date, record: dict[str, Any], files
         )
     }
     assert got == want and want, f"GOLD: extra {sorted(got - want)[:3]}, missing {sorted(want - got)[:3]}"
-    _log_rows(run_id)  # one run-log row per task try
+    _assert_every_try_logged_with_its_outcome(api, run_id)
     results = hook.get_records(
         f"select task_id, check_name, table_name, business_date, count(*) "
         f"from {WAREHOUSE.qualified(WAREHOUSE.audit, 'DQ_RESULTS')} where run_id = %(run_id)s group by 1, 2, 3, 4",

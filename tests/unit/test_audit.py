@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 import threading
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -111,7 +112,7 @@ def test_an_alert_outcome_carries_every_column_of_its_insert() -> None:
     assert "ALERT_LOG" in sql and set(seen["params"]) == set(re.findall(r"%\((\w+)\)s", sql))
 
 
-def test_the_listener_builds_a_row_from_the_task_process() -> None:
+def _plugin():
     import importlib.util
     from pathlib import Path
 
@@ -120,6 +121,11 @@ def test_the_listener_builds_a_row_from_the_task_process() -> None:
     plugin = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = plugin  # as Airflow's plugin loader does
     spec.loader.exec_module(plugin)
+    return plugin
+
+
+def test_the_listener_builds_a_row_from_the_task_process() -> None:
+    plugin = _plugin()
     start = datetime(2026, 6, 2, 1, 0, tzinfo=UTC)
     ti = SimpleNamespace(
         dag_id="retail_daily",
@@ -151,3 +157,83 @@ def test_the_listener_builds_a_row_from_the_task_process() -> None:
         "error",
         date(2026, 6, 1),
     )
+
+
+def _try(task_id: str, try_number: int, state: str) -> audit.TaskTry:
+    return replace(_row(), task_id=task_id, try_number=try_number, state=state, reported_by="scheduler")
+
+
+def test_settling_a_run_writes_only_what_its_tries_could_not() -> None:
+    logged = [
+        ("load", -1, 1, "running"),  # its process was killed: the final write never came
+        ("load", -1, 2, "success"),
+        ("merge", -1, 2, "running"),  # the warehouse was down when it ended
+        ("check", -1, 1, "failed"),
+    ]
+    written: list[tuple[str, str, int, str]] = []
+    audit.settle_task_tries(
+        "retail_daily",
+        "r1",
+        earlier=[_try("load", 1, "up_for_retry"), _try("merge", 1, "up_for_retry")],  # merge try 1: no row
+        latest=[_try("load", 2, "success"), _try("merge", 2, "success"), _try("check", 1, "failed"),
+                _try("publish", 1, "success")],  # publish: its own process may still be writing
+        execute=lambda sql_file, params: written.append(
+            (sql_file, params["task_id"], params["try_number"], params["state"])
+        ),
+        fetch=lambda sql_file, params: logged if params == {"dag_id": "retail_daily", "run_id": "r1"} else [],
+    )  # fmt: skip
+    audit._executor().submit(lambda: None).result(timeout=5)  # the writer thread keeps the order
+    assert written == [
+        ("audit/settle_task_try.sql", "load", 1, "up_for_retry"),
+        ("audit/insert_task_try.sql", "merge", 1, "up_for_retry"),
+        ("audit/settle_task_try.sql", "merge", 2, "success"),
+    ]
+
+
+def test_the_settling_sql_touches_only_unfinished_rows_and_inserts_only_missing_ones() -> None:
+    from include.sql_render import render_sql
+
+    settle, insert = render_sql("audit/settle_task_try.sql"), render_sql("audit/insert_task_try.sql")
+    assert "state = 'running'" in settle.split("where", 1)[1]
+    assert "not exists" in insert
+    params = set(vars(_row()))
+    assert set(re.findall(r"%\((\w+)\)s", settle)) <= params and set(re.findall(r"%\((\w+)\)s", insert)) <= params
+
+
+def test_at_a_runs_end_the_scheduler_settles_its_tries_as_airflow_recorded_them(monkeypatch) -> None:
+    plugin = _plugin()
+    start = datetime(2026, 7, 7, 0, 5, tzinfo=UTC)
+
+    def ti(task_id: str, try_number: int, state: str) -> SimpleNamespace:
+        return SimpleNamespace(
+            dag_id="retail_daily", task_id=task_id, run_id="r1", map_index=-1, try_number=try_number, max_tries=2,
+            start_date=start, end_date=start + timedelta(seconds=3), state=state, hostname="w1", operator="SQL",
+        )  # fmt: skip
+
+    history = [ti("silver.orders", 1, "failed"), ti("silver.orders", 2, "failed"), ti("dq.keys", 1, "failed")]
+    history[2].max_tries = 0  # no retry allowed: its failure was final before someone cleared it
+    latest = [ti("silver.orders", 3, "success"), ti("dq.keys", 2, "success"), ti("never_ran", 0, None)]
+    session = SimpleNamespace(scalars=lambda statement: SimpleNamespace(all=lambda: history))
+    dag_run = SimpleNamespace(
+        dag_id="retail_daily", run_id="r1", dag_run_note=None, logical_date=datetime(2026, 7, 6, tzinfo=UTC),
+        run_after=start, conf={}, get_task_instances=lambda session: latest,
+    )  # fmt: skip
+    monkeypatch.setattr(plugin, "_orm_session", lambda run: session)
+    seen: dict = {}
+    monkeypatch.setattr(plugin.audit, "settle_task_tries", lambda *args: seen.update(args=args))
+    monkeypatch.setattr(plugin.audit, "record_dag_run", lambda row: None)
+    plugin.on_dag_run_success(dag_run, "")
+    dag_id, run_id, earlier, last = seen["args"]
+    assert (dag_id, run_id) == ("retail_daily", "r1")
+    assert [(r.task_id, r.try_number, r.state) for r in earlier] == [
+        ("silver.orders", 1, "up_for_retry"),  # the history says "failed" for a try that was retried
+        ("silver.orders", 2, "up_for_retry"),
+        ("dq.keys", 1, "failed"),
+    ]
+    assert [(r.task_id, r.try_number, r.state) for r in last] == [
+        ("silver.orders", 3, "success"),
+        ("dq.keys", 2, "success"),
+    ]
+    assert {(r.business_date, r.reported_by, r.duration_s) for r in earlier + last} == {
+        (date(2026, 7, 6), "scheduler", 3.0)
+    }
