@@ -487,7 +487,18 @@ def _stop(service: Service, sig: int | None = None) -> None:
         except ProcessLookupError:
             pass
     (PIDS / f"{service.name}.pid").unlink(missing_ok=True)
+    _wait_for_port_release(service)
     print(f"  {service.name:14s} stopped")
+
+
+def _wait_for_port_release(service: Service, seconds: float = 20) -> None:
+    """A killed multi-threaded server shows as a zombie while its other threads still exit and
+    hold its sockets (a DuckDB thread in a disk write): the port is free only when the last goes."""
+    deadline = time.monotonic() + seconds
+    while service.port is not None and _port_open(service.port):
+        if time.monotonic() > deadline:
+            raise StackError(f"{service.name} stopped but port {service.port} still answers after {seconds:.0f}s")
+        time.sleep(0.2)
 
 
 def _migrate(env: dict[str, str]) -> None:
