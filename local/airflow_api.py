@@ -104,6 +104,14 @@ class AirflowAPI:
                 raise TimeoutError(f"backfill {backfill_id} not completed after {timeout}s")
             time.sleep(3)
 
+    def cancel_backfill(self, backfill_id: int) -> None:
+        """Cancel a backfill (its queued runs do not start; Airflow then accepts another)."""
+        self.request("PUT", f"/backfills/{backfill_id}/cancel")
+
+    def running_backfills(self, dag_id: str) -> list[int]:
+        backfills = self.request("GET", f"/backfills?dag_id={dag_id}&limit=100")["backfills"]
+        return [b["id"] for b in backfills if not b.get("completed_at")]
+
     def clear(self, dag_id: str, run_id: str, task_ids: list[str], downstream: bool = True) -> list[str]:
         """Clear tasks of a run as an operator does in the UI (*Clear*, with Downstream); Airflow
         adds the setup and teardown tasks of their scope. Returns the cleared task ids."""

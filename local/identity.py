@@ -123,7 +123,7 @@ def run_pass(
         api.wait_for_backfill(backfill, timeout, check=check)
     except BaseException:
         # never leave a running backfill behind: the next one for the DAG would be refused
-        api.request("PUT", f"/backfills/{backfill}/cancel")
+        api.cancel_backfill(backfill)
         raise
     seconds = time.monotonic() - started
     states = {

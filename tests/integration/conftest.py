@@ -63,7 +63,8 @@ def no_backfill_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "stack" not in request.fixturenames:
         return
+    from local import session
+
     api = request.getfixturevalue("stack")
-    for backfill in api.request("GET", "/backfills?dag_id=retail_daily&limit=100")["backfills"]:
-        if not backfill.get("completed_at"):
-            api.request("PUT", f"/backfills/{backfill['id']}/cancel")
+    for backfill in api.running_backfills(session.DAILY_DAG):
+        api.cancel_backfill(backfill)

@@ -602,7 +602,7 @@ def tasks_killed_mid_load_and_archive(stack, tmp_path_factory):
         copy.unlink(missing_ok=True)  # a hold still pending (the fault was not staged) goes out
         if backfill is not None:  # the run ends on the armed stand-in, whose one hold is spent
             api.wait_for_backfill(backfill, RUN_TIMEOUT, check=stack_alive)
-        _disarm_stand_in(copy)
+        _disarm_stand_in()
     return api, _run_of(api, TASK_KILL_DAY), record, tmp / "feeds", held, killed
 
 
