@@ -178,6 +178,62 @@ def ground_truth(cutoff: date, seed: int, scale: float, reference: Reference | N
     }
 
 
+def observable_churn_probability(
+    cutoff: date, seed: int, scale: float, reference: Reference | None = None, nodes: int = 24
+) -> dict[str, Any]:
+    """The best churn probability any model can compute from what the feeds show, per customer.
+
+    A customer's base order rate and its decay are drawn around the segment's values and never
+    shown; their orders' timing is the only trace of them (order values, statuses, payments and
+    store visits do not depend on them). Given the segment at signup, the signup day and the days
+    of every online order up to ``cutoff``, Bayes' rule over the two hidden draws (a Gauss-Hermite
+    grid of ``nodes`` x ``nodes``) gives the probability of no order in the label window. Ranking by
+    it reaches the highest ROC AUC any function of that history can (the Neyman-Pearson lemma):
+    the ceiling a model can actually approach, below :func:`ground_truth`'s, which knows the draws.
+
+    The same customers as :func:`ground_truth` (within their ordering life), with ``ordered_days``
+    (online orders after signup, up to ``cutoff``) for checks.
+    """
+    sim = FeedSimulator(reference or load_reference(), seed, scale)
+    horizon = int(sim.ref["churn_horizon_days"])
+    c = sim.day_index(cutoff)
+    z, w = np.polynomial.hermite_e.hermegauss(nodes)
+    z_rate, z_life = (g.ravel() for g in np.meshgrid(z, z, indexing="ij"))
+    log_prior = np.log(np.outer(w, w).ravel() / w.sum() ** 2)
+    ages = np.arange(1, sim.max_age + 1)
+    ids, probs, counts = [], [], []
+    for s in range(max(0, c - sim.max_age + 1), c + 1):
+        cohort = sim.cohort(s)
+        seen = c - s  # days of history after signup
+        # order probability by segment, grid point and age, as FeedSimulator.order_probability
+        base = sim.rate_scale * sim.seg_freq[:, None] * np.exp(0.5 * z_rate)[None, :]
+        decay = sim.log_decay_unit / (sim.seg_life[:, None] * np.exp(0.5 * z_life)[None, :])
+        with np.errstate(divide="ignore", under="ignore"):
+            p = np.minimum(base[..., None] * np.exp(ages * decay[..., None]) * sim.weekday_factor(s + ages), 0.9)
+            log_stay = np.log1p(-p)
+            log_odds = np.log(p) - log_stay  # -inf where an order is impossible
+        seg = cohort.segment.astype(np.intp)
+        log_post = log_stay[:, :, :seen].sum(axis=2)[seg] + log_prior  # customers x grid
+        ordered = np.zeros(seg.size, dtype=np.int64)
+        for age in range(1, seen + 1):
+            hit = np.flatnonzero(sim.orders_placed_by_existing(s + age, cohort))
+            log_post[hit] += log_odds[seg[hit], :, age - 1]
+            ordered[hit] += 1
+        log_post -= log_post.max(axis=1, keepdims=True)
+        post = np.exp(log_post)
+        future = np.exp(log_stay[:, :, seen : seen + horizon].sum(axis=2))[seg]
+        probs.append((post * future).sum(axis=1) / post.sum(axis=1))
+        ids.append(cohort.gid)
+        counts.append(ordered)
+    from include.simulator.generator import customer_ids
+
+    return {
+        "customer_id": customer_ids(np.concatenate(ids)),
+        "observable_churn_probability": np.round(np.concatenate(probs), 6),
+        "ordered_days": np.concatenate(counts),
+    }
+
+
 def write_ground_truth(columns: dict[str, Iterable[Any]], path: str | Path) -> None:
     import pandas as pd
 

@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -16,8 +17,9 @@ from include.contracts import FEED_NAMES, load_contract
 from include.ingest.validation import validate_file
 from include.simulator import faults as fault_lib
 from include.simulator.__main__ import main as cli
+from include.simulator.generator import customer_ids
 from include.simulator.reference import DEFAULT_REFERENCE, load_reference
-from include.simulator.run import GenerateRequest, compare, generate, ground_truth
+from include.simulator.run import GenerateRequest, compare, generate, ground_truth, observable_churn_probability
 
 DAY = date(2026, 3, 2)  # a Monday
 
@@ -326,3 +328,48 @@ def test_ground_truth_is_informative() -> None:
     assert ((prob >= 0) & (prob <= 1)).all()
     assert 0.2 < label.mean() < 0.95
     assert roc_auc_score(label, prob) > 0.7
+
+
+def test_observable_churn_probability_is_the_posterior_given_the_order_history() -> None:
+    """The attainable ceiling: calibrated, below the truth, above the order count, and equal to an
+    independent Monte Carlo posterior for single customers."""
+    from sklearn.metrics import roc_auc_score
+
+    from include.ml.metrics import expected_calibration_error
+    from include.simulator.generator import FeedSimulator
+
+    cutoff, seed, scale = date(2024, 6, 30), 7, 0.1
+    seen = observable_churn_probability(cutoff, seed, scale)
+    truth = ground_truth(cutoff, seed, scale)
+    assert list(seen["customer_id"]) == list(truth["customer_id"])
+    label, p = truth["churned"], seen["observable_churn_probability"]
+    assert ((p >= 0) & (p <= 1)).all()
+    assert expected_calibration_error(label, p) < 0.02  # Bayes under the generating model is calibrated
+    assert roc_auc_score(label, truth["true_churn_probability"]) > roc_auc_score(label, p) + 0.02
+    assert roc_auc_score(label, p) > roc_auc_score(label, -seen["ordered_days"]) + 0.05
+
+    # one cohort's customers, recomputed by weighting 50,000 prior draws of the hidden rates
+    sim = FeedSimulator(load_reference(), seed, scale)
+    c = sim.day_index(cutoff)
+    signup = c - 100
+    cohort = sim.cohort(signup)
+    rng = np.random.default_rng(0)
+    z_rate, z_life = rng.standard_normal(50_000), rng.standard_normal(50_000)
+    days = np.arange(signup + 1, c + 91)
+    orders = np.array([sim.orders_placed_by_existing(int(d), cohort) for d in days[: c - signup]]).T
+    index = {cid: i for i, cid in enumerate(seen["customer_id"])}
+    checked = 0
+    for k in (
+        np.flatnonzero(orders.sum(axis=1) >= 1)[:4].tolist() + np.flatnonzero(orders.sum(axis=1) == 0)[:2].tolist()
+    ):
+        seg = cohort.segment[k]
+        base = sim.rate_scale * sim.seg_freq[seg] * np.exp(0.5 * z_rate)
+        decay = sim.log_decay_unit / (sim.seg_life[seg] * np.exp(0.5 * z_life))
+        prob = np.minimum(base[:, None] * np.exp((days - signup) * decay[:, None]) * sim.weekday_factor(days), 0.9)
+        past, future = prob[:, : c - signup], prob[:, c - signup :]
+        weight = np.exp(np.where(orders[k], np.log(past), np.log1p(-past)).sum(axis=1))
+        expected = float((weight * np.exp(np.log1p(-future).sum(axis=1))).sum() / weight.sum())
+        got = p[index[str(customer_ids(np.array([cohort.first_gid + k]))[0])]]
+        assert got == pytest.approx(expected, abs=0.01), (k, orders[k].sum())
+        checked += 1
+    assert checked == 6
