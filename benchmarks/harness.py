@@ -1,7 +1,7 @@
 """`make bench`: what the pipeline costs on this machine, as figures.
 
-    .venv/bin/python -m benchmarks.harness [--cases floor,parse,scale,incremental,backfill,ml,tests]
-        [--backfill-days 30] [--scaling-days 8] [--scale-orders 100000] [--quick]
+    .venv/bin/python -m benchmarks.harness [--cases floor,parse,scale,scale_history,incremental,backfill,ml,tests]
+        [--backfill-days 30] [--scaling-days 8] [--scale-orders 100000] [--history-days 60] [--quick]
 
 Runs on its own local stack (``var/bench-stack``, own ports), never on a developer's stack.
 Prints a table and writes ``benchmarks/results/<date>.json`` with the machine (cores, memory,
@@ -15,6 +15,8 @@ machine above what was in use when it began. Cases:
   dag-processor and every task process pay it).
 - ``scale``: one business day of about 100,000 orders through the whole DAG: per task, per layer,
   rows per second; and DuckDB computing the same daily revenue straight from the CSV files.
+- ``scale_history``: the same scale day after 60 days of history at that scale (loaded with the
+  pipeline's SQL by ``local/history.py``), with the DAG's default lookback.
 - ``incremental``: day 1, 30 and 60 of consecutive demo-scale days (history in between loaded
   with the pipeline's own SQL by ``local/history.py``): cost must follow the day, not the history.
 - ``backfill``: N days through the scheduler at the DAG's ``max_active_runs``, then the same
@@ -372,6 +374,54 @@ def case_scale(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def case_scale_history(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
+    """The scale day after ``--history-days`` days of history at the same scale, default lookback.
+
+    The history goes into BRONZE through the stage and through SILVER and MODEL with the
+    pipeline's own SQL (``local/history.py``), ten days at a time to bound memory; then the day
+    runs through the DAG with the DAG's default lookback, so its window re-reads the history.
+    """
+    from include.config import LOOKBACK_DAYS
+    from local import history
+
+    scale = args.scale_orders / 2000
+    first = date(2026, 1, 5)
+    day = first + timedelta(days=args.history_days)
+    stack.fresh()
+    started, loaded, chunk_start = time.monotonic(), 0, first
+    while chunk_start < day:
+        chunk_end = min(chunk_start + timedelta(days=9), day - timedelta(days=1))
+        loaded += sum(
+            history.load_bronze_through_stage(stack.hook, chunk_start, chunk_end, scale=scale, seed=7).values()
+        )
+        chunk_start = chunk_end + timedelta(days=1)
+    bronze_s = round(time.monotonic() - started, 1)
+    started = time.monotonic()
+    history.build_model(stack.hook, first, day - timedelta(days=1))
+    model_s = round(time.monotonic() - started, 1)
+    record = stack.generate(day, 1, scale, seed=7)
+    wall = stack.backfill(day, 1, 1, conf={"train_churn_model": "never"})
+    run = stack.run_of(day)
+    tasks = stack.task_durations(run)
+    stages = [t for t in tasks if t.startswith(("silver", "model", "gold"))]
+    return {
+        "scale": scale,
+        "orders": args.scale_orders,
+        "history_days": args.history_days,
+        "history_bronze_rows": loaded,
+        "history_bronze_s": bronze_s,
+        "history_silver_model_s": model_s,
+        "lookback_days": LOOKBACK_DAYS,
+        "rows_total": sum(record["rows_total"].values()),
+        "state": run["state"],
+        "run_s": _seconds(run["start_date"], run["end_date"]),
+        "wall_s": round(wall, 1),
+        "warehouse_stages_s": _seconds(min(tasks[t]["start"] for t in stages), max(tasks[t]["end"] for t in stages)),
+        "layers": _layer_rows(stack, run["dag_run_id"]),
+        "per_task_s": {t: v["seconds"] for t, v in sorted(tasks.items())},
+    }
+
+
 def case_incremental(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     """Days 1, 30 and 60 through the DAG; the days between loaded with the pipeline's SQL."""
     from local import history
@@ -468,6 +518,7 @@ CASES: dict[str, tuple[Callable[..., dict[str, Any]], bool]] = {  # name -> (fun
     "tests": (case_tests, False),
     "floor": (case_floor, True),
     "scale": (case_scale, True),
+    "scale_history": (case_scale_history, True),
     "incremental": (case_incremental, True),
     "backfill": (case_backfill, True),
     "ml": (case_ml, False),
@@ -511,6 +562,10 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             ("warehouse stages / DuckDB direct", f"{s['warehouse_stages_s']:.1f} s / {s['duckdb_direct_s']} s = "
              f"{s['stages_over_duckdb']}x", "<= 10x"),
         ]  # fmt: skip
+    if "scale_history" in c:
+        h = c["scale_history"]
+        rows.append((f"{h['orders']:,}-order day after {h['history_days']} days of history, lookback "
+                     f"{h['lookback_days']} ({h['state']})", f"{h['run_s']:.0f} s", "<= 60 s"))  # fmt: skip
     if "incremental" in c:
         i = c["incremental"]
         days = [k for k in i if k.startswith("day_")]
@@ -559,12 +614,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backfill-days", type=int, default=30)
     parser.add_argument("--scaling-days", type=int, default=8)
     parser.add_argument("--scale-orders", type=int, default=None, help="orders of the scale day (100000; 20000 quick)")
+    parser.add_argument(
+        "--history-days", type=int, default=None, help="history before the scale_history day (60; 3 quick)"
+    )
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and days (a smoke run)")
     args = parser.parse_args(argv)
     if args.quick:
         args.backfill_days, args.scaling_days = 6, 3
     if args.scale_orders is None:
         args.scale_orders = 20_000 if args.quick else 100_000
+    if args.history_days is None:
+        args.history_days = 3 if args.quick else 60
     chosen = [c.strip() for c in args.cases.split(",") if c.strip()]
     if unknown := set(chosen) - set(CASES):
         parser.error(f"unknown case(s) {sorted(unknown)}; choose from {', '.join(CASES)}")
