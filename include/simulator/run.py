@@ -201,13 +201,14 @@ def observable_churn_probability(
     z_rate, z_life = (g.ravel() for g in np.meshgrid(z, z, indexing="ij"))
     log_prior = np.log(np.outer(w, w).ravel() / w.sum() ** 2)
     ages = np.arange(1, sim.max_age + 1)
+    # base rate and log decay by segment and grid point, drawn as FeedSimulator._rates draws them
+    base = sim.rate_scale * sim.seg_freq[:, None] * np.exp(0.5 * z_rate)[None, :]
+    decay = sim.log_decay_unit / (sim.seg_life[:, None] * np.exp(0.5 * z_life)[None, :])
     ids, probs, counts = [], [], []
     for s in range(max(0, c - sim.max_age + 1), c + 1):
         cohort = sim.cohort(s)
         seen = c - s  # days of history after signup
         # order probability by segment, grid point and age, as FeedSimulator.order_probability
-        base = sim.rate_scale * sim.seg_freq[:, None] * np.exp(0.5 * z_rate)[None, :]
-        decay = sim.log_decay_unit / (sim.seg_life[:, None] * np.exp(0.5 * z_life)[None, :])
         with np.errstate(divide="ignore", under="ignore"):
             p = np.minimum(base[..., None] * np.exp(ages * decay[..., None]) * sim.weekday_factor(s + ages), 0.9)
             log_stay = np.log1p(-p)
