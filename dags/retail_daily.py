@@ -11,10 +11,11 @@ that day ended), the date a backfill names, or the logical date typed into the t
 
 The grid, left to right:
 
-1. `ingest_<feed>` (one group per feed): `wait_for_file` (deferrable; the inbox file or, on a
-   re-run, its archived copy) -> `validate_file` (the contract in `docs/feeds.md`; a bad file is
-   quarantined with a reason) -> `load_bronze` (replaces the feed's BRONZE partition in one
-   transaction) -> `archive_file` (`history/<feed>/year=/month=/day=/`). `sweep_inbox`
+1. `ingest_<feed>` (one group per feed): `wait_for_file` (starts in the triggerer, no worker
+   process; the inbox file or, on a re-run, its archived copy) -> `validate_file` (the contract
+   in `docs/feeds.md`; a bad file is quarantined with a reason) -> `load_bronze` (replaces the
+   feed's BRONZE partition in one transaction) -> `archive_file`
+   (`history/<feed>/year=/month=/day=/`). `sweep_inbox`
    quarantines files no feed can claim, and reports files that arrived after their date ran.
 2. `acquire_transform_lock` (setup) ... `release_transform_lock` (teardown): one run at a time
    between its first SILVER merge and its GOLD publication, so backfills in any order and several

@@ -243,13 +243,16 @@ def _executor() -> ThreadPoolExecutor:
 
 
 def record_task_try(row: TaskTry, *, background: bool = False, execute: Callable[..., int | None] = _execute) -> None:
-    """Write a task try's row: update it, or insert it when the try has none yet. ``background``:
-    do not wait (the writer thread keeps the order, so a later foreground write of the same try
-    waits for this one too)."""
+    """Write a task try's row: insert it, or update it when the try has one already. One statement
+    in the usual case: a try's start inserts (its row is new), its end updates. ``background``: do
+    not wait (the writer thread keeps the order, so a later foreground write of the same try waits
+    for this one too)."""
+    insert, update = "audit/insert_task_try.sql", "audit/update_task_try.sql"
+    first, then = (insert, update) if row.state == "running" else (update, insert)
 
     def upsert(params: dict[str, Any]) -> None:
-        if not execute("audit/update_task_try.sql", params):
-            execute("audit/insert_task_try.sql", params)
+        if not execute(first, params):
+            execute(then, params)
 
     what = f"task {row.dag_id}.{row.task_id} {row.run_id} try {row.try_number}"
     _write(what, upsert, row, background=background)
@@ -261,6 +264,7 @@ def settle_task_tries(
     earlier: list[TaskTry],
     latest: list[TaskTry],
     *,
+    without_process: list[TaskTry] = (),  # type: ignore[assignment]
     execute: Callable[..., int | None] = _execute,
     fetch: Callable[..., list[tuple]] = _fetch,
 ) -> None:
@@ -269,7 +273,9 @@ def settle_task_tries(
     ``earlier``: tries that were retried or cleared, ``latest``: each task's last try, both as
     Airflow recorded them. A row still "running" gets that outcome; an earlier try without a row
     gets one. A latest try's own process may still be writing its row, so none is inserted for
-    it. One read per run; rows the tries finished themselves are not written again.
+    it, unless it is in ``without_process``: tries that ended in the triggerer without any task
+    process (a partner-file sensor that found its file), which nobody else writes. One read per
+    run; rows the tries finished themselves are not written again.
     """
 
     def settle() -> None:
@@ -279,7 +285,8 @@ def settle_task_tries(
                 "audit/task_run_log_of_run.sql", {"dag_id": dag_id, "run_id": run_id}
             )
         }
-        for row, may_insert in [(r, True) for r in earlier] + [(r, False) for r in latest]:
+        tries = [(r, True) for r in earlier] + [(r, False) for r in latest] + [(r, True) for r in without_process]
+        for row, may_insert in tries:
             key = (row.task_id, row.map_index, row.try_number)
             if logged.get(key) == "running" and row.state != "running":
                 execute("audit/settle_task_try.sql", asdict(row))

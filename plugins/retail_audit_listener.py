@@ -176,6 +176,7 @@ def _settle_tries(dag_run: Any) -> None:
             select(History).where(History.dag_id == dag_run.dag_id, History.run_id == dag_run.run_id)
         ).all()
         latest = [ti for ti in dag_run.get_task_instances(session=session) if ti.try_number]
+        in_triggerer = [ti for ti in latest if _ended_in_triggerer(dag_run, ti)]
 
         def rows(tries: list[Any], state: Any) -> list[audit.TaskTry]:
             return [
@@ -185,10 +186,39 @@ def _settle_tries(dag_run: Any) -> None:
             ]
 
         audit.settle_task_tries(
-            dag_run.dag_id, dag_run.run_id, rows(earlier, _earlier_state), rows(latest, lambda t: _state(t.state))
+            dag_run.dag_id,
+            dag_run.run_id,
+            rows(earlier, _earlier_state),
+            rows([ti for ti in latest if ti not in in_triggerer], _state_of),
+            without_process=[_trigger_end(ti, row) for ti in in_triggerer for row in rows([ti], _state_of)],
         )
     except Exception as exc:  # never disturb the scheduler
         log.warning("run-log rows of %s not settled: %s", getattr(dag_run, "run_id", dag_run), exc)
+
+
+def _state_of(ti: Any) -> str:
+    return _state(ti.state)
+
+
+def _trigger_end(ti: Any, row: audit.TaskTry) -> audit.TaskTry:
+    """A trigger that ends a retried try leaves the previous try's end date on the task instance
+    (Airflow 3.3 keeps an end date it finds), before the try's start: the moment Airflow recorded
+    the outcome (the row's last update) is the try's end then."""
+    start, end = getattr(ti, "start_date", None), getattr(ti, "end_date", None)
+    if start is None or (end is not None and end >= start):
+        return row
+    end = getattr(ti, "updated_at", None) or datetime.now(UTC)
+    return replace(row, ended_at=audit.naive_utc(end), duration_s=audit.duration(start, end))
+
+
+def _ended_in_triggerer(dag_run: Any, ti: Any) -> bool:
+    """A try that succeeded in the triggerer: its task starts there (``start_from_trigger``) and
+    only a trigger ends it as a success, so no task process ran it or writes its row."""
+    try:
+        task = dag_run.dag.get_task(ti.task_id)
+    except Exception:  # no DAG at hand: a try no worker ever took has no hostname
+        return _state(ti.state) == "success" and not getattr(ti, "hostname", None)
+    return bool(getattr(task, "start_from_trigger", False)) and _state(ti.state) == "success"
 
 
 def _earlier_state(history: Any) -> str:

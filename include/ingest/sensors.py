@@ -7,6 +7,7 @@ from typing import Any
 
 from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowException
+from airflow.triggers.base import StartTriggerArgs
 
 from include import business_date
 from include.config import LANDING
@@ -16,10 +17,14 @@ from include.ingest.pipeline import candidate_keys
 class PartnerFileSensor(BaseSensorOperator):
     """Waits for a feed's file for the run's business date in the inbox *or* in history.
 
-    It looks once at once (a file already there costs no wait); otherwise, deferrable (the
-    default), it hands the waiting to :class:`~include.ingest.triggers.PartnerFileTrigger` in the
-    triggerer until ``timeout``; with ``deferrable=False`` it pokes like any sensor (``mode``).
-    The keys come from the same layout the load and archive steps use.
+    Deferrable (the default), it starts in the triggerer (``start_from_trigger``): the scheduler
+    hands it to :class:`~include.ingest.triggers.PartnerFileTrigger` without a worker process, the
+    trigger looks at once and then every ``poke_interval``, and a found file ends the task there.
+    A day's eight sensors cost no task process (each cost about 2 s of a worker slot on the local
+    stack when it started on a worker, even with the file already there). A trigger error resumes
+    the sensor on a worker, which fails it (and it retries); ``timeout`` fails it as a sensor
+    timeout, with no retry. With ``deferrable=False`` it pokes like any sensor (``mode``). The keys
+    come from the same layout the load and archive steps use.
     """
 
     template_fields = ()
@@ -30,6 +35,21 @@ class PartnerFileSensor(BaseSensorOperator):
         self.feed = feed
         self.aws_conn_id = aws_conn_id
         self.deferrable = deferrable
+        if deferrable:
+            self.start_from_trigger = True
+            self.start_trigger_args = StartTriggerArgs(
+                trigger_cls="include.ingest.triggers.PartnerFileTrigger",
+                trigger_kwargs={
+                    "bucket": LANDING.bucket,
+                    "feed": feed,  # the keys follow from the run's business date, in the triggerer
+                    "aws_conn_id": aws_conn_id,
+                    "poke_interval": self.poke_interval,
+                    "first_look_after_seconds": 0,
+                    "end_task_when_found": True,
+                },
+                next_method="execute_complete",
+                timeout=timedelta(seconds=self.timeout),
+            )
 
     def _keys(self, context: Any) -> list[str]:
         return candidate_keys(self.feed, business_date.from_context(context))
@@ -51,7 +71,7 @@ class PartnerFileSensor(BaseSensorOperator):
             return
         if self.poke(context):
             return
-        from include.ingest.triggers import PartnerFileTrigger
+        from include.ingest.triggers import FIRST_LOOK_AFTER_SECONDS, PartnerFileTrigger
 
         self.defer(
             trigger=PartnerFileTrigger(
@@ -59,6 +79,7 @@ class PartnerFileSensor(BaseSensorOperator):
                 keys=self._keys(context),
                 aws_conn_id=self.aws_conn_id,
                 poke_interval=self.poke_interval,
+                first_look_after_seconds=max(self.poke_interval, FIRST_LOOK_AFTER_SECONDS),
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout),

@@ -80,6 +80,7 @@ def test_daily_dag_shape(dagbag) -> None:
         group = f"ingest_{feed}"
         sensor = dag.get_task(f"{group}.wait_for_file")
         assert sensor.deferrable and sensor.timeout > 0, "file sensing must not hold a worker slot"
+        assert sensor.start_from_trigger, "a file already there must not cost a task process"
         assert upstream(f"{group}.validate_file") == {sensor.task_id}
         assert upstream(f"{group}.load_bronze") == {f"{group}.validate_file"}
         assert upstream(f"{group}.archive_file") == {f"{group}.validate_file", f"{group}.load_bronze"}

@@ -102,6 +102,32 @@ def test_the_write_carries_every_column_of_the_merge() -> None:
         assert f"%({name})s" in sql, name
 
 
+@pytest.mark.parametrize(
+    ("state", "existing", "statements"),
+    [
+        ("running", False, ["insert"]),  # a try's start: its row is new
+        ("success", True, ["update"]),  # its end: the start's row is there
+        ("running", True, ["insert", "update"]),  # a resumed try (deferred, then back on a worker)
+        ("failed", False, ["update", "insert"]),  # the start's write was lost
+    ],
+)
+def test_a_task_try_costs_one_statement_at_its_start_and_one_at_its_end(state, existing, statements) -> None:
+    table: dict[tuple, str] = {("sweep_inbox", 1): "running"} if existing else {}
+    ran: list[str] = []
+
+    def execute(sql_file: str, params: dict) -> int:
+        kind = sql_file.removeprefix("audit/").removesuffix("_task_try.sql")
+        ran.append(kind)
+        key, present = (params["task_id"], params["try_number"]), (params["task_id"], params["try_number"]) in table
+        if kind == "insert" and not present or kind == "update" and present:
+            table[key] = params["state"]
+            return 1
+        return 0
+
+    audit.record_task_try(replace(_row(), state=state), execute=execute)
+    assert ran == statements and table == {("sweep_inbox", 1): state}
+
+
 def test_an_alert_outcome_carries_every_column_of_its_insert() -> None:
     seen: dict = {}
     row = audit.AlertOutcome("retail_daily", "t", "r", "[retail_daily] FAILED", "SmtpNotifier", "lost", 3, "e", "h")
@@ -177,6 +203,8 @@ def test_settling_a_run_writes_only_what_its_tries_could_not() -> None:
         earlier=[_try("load", 1, "up_for_retry"), _try("merge", 1, "up_for_retry")],  # merge try 1: no row
         latest=[_try("load", 2, "success"), _try("merge", 2, "success"), _try("check", 1, "failed"),
                 _try("publish", 1, "success")],  # publish: its own process may still be writing
+        # ended in the triggerer, no process writes their rows: the sensor's row is missing
+        without_process=[_try("wait_for_file", 1, "success"), _try("check", 1, "failed")],
         execute=lambda sql_file, params: written.append(
             (sql_file, params["task_id"], params["try_number"], params["state"])
         ),
@@ -187,6 +215,7 @@ def test_settling_a_run_writes_only_what_its_tries_could_not() -> None:
         ("audit/settle_task_try.sql", "load", 1, "up_for_retry"),
         ("audit/insert_task_try.sql", "merge", 1, "up_for_retry"),
         ("audit/settle_task_try.sql", "merge", 2, "success"),
+        ("audit/insert_task_try.sql", "wait_for_file", 1, "success"),
     ]
 
 
@@ -212,18 +241,36 @@ def test_at_a_runs_end_the_scheduler_settles_its_tries_as_airflow_recorded_them(
 
     history = [ti("silver.orders", 1, "failed"), ti("silver.orders", 2, "failed"), ti("dq.keys", 1, "failed")]
     history[2].max_tries = 0  # no retry allowed: its failure was final before someone cleared it
-    latest = [ti("silver.orders", 3, "success"), ti("dq.keys", 2, "success"), ti("never_ran", 0, None)]
+    latest = [
+        ti("silver.orders", 3, "success"),
+        ti("dq.keys", 2, "success"),
+        ti("never_ran", 0, None),
+        ti("ingest_orders.wait_for_file", 1, "success"),
+        ti("ingest_stores.wait_for_file", 1, "failed"),
+    ]
+    latest[3].hostname = latest[4].hostname = ""
+    # its second try: the trigger left the first try's end date (before this try's start)
+    latest[3].try_number, latest[3].end_date = 2, start - timedelta(seconds=20)
+    latest[3].updated_at = start + timedelta(seconds=2)
+    starts_in_triggerer = {"ingest_orders.wait_for_file", "ingest_stores.wait_for_file"}
+    dag = SimpleNamespace(get_task=lambda task_id: SimpleNamespace(start_from_trigger=task_id in starts_in_triggerer))
     session = SimpleNamespace(scalars=lambda statement: SimpleNamespace(all=lambda: history))
     dag_run = SimpleNamespace(
         dag_id="retail_daily", run_id="r1", dag_run_note=None, logical_date=datetime(2026, 7, 6, tzinfo=UTC),
         run_after=start, conf={}, get_task_instances=lambda session: latest,
+        dag=dag,
     )  # fmt: skip
     monkeypatch.setattr(plugin, "_orm_session", lambda run: session)
     seen: dict = {}
-    monkeypatch.setattr(plugin.audit, "settle_task_tries", lambda *args: seen.update(args=args))
+    monkeypatch.setattr(plugin.audit, "settle_task_tries", lambda *args, **kw: seen.update(args=args, kw=kw))
     monkeypatch.setattr(plugin.audit, "record_dag_run", lambda row: None)
     plugin.on_dag_run_success(dag_run, "")
     dag_id, run_id, earlier, last = seen["args"]
+    # a sensor that found its file ended in the triggerer: no process wrote its row. A failed one
+    # was failed on a worker (trigger timeout or error), which wrote its own row.
+    (sensor,) = seen["kw"]["without_process"]
+    assert (sensor.task_id, sensor.try_number, sensor.state) == ("ingest_orders.wait_for_file", 2, "success")
+    assert sensor.duration_s == 2.0 and sensor.ended_at == datetime(2026, 7, 7, 0, 5, 2)
     assert (dag_id, run_id) == ("retail_daily", "r1")
     assert [(r.task_id, r.try_number, r.state) for r in earlier] == [
         ("silver.orders", 1, "up_for_retry"),  # the history says "failed" for a try that was retried
@@ -233,6 +280,7 @@ def test_at_a_runs_end_the_scheduler_settles_its_tries_as_airflow_recorded_them(
     assert [(r.task_id, r.try_number, r.state) for r in last] == [
         ("silver.orders", 3, "success"),
         ("dq.keys", 2, "success"),
+        ("ingest_stores.wait_for_file", 1, "failed"),
     ]
     assert {(r.business_date, r.reported_by, r.duration_s) for r in earlier + last} == {
         (date(2026, 7, 6), "scheduler", 3.0)

@@ -1,7 +1,9 @@
 -- The run-log row of one task try, when it exists already (the try's start was logged): update it.
--- Followed by audit/insert_task_try.sql when no row matched. (Two plain statements rather than a
--- MERGE: the listener writes two rows per task try and the local stand-in runs a MERGE ~20x
--- slower; the only writer of a try's row at a time is the process running it.)
+-- A try's start runs audit/insert_task_try.sql first and this only when a row was there; its end
+-- runs this first and the insert only when no row matched. (Plain statements rather than a MERGE:
+-- the listener writes two rows per task try, one statement each in the usual case, and the local
+-- stand-in runs a MERGE ~20x slower; the only writer of a try's row at a time is the process
+-- running it.)
 update {{ wh.database }}.{{ wh.audit }}.TASK_RUN_LOG
 set
     state = %(state)s,
