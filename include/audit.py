@@ -264,7 +264,7 @@ def settle_task_tries(
     earlier: list[TaskTry],
     latest: list[TaskTry],
     *,
-    without_process: list[TaskTry] = (),  # type: ignore[assignment]
+    without_process: Iterable[TaskTry] = (),
     execute: Callable[..., int | None] = _execute,
     fetch: Callable[..., list[tuple]] = _fetch,
 ) -> None:
