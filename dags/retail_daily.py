@@ -268,13 +268,18 @@ def score_churn_customers(**context) -> dict:
 def monitor_churn_model(**context) -> dict:
     """Stability of the date's scores against the model's holdout; realised quality of the scores of
     one horizon ago. Thresholds crossed: an alert to on-call, the task stays green (docs/ml.md)."""
+    from include.sql_render import render_sql
+
+    day, sf = business_date.from_context(context), _snowflake("ml")
+    (scores,) = sf.get_first(render_sql("ml/scores_of_date.sql"), parameters={"business_date": day})
+    if not scores:  # before importing scikit-learn & co. (seconds)
+        raise AirflowSkipException(f"nothing to monitor for {day}: no churn scores")
     from include.ml import monitoring
     from include.ml.artifacts import S3Store
 
-    day = business_date.from_context(context)
-    summary = monitoring.monitor_date(_snowflake("ml"), S3Store(_s3(), ML_BUCKET), day)
+    summary = monitoring.monitor_date(sf, S3Store(_s3(), ML_BUCKET), day)
     if not summary["measures"]:
-        raise AirflowSkipException(f"nothing to monitor for {day}: no churn scores (or a model without its reference)")
+        raise AirflowSkipException(f"nothing to monitor for {day}: a model without its reference")
     if summary["alerts"]:
         alerts.send_alert(alerts.model_monitoring_alert(summary, context), context)
     return summary

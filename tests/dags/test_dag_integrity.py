@@ -223,3 +223,38 @@ def test_valid_run_parameters_pass_both_checks(dagbag) -> None:
     assert business_date.parse(params["business_date"]).isoformat() == "2026-06-01"
     assert run_params.lookback_days(params) == 0 and run_params.force_reload(params) is True
     assert run_params.train_mode(params) == "always"
+
+
+@pytest.mark.parametrize("scores", [0, 250])
+def test_monitoring_counts_the_dates_scores_before_it_loads_the_ml_libraries(dagbag, monkeypatch, scores) -> None:
+    """Before the first champion every daily run ends with this task: a date without scores skips
+    it after one count query, without the seconds scikit-learn and the model code take to import."""
+    import importlib
+    import sys
+
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    task = dagbag.dags["retail_daily"].get_task("monitor_churn_model")
+    queries: list[tuple[str, dict]] = []
+
+    class Warehouse:  # the ML role's hook: only the count is answered
+        def get_first(self, sql: str, parameters: dict) -> tuple[int]:
+            queries.append((sql, parameters))
+            return (scores,)
+
+    monkeypatch.setitem(task.python_callable.__globals__, "_snowflake", lambda role: Warehouse())
+    import include.ml
+
+    monkeypatch.delitem(sys.modules, "include.ml.monitoring", raising=False)  # as in a fresh task process
+    monkeypatch.delattr(include.ml, "monitoring", raising=False)
+    measured = []
+    if scores:  # a scored date goes on to the monitoring itself
+        monitoring = importlib.import_module("include.ml.monitoring")
+        monkeypatch.setattr(monitoring, "monitor_date", lambda _, __, day: measured.append(day) or {"measures": 0})
+        monkeypatch.setitem(task.python_callable.__globals__, "_s3", lambda: None)
+    with pytest.raises(AirflowSkipException, match="no churn scores" if not scores else "without its reference"):
+        task.python_callable(params={"business_date": "2026-06-01"})
+    ((sql, parameters),) = queries
+    assert "CUSTOMER_CHURN_SCORE" in sql and str(parameters["business_date"]) == "2026-06-01"
+    assert ("include.ml.monitoring" in sys.modules) == bool(scores)
+    assert measured == ([] if not scores else [parameters["business_date"]])
