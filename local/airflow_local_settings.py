@@ -5,12 +5,18 @@ but not ``protocol``, so it always speaks https; the fakesnow server speaks plai
 makes the provider honour an explicit ``protocol`` extra. Production never loads this file and
 its connections have no such extra, so nothing changes there.
 
-The rest is speed on two cores: imports and caches filled once before LocalExecutor forks its
-workers, and finished backfills marked complete within seconds (see each function).
+The rest is speed on two cores, none of it changing what a task does (see each function):
+imports, plugins, botocore's service models and compiled SQL templates filled once before
+LocalExecutor forks its workers (a forked task process imports edited project code again); the
+AWS hooks' caller lookup without reading every frame's source; heartbeats every 5 s with the
+task's exit noticed within a quarter second; finished backfills marked complete within seconds.
+``RCT_PROFILE_TASKS=<folder>`` writes a CPU profile of every task process (benchmarks only).
 """
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any
 
 
@@ -47,19 +53,146 @@ def preload_task_imports() -> None:
     import airflow.providers.standard.sensors.python  # noqa: F401  - behind @task.sensor
     import snowflake.connector  # noqa: F401  - imports pandas and pyarrow: ~4 s per process
 
+    # The project's own modules, which each task process would otherwise import while it parses
+    # the DAG file (about a third of the parse), and the feed contract (YAML, cached per process).
+    import include.airflow_common  # noqa: F401
+    import include.alerts  # noqa: F401
+    import include.audit  # noqa: F401
+    import include.ingest.pipeline  # noqa: F401
+    import include.ingest.sensors  # noqa: F401
+    import include.transform.lock  # noqa: F401
+    import include.transform.operators  # noqa: F401
+    import include.warehouse  # noqa: F401
+    from include.contracts import load_contract
 
-def warm_inspect_caches() -> None:
-    """Fill ``inspect``'s module-by-file cache once, before LocalExecutor forks workers.
+    load_contract()
+    _reimport_project_modules_when_edited()
 
-    Every AWS hook's client names its caller in the user agent by walking the stack with
-    ``inspect.stack()``; the first walk in a process resolves the real path of every loaded module
-    (thousands after the preload above). Profiled on the local stack: half of an S3 task's client
-    creation, repeated in every task process. Forked workers inherit the filled cache instead.
-    A cache only: nothing behaves differently. Local stack only.
+
+def _newest_project_file() -> float:
+    """The latest modification time among the project's imported modules and the feed contract."""
+    import sys
+    from pathlib import Path
+
+    files = [getattr(m, "__file__", None) for n, m in list(sys.modules.items()) if n.split(".")[0] == "include"]
+    files.append(str(Path(__file__).resolve().parents[1] / "include" / "contracts" / "feeds.yaml"))
+    newest = 0.0
+    for f in filter(None, files):
+        try:
+            newest = max(newest, os.stat(f).st_mtime)
+        except OSError:
+            newest = float("inf")
+    return newest
+
+
+def _reimport_project_modules_when_edited() -> None:
+    """A forked worker or task process whose preloaded project code was edited since imports it again.
+
+    Preloading ``include`` in the scheduler must not freeze a developer's edits until a restart:
+    at each fork the child looks for a project file changed since the preload and, if there is
+    one, drops every ``include`` module (and the task runner's plugins, which hold them) so the
+    task imports the code as it is now.
+    """
+    import sys
+
+    preloaded_at = time.time()
+
+    def after_fork_in_child() -> None:
+        if _newest_project_file() <= preloaded_at:
+            return
+        for name in [n for n in sys.modules if n.split(".")[0] in ("include", "retail_audit_listener")]:
+            del sys.modules[name]
+        from airflow.sdk import listener, plugins_manager
+
+        listener.get_listener_manager.cache_clear()
+        plugins_manager._get_plugins.cache_clear()
+
+    os.register_at_fork(after_in_child=after_fork_in_child)
+
+
+def preload_task_listeners() -> None:
+    """The task runner's listener manager (our run-log plugin), built once before workers fork
+    instead of loading the plugins in every task process. Local stack only."""
+    from airflow.sdk.listener import get_listener_manager
+
+    get_listener_manager()
+
+
+def share_botocore_service_models() -> None:
+    """One cache of botocore's service models per process, not one per boto3 session.
+
+    Every AWS hook makes a new boto3 session, and each session's loader lists botocore's data
+    folders and parses the S3 service model and endpoint files again (JSON of several MB). Those
+    files are read-only data; loaders with the default search paths here share one cache, filled
+    in the scheduler before LocalExecutor forks, so task processes inherit it. Local stack only.
+    """
+    from botocore import loaders
+
+    if getattr(loaders.Loader, "_rct_shared", False):
+        return
+    original_init = loaders.Loader.__init__
+    shared: dict[Any, Any] = {}
+
+    def __init__(self: loaders.Loader, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        if self._search_paths == [self.CUSTOMER_DATA_PATH, self.BUILTIN_DATA_PATH]:
+            self._cache = shared
+
+    loaders.Loader.__init__ = __init__  # type: ignore[method-assign]
+    loaders.Loader._rct_shared = True  # type: ignore[attr-defined]
+    import boto3
+
+    boto3.session.Session(region_name="us-east-1").client("s3", endpoint_url="http://127.0.0.1:1")  # fill it
+
+
+def find_aws_callers_without_reading_sources() -> None:
+    """The AWS hooks' user-agent "caller" lookup, by walking frames instead of ``inspect.stack()``.
+
+    Every AWS hook's client names its caller (the operator class whose ``execute`` is on the
+    stack) in its user agent. ``inspect.stack()`` reads the source line of every frame and maps
+    every frame to its module first: profiled on the local stack, more than half of each S3
+    task's client creation. The same answer from the frames alone (code names, ``self``,
+    globals). Local stack only.
     """
     import inspect
+    import sys
 
-    inspect.getmodule(inspect.currentframe())
+    from airflow.providers.amazon.aws.hooks.base_aws import AwsGenericHook
+
+    if getattr(AwsGenericHook, "_rct_caller_patch", False):
+        return
+
+    def frames() -> Any:
+        frame = sys._getframe(2)
+        while frame is not None:
+            yield frame
+            frame = frame.f_back
+
+    def _find_operator_class_name(target_function_name: str) -> str | None:
+        for frame in frames():
+            if frame.f_code.co_name == target_function_name:
+                return frame.f_locals["self"].__class__.__name__
+        return None
+
+    def _find_executor_class_name() -> str | None:
+        for frame in frames():
+            classes = [name for name, obj in frame.f_globals.items() if inspect.isclass(obj)]
+            if "BaseExecutor" in classes:
+                return classes[-1]
+        return None
+
+    AwsGenericHook._find_operator_class_name = staticmethod(_find_operator_class_name)  # type: ignore[method-assign]
+    AwsGenericHook._find_executor_class_name = staticmethod(_find_executor_class_name)  # type: ignore[method-assign]
+    AwsGenericHook._rct_caller_patch = True  # type: ignore[attr-defined]
+
+
+def compile_sql_templates() -> None:
+    """Compile every SQL template of ``include/sql`` once, before workers fork (each task process
+    compiled the ones it rendered). Local stack only."""
+    from include.sql_render import _ENV, SQL_DIR
+
+    for path in SQL_DIR.rglob("*.sql"):
+        _ENV.get_template(path.relative_to(SQL_DIR).as_posix())
 
 
 # Seconds between the scheduler's checks for backfills whose runs have all finished (Airflow: a
@@ -88,6 +221,64 @@ def prompt_backfill_completion() -> None:
     EventScheduler._rct_backfill_patch = True  # type: ignore[attr-defined]
 
 
+# How often a task's supervisor heartbeats (Airflow's default). Airflow 3.3 uses one setting,
+# [workers] min_heartbeat_interval, both as the heartbeat interval and as the longest wait in
+# select() between its checks that the task process has ended: when the process's sockets close a
+# moment before it can be reaped, the finished task holds its slot for that whole wait.
+HEARTBEAT_SECONDS = 5.0
+EXIT_CHECK_SECONDS = 0.25
+
+
+def notice_task_exit_promptly() -> None:
+    """Check for a finished task process every quarter second, heartbeat every 5 s as by default.
+
+    With the interval at 1 s (the earlier fix for the exit wait) every running task heartbeated
+    every second: an API call and a metadata-database update each, most of the API server's CPU on
+    the local stack. Local stack only.
+    """
+    from airflow.sdk.execution_time import supervisor
+
+    if getattr(supervisor.ActivitySubprocess, "_rct_heartbeat_patch", False):
+        return
+    supervisor.MIN_HEARTBEAT_INTERVAL = EXIT_CHECK_SECONDS  # the select() wait
+    original = supervisor.ActivitySubprocess._send_heartbeat_if_needed
+
+    def _send_heartbeat_if_needed(self: Any) -> None:
+        if time.monotonic() - self._last_heartbeat_attempt < HEARTBEAT_SECONDS:
+            return
+        original(self)
+
+    supervisor.ActivitySubprocess._send_heartbeat_if_needed = _send_heartbeat_if_needed  # type: ignore[method-assign]
+    supervisor.ActivitySubprocess._rct_heartbeat_patch = True  # type: ignore[attr-defined]
+
+
+def profile_task_processes(folder: str) -> None:
+    """``RCT_PROFILE_TASKS=<folder>``: a cProfile of every task process, written to the folder as
+    ``<pid>.prof`` when the task ends (for profiling the per-task cost; off by default)."""
+    from airflow.sdk.execution_time import task_runner
+
+    original = task_runner.main
+
+    def main() -> None:
+        import cProfile
+
+        profile = cProfile.Profile(time.process_time)  # CPU, not waiting
+        profile.enable()
+        try:
+            original()
+        finally:
+            profile.disable()
+            profile.dump_stats(os.path.join(folder, f"{os.getpid()}.prof"))
+
+    task_runner.main = main
+
+
 preload_task_imports()
-warm_inspect_caches()
+preload_task_listeners()
+share_botocore_service_models()
+find_aws_callers_without_reading_sources()
+compile_sql_templates()
 prompt_backfill_completion()
+notice_task_exit_promptly()
+if os.environ.get("RCT_PROFILE_TASKS"):
+    profile_task_processes(os.environ["RCT_PROFILE_TASKS"])

@@ -75,6 +75,15 @@ ABORT_AFTER_S = float(os.environ.get("FAKESNOW_DETACHED_TRANSACTION_ABORT_SECOND
 HOLD = re.compile(os.environ["FAKESNOW_HOLD"], re.IGNORECASE) if os.environ.get("FAKESNOW_HOLD") else None
 HOLD_MARKER = Path(os.environ.get("FAKESNOW_HOLD_MARKER", "")) if HOLD else None
 HOLD_MAX_S = 600
+# DuckDB writes its WAL into the database file (a checkpoint) once the WAL passes a threshold,
+# 16 MB by default, inside the commit that crossed it. A scale-1 day writes about 30 MB, so two
+# statements of every run stalled for seconds each (the SILVER.CUSTOMERS MERGE took 4-5 s of CPU
+# instead of 0.3). Here the threshold is high and the server checkpoints while it is idle.
+CHECKPOINT_THRESHOLD = os.environ.get("FAKESNOW_CHECKPOINT_THRESHOLD", "1GB")
+CHECKPOINT_IDLE_S = 3.0
+CHECKPOINT_IDLE_WAL_BYTES = 32 * 1024 * 1024
+TRACE = os.environ.get("FAKESNOW_TRACE")  # a file: one line per statement (profiling)
+_trace_lock = threading.Lock()
 _BEGIN = re.compile(r"\s*(begin|start\s+transaction)\b", re.IGNORECASE)
 _END = re.compile(r"\s*(commit|rollback)\b", re.IGNORECASE)
 _ROLLBACK = re.compile(r"\s*rollback\b", re.IGNORECASE)
@@ -104,6 +113,19 @@ def _session(conn: Any) -> _Session:
 def _execute(self: FakeSnowflakeCursor, command: str, *args: Any, **kwargs: Any) -> FakeSnowflakeCursor:
     state = _session(self._conn)
     head = _LEADING_COMMENTS.sub("", command, count=1)
+    with _activity:
+        _activity.running += 1
+    try:
+        return _execute_in_session(self, state, command, head, *args, **kwargs)
+    finally:
+        with _activity:
+            _activity.running -= 1
+            _activity.last_end = time.monotonic()
+
+
+def _execute_in_session(
+    self: FakeSnowflakeCursor, state: _Session, command: str, head: str, *args: Any, **kwargs: Any
+) -> FakeSnowflakeCursor:
     with state.lock:
         state.last_active = time.monotonic()
         if state.aborted:
@@ -115,7 +137,10 @@ def _execute(self: FakeSnowflakeCursor, command: str, *args: Any, **kwargs: Any)
                     sqlstate="57014",
                 )
         try:
+            began = (time.perf_counter(), time.thread_time())
             result = _original_execute(self, command, *args, **kwargs)
+            if TRACE:
+                _trace(began, self._conn, head)
         except duckdb.TransactionException as exc:
             if "conflict" not in str(exc).lower():
                 raise
@@ -136,6 +161,43 @@ def _execute(self: FakeSnowflakeCursor, command: str, *args: Any, **kwargs: Any)
             _hold(command, HOLD_MARKER)
         state.last_active = time.monotonic()
         return result
+
+
+class _Activity(threading.Condition):
+    """Statements running now, and when the last one ended (for the idle checkpoint)."""
+
+    running = 0
+    last_end = time.monotonic()
+
+
+_activity = _Activity()
+
+
+def _checkpoint_when_idle(database: str, wal: Path) -> None:
+    """Write the WAL into the database file while no statement runs (see CHECKPOINT_THRESHOLD)."""
+    while True:
+        time.sleep(1)
+        with _activity:
+            idle = _activity.running == 0 and time.monotonic() - _activity.last_end >= CHECKPOINT_IDLE_S
+        try:
+            if not idle or wal.stat().st_size < CHECKPOINT_IDLE_WAL_BYTES:
+                continue
+        except OSError:  # no WAL yet
+            continue
+        started = time.monotonic()
+        try:
+            fakesnow_server.shared_fs.duck_conn.cursor().execute(f"checkpoint {database}")
+        except duckdb.Error as exc:  # a transaction is open: the next idle moment will do
+            log.info("idle checkpoint skipped: %s", exc)
+            continue
+        log.warning("idle checkpoint: %.1f s", time.monotonic() - started)
+
+
+def _trace(began: tuple[float, float], conn: Any, head: str) -> None:
+    """One line per statement: end (epoch s), wall ms, this thread's CPU ms, session, statement."""
+    wall, cpu = (time.perf_counter() - began[0]) * 1000, (time.thread_time() - began[1]) * 1000
+    with _trace_lock, open(TRACE, "a") as out:  # type: ignore[arg-type]
+        out.write(f"{time.time():.3f}\t{wall:.1f}\t{cpu:.1f}\t{id(conn)}\t{' '.join(head.split())[:120]}\n")
 
 
 def _hold(command: str, marker: Path) -> None:
@@ -189,8 +251,15 @@ def main() -> None:
     parser.add_argument("--db-path", required=True)
     args = parser.parse_args()
     fakesnow_server.shared_fs = FakeSnow(db_path=args.db_path)
+    fakesnow_server.shared_fs.duck_conn.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     _recreate_stage(fakesnow_server.shared_fs, Path(args.db_path))
     threading.Thread(target=_abort_detached_transactions, name="detached-transactions", daemon=True).start()
+    from include.config import WAREHOUSE  # on sys.path since _recreate_stage
+
+    wal = Path(args.db_path) / f"{WAREHOUSE.database}.db.wal"
+    threading.Thread(
+        target=_checkpoint_when_idle, args=(WAREHOUSE.database, wal), name="idle-checkpoint", daemon=True
+    ).start()
     uvicorn.run(fakesnow_server.app, host=args.host, port=args.port, log_level="warning")
 
 

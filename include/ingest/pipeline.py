@@ -77,7 +77,9 @@ def candidate_keys(feed: str, day: date) -> list[str]:
 
 
 def _read(s3: Any, key: str) -> bytes:
-    return s3.get_key(key, LANDING.bucket).get()["Body"].read()
+    # through the hook's client: S3Hook.get_key builds a boto3 resource, a second session that
+    # loads the S3 service model again (a third of an ingestion task's CPU on the local stack)
+    return s3.get_conn().get_object(Bucket=LANDING.bucket, Key=key)["Body"].read()
 
 
 def _exists(s3: Any, key: str) -> bool:

@@ -40,7 +40,7 @@ def put_immutable(store: ObjectStore, key: str, body: bytes, content_type: str) 
 
 @dataclass(frozen=True)
 class S3Store:
-    """A bucket through the Airflow S3Hook (or anything with load_bytes/get_key)."""
+    """A bucket through the Airflow S3Hook (or anything with load_bytes/check_for_key/get_conn)."""
 
     hook: Any
     bucket: str
@@ -50,7 +50,8 @@ class S3Store:
         return f"s3://{self.bucket}/{key}"
 
     def get(self, key: str) -> bytes:
-        return self.hook.get_key(key, bucket_name=self.bucket).get()["Body"].read()
+        # the hook's client, not S3Hook.get_key's resource (a second boto3 session per task)
+        return self.hook.get_conn().get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
     def exists(self, key: str) -> bool:
         return bool(self.hook.check_for_key(key, bucket_name=self.bucket))

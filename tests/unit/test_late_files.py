@@ -34,9 +34,11 @@ class MemoryS3:
     def head_object(self, key: str, bucket: str) -> dict[str, str]:
         return {"ETag": f'"{hashlib.md5(self.objects[key]).hexdigest()}"'}  # noqa: S324 - S3's single-part ETag
 
-    def get_key(self, key: str, bucket: str) -> Any:
-        body = self.objects[key]
-        return type("Obj", (), {"get": lambda _self: {"Body": io.BytesIO(body)}})()
+    def get_conn(self) -> MemoryS3:  # the boto3 client's calls, on the same dict
+        return self
+
+    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:  # noqa: N803 - boto3's names
+        return {"Body": io.BytesIO(self.objects[Key])}
 
     def copy_object(self, source_bucket_key: str, dest_bucket_key: str, **_: Any) -> None:
         self.objects[dest_bucket_key] = self.objects[source_bucket_key]

@@ -1,0 +1,79 @@
+"""The local stack's speed settings (local/airflow_local_settings.py) change costs, not answers."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import airflow_local_settings as local_settings  # on the test path, as on the stack's PYTHONPATH
+import pytest
+
+
+def test_the_aws_caller_lookup_names_the_operator_on_the_stack() -> None:
+    from airflow.providers.amazon.aws.hooks.base_aws import AwsGenericHook
+
+    assert AwsGenericHook._rct_caller_patch
+
+    class LoadPartnerFile:
+        def execute(self) -> tuple[str | None, str | None]:
+            return AwsGenericHook._find_operator_class_name("execute"), AwsGenericHook._find_operator_class_name("poke")
+
+    assert LoadPartnerFile().execute() == ("LoadPartnerFile", None)
+    assert AwsGenericHook._find_operator_class_name("execute") is None  # no execute() on this stack
+
+
+def test_boto3_sessions_share_the_parsed_service_models() -> None:
+    import boto3
+
+    first = boto3.session.Session(region_name="us-east-1")._session.get_component("data_loader")
+    second = boto3.session.Session(region_name="us-east-1")._session.get_component("data_loader")
+    assert first is not second and first._cache is second._cache
+    client = boto3.session.Session(region_name="us-east-1").client("s3", endpoint_url="http://127.0.0.1:1")
+    assert client.meta.service_model.service_name == "s3"
+    assert "GetObject" in client.meta.service_model.operation_names
+
+
+def test_a_task_supervisor_heartbeats_every_5_s_and_checks_for_the_exit_every_quarter_second() -> None:
+    from airflow.sdk.execution_time import supervisor
+
+    assert supervisor.MIN_HEARTBEAT_INTERVAL == local_settings.EXIT_CHECK_SECONDS
+
+    class Supervised:
+        _terminal_state = None
+        client = None  # a heartbeat would fail on this
+
+        def __init__(self, last_attempt: float) -> None:
+            self._last_heartbeat_attempt = last_attempt
+
+    supervisor.ActivitySubprocess._send_heartbeat_if_needed(Supervised(time.monotonic() - 1))  # too soon: nothing
+    with pytest.raises(AttributeError):  # due: it tries the client
+        supervisor.ActivitySubprocess._send_heartbeat_if_needed(Supervised(time.monotonic() - 6))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_forked_task_imports_project_code_edited_after_the_preload_again() -> None:
+    import include.config
+
+    def loaded_in_child() -> bool:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: is the preloaded module still there?
+            os.write(write, b"1" if "include.config" in sys.modules else b"0")
+            os._exit(0)
+        os.close(write)
+        answer = os.read(read, 1)
+        os.waitpid(pid, 0)
+        os.close(read)
+        return answer == b"1"
+
+    source = Path(include.config.__file__)
+    before = source.stat()
+    assert loaded_in_child(), "unchanged code stays preloaded"
+    try:
+        os.utime(source, (before.st_atime, time.time() + 60))  # as if edited just now
+        assert not loaded_in_child(), "edited code is imported again"
+    finally:
+        os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert "include.config" in sys.modules  # the parent keeps its modules
