@@ -11,6 +11,7 @@ takes longer than ``AUDIT_TIMEOUT_SECONDS`` is logged with the row it could not 
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -178,6 +179,17 @@ def _count_failure(what: str, row: Any, exc: BaseException) -> None:
 
 
 _connection: Any = None  # one connection per process, used only by the writer thread
+
+
+def _start_afresh_after_fork() -> None:
+    """A forked process (a worker forked from a scheduler that logged runs, a task forked from a
+    worker) has none of its parent's writer threads and must not share its warehouse session:
+    it opens its own writer and connection when it first writes."""
+    global _lock, _pool, _connection
+    _lock, _pool, _connection = threading.Lock(), None, None
+
+
+os.register_at_fork(after_in_child=_start_afresh_after_fork)
 
 
 def _run(sql_file: str, params: dict[str, Any], read: Callable[[Any], Any]) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import threading
@@ -285,3 +286,24 @@ def test_at_a_runs_end_the_scheduler_settles_its_tries_as_airflow_recorded_them(
     assert {(r.business_date, r.reported_by, r.duration_s) for r in earlier + last} == {
         (date(2026, 7, 6), "scheduler", 3.0)
     }
+
+
+def test_a_forked_process_writes_with_its_own_thread_and_connection() -> None:
+    audit._executor()  # the parent has a writer thread
+    audit._connection = object()  # ... and a warehouse session
+    try:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            fresh = audit._pool is None and audit._connection is None
+            ran = fresh and audit._executor().submit(lambda: True).result(timeout=5)
+            os.write(write, b"1" if ran else b"0")
+            os._exit(0)
+        os.close(write)
+        answer = os.read(read, 1)
+        os.waitpid(pid, 0)
+        os.close(read)
+        assert answer == b"1", "the child's first write would wait for a thread that does not exist"
+        assert audit._pool is not None and audit._connection is not None  # the parent keeps its own
+    finally:
+        audit._connection = None
