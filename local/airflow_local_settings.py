@@ -252,6 +252,105 @@ def notice_task_exit_promptly() -> None:
     supervisor.ActivitySubprocess._rct_heartbeat_patch = True  # type: ignore[attr-defined]
 
 
+# DAG files a LocalExecutor worker parsed for the task processes it forks:
+# (dag file, bundle path, bundle name) -> (when the parse began, the DagBag)
+_WORKER_PARSES: dict[tuple[str, str | None, str | None], tuple[float, Any]] = {}
+
+
+def _parse_key(kwargs: dict[str, Any]) -> tuple[str, str | None, str | None] | None:
+    """The cache key of a DagBag built as a task process builds it (task_runner.parse), else None."""
+    if kwargs.get("safe_mode") is not False or kwargs.get("load_op_links") is not False:
+        return None
+    bundle_path = kwargs.get("bundle_path")
+    return os.fspath(kwargs["dag_folder"]), bundle_path and os.fspath(bundle_path), kwargs.get("bundle_name")
+
+
+def _worker_parse(kwargs: dict[str, Any]) -> Any | None:
+    """The worker's DagBag for these arguments, if nothing it was parsed from changed since."""
+    key = _parse_key(kwargs)
+    entry = _WORKER_PARSES.get(key) if key else None
+    if entry is None:
+        return None
+    try:
+        newest = max(_newest_project_file(), os.stat(kwargs["dag_folder"]).st_mtime)
+    except OSError:
+        return None
+    return entry[1] if newest < entry[0] else None
+
+
+def parse_for_children(**kwargs: Any) -> None:
+    """Parse a DAG file in this (worker) process for the task processes it forks next."""
+    from airflow.dag_processing import dagbag
+
+    key = _parse_key(kwargs)
+    if key is None or _worker_parse(kwargs) is not None:
+        return
+    started = time.time()
+    bag = dagbag.BundleDagBag(**kwargs)
+    if bag.import_errors:  # the task process parses it again and reports the error itself
+        _WORKER_PARSES.pop(key, None)
+        return
+    bag._rct_parsed = True
+    _WORKER_PARSES[key] = (started, bag)
+
+
+def parse_dag_files_once_per_worker() -> None:
+    """Each LocalExecutor worker parses a DAG file once (and again when it or project code
+    changes), and the task processes it forks start from that parse instead of their own.
+
+    Every task process parsed its DAG file: 0.5 s of each task's start on two busy cores (median
+    of 472 tasks), about 0.15 s of CPU. The worker, which only supervises, now parses it just
+    before it forks the task, into a cache its children inherit; a task process takes the DAG
+    from there when nothing changed since. The child's copy is its own (copy-on-write), so what
+    a task does to its DAG objects stays in that task. A failed parse in the worker changes
+    nothing: the task parses the file itself and reports the error as it would. Local stack only.
+    """
+    from airflow.dag_processing import dagbag
+    from airflow.sdk.execution_time import supervisor
+
+    if getattr(supervisor.ActivitySubprocess, "_rct_parse_patch", False):
+        return
+
+    class CachedBundleDagBag(dagbag.BundleDagBag):  # type: ignore[misc, valid-type]
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            return (None if args else _worker_parse(kwargs)) or super().__new__(cls)
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            if getattr(self, "_rct_parsed", False):
+                return  # the worker's parse, handed over as it was
+            super().__init__(*args, **kwargs)
+
+    def parse_in_worker(dag_rel_path: Any, bundle_info: Any) -> None:
+        from pathlib import Path
+
+        from airflow.dag_processing.bundles.manager import DagBundlesManager
+
+        bundle = DagBundlesManager().get_bundle(name=bundle_info.name, version=bundle_info.version)
+        bundle.initialize()
+        parse_for_children(
+            dag_folder=os.fspath(Path(bundle.path, dag_rel_path)),
+            safe_mode=False,
+            load_op_links=False,
+            bundle_path=bundle.path,
+            bundle_name=bundle_info.name,
+        )
+
+    original_start = supervisor.ActivitySubprocess.start.__func__
+
+    def start(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            parse_in_worker(kwargs["dag_rel_path"], kwargs["bundle_info"])
+        except Exception as exc:  # noqa: BLE001 - the task process parses the file itself then
+            import logging
+
+            logging.getLogger(__name__).info("DAG file not parsed in the worker: %s", exc)
+        return original_start(cls, *args, **kwargs)
+
+    dagbag.BundleDagBag = CachedBundleDagBag
+    supervisor.ActivitySubprocess.start = classmethod(start)  # type: ignore[method-assign, assignment]
+    supervisor.ActivitySubprocess._rct_parse_patch = True  # type: ignore[attr-defined]
+
+
 def profile_task_processes(folder: str) -> None:
     """``RCT_PROFILE_TASKS=<folder>``: a cProfile of every task process, written to the folder as
     ``<pid>.prof`` when the task ends (for profiling the per-task cost; off by default)."""
@@ -278,6 +377,7 @@ preload_task_listeners()
 share_botocore_service_models()
 find_aws_callers_without_reading_sources()
 compile_sql_templates()
+parse_dag_files_once_per_worker()
 prompt_backfill_completion()
 notice_task_exit_promptly()
 if os.environ.get("RCT_PROFILE_TASKS"):

@@ -77,3 +77,38 @@ def test_a_forked_task_imports_project_code_edited_after_the_preload_again() -> 
     finally:
         os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert "include.config" in sys.modules  # the parent keeps its modules
+
+
+def test_a_task_process_starts_from_its_workers_parse_until_the_dag_file_changes(tmp_path: Path) -> None:
+    from airflow.dag_processing import dagbag
+
+    repo_dags = Path(__file__).resolve().parents[2] / "dags"
+    dag_file = tmp_path / "retail_daily.py"
+    dag_file.write_text((repo_dags / "retail_daily.py").read_text())
+    args = {
+        "dag_folder": str(dag_file),
+        "safe_mode": False,
+        "load_op_links": False,
+        "bundle_path": str(tmp_path),
+        "bundle_name": "dags-folder",
+    }
+    local_settings.parse_for_children(**args)
+    workers = local_settings._WORKER_PARSES[local_settings._parse_key(args)][1]
+    assert "retail_daily" in workers.dags
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a task process forked after the worker's parse: the same DagBag, no parse of its own
+        bag = dagbag.BundleDagBag(**args)
+        os.write(write, b"1" if bag is workers and "retail_daily" in bag.dags else b"0")
+        os._exit(0)
+    os.close(write)
+    answer = os.read(read, 1)
+    os.waitpid(pid, 0)
+    assert answer == b"1"
+
+    os.utime(dag_file, (time.time(), time.time() + 60))  # edited after the worker's parse
+    fresh = dagbag.BundleDagBag(**args)
+    assert fresh is not workers and "retail_daily" in fresh.dags
+    other = dagbag.BundleDagBag(**{**args, "safe_mode": True})  # not built as a task builds it
+    assert other is not workers
