@@ -1,4 +1,4 @@
-"""Start the fakesnow server (the local Snowflake stand-in) with two fixes applied.
+"""Start the fakesnow server (the local Snowflake stand-in) with these fixes applied.
 
 1. Persistence: in server mode fakesnow 0.12 ignores ``-d`` and keeps every database in memory.
    Here the server's shared instance attaches each database from ``<dir>/<DATABASE>.db``, so
@@ -25,6 +25,11 @@
    statement matching the pattern is executed, then its answer is held back. The server writes
    the statement to the marker file and waits until the file is removed (at most 10 minutes).
    The test then kills this server, or the task process waiting for the answer.
+
+5. Checkpoints while idle instead of inside a commit (``CHECKPOINT_THRESHOLD`` below).
+
+6. ``FAKESNOW_TRACE=<file>``: one line per statement (end time, wall and CPU milliseconds,
+   session, statement), for profiling; off by default.
 
     python local/fakesnow_server.py --host 127.0.0.1 --port 9101 --db-path var/stack/snowflake
 """
@@ -76,12 +81,15 @@ HOLD = re.compile(os.environ["FAKESNOW_HOLD"], re.IGNORECASE) if os.environ.get(
 HOLD_MARKER = Path(os.environ.get("FAKESNOW_HOLD_MARKER", "")) if HOLD else None
 HOLD_MAX_S = 600
 # DuckDB writes its WAL into the database file (a checkpoint) once the WAL passes a threshold,
-# 16 MB by default, inside the commit that crossed it. A scale-1 day writes about 30 MB, so two
-# statements of every run stalled for seconds each (the SILVER.CUSTOMERS MERGE took 4-5 s of CPU
-# instead of 0.3). Here the threshold is high and the server checkpoints while it is idle.
+# 16 MB by default, inside the commit that crossed it: a scale-1 day writes about 30 MB, so two
+# statements of every run stalled for seconds. Until a checkpoint, the rows a MERGE updated stay
+# in DuckDB's update versions, which every later scan of the table walks: the SILVER.CUSTOMERS
+# MERGE (17,000 updated rows a day) took 2-4 s of CPU a few runs after a checkpoint, 0.2 s right
+# after one. Here the threshold is high and the server checkpoints whenever it has been idle for
+# a second with more than 4 MB of WAL (between a run's stages, too: 0.1-0.8 s each).
 CHECKPOINT_THRESHOLD = os.environ.get("FAKESNOW_CHECKPOINT_THRESHOLD", "1GB")
-CHECKPOINT_IDLE_S = 3.0
-CHECKPOINT_IDLE_WAL_BYTES = 32 * 1024 * 1024
+CHECKPOINT_IDLE_S = float(os.environ.get("FAKESNOW_CHECKPOINT_IDLE_SECONDS", "1"))
+CHECKPOINT_IDLE_WAL_BYTES = int(float(os.environ.get("FAKESNOW_CHECKPOINT_IDLE_WAL_MB", "4")) * 1024 * 1024)
 TRACE = os.environ.get("FAKESNOW_TRACE")  # a file: one line per statement (profiling)
 _trace_lock = threading.Lock()
 _BEGIN = re.compile(r"\s*(begin|start\s+transaction)\b", re.IGNORECASE)
@@ -176,7 +184,7 @@ _activity = _Activity()
 def _checkpoint_when_idle(database: str, wal: Path) -> None:
     """Write the WAL into the database file while no statement runs (see CHECKPOINT_THRESHOLD)."""
     while True:
-        time.sleep(1)
+        time.sleep(0.5)
         with _activity:
             idle = _activity.running == 0 and time.monotonic() - _activity.last_end >= CHECKPOINT_IDLE_S
         try:
