@@ -351,6 +351,41 @@ def parse_dag_files_once_per_worker() -> None:
     supervisor.ActivitySubprocess._rct_parse_patch = True  # type: ignore[attr-defined]
 
 
+def tell_the_supervisor_each_secret_once() -> None:
+    """A task process sends each secret to mask to its supervisor once, not on every lookup.
+
+    ``mask_secret`` waits for the supervisor's answer every time, and every hook's connection
+    lookup masks the same password and keys again: 633 of a scale-1 day's 1,023 task-to-supervisor
+    round trips (11 a task), each a wake-up of a process on two busy cores. The supervisor keeps a
+    mask for the task's whole life, so a repeat is dropped; the task's own masker still gets every
+    call. A scale-1 day alone, 4 days each on one fresh stack: median run 48.8 s against 50.4 s,
+    machine CPU 80.4 s against 85.3 s, task processes and workers 25.7 s against 27.2 s. Local
+    stack only.
+    """
+    import json
+
+    from airflow.sdk.execution_time import comms
+
+    if getattr(comms.CommsDecoder, "_rct_mask_patch", False):
+        return
+    original = comms.CommsDecoder.send
+    sent: set[str] = set()
+
+    def send(self: Any, msg: Any) -> Any:
+        if isinstance(msg, comms.MaskSecret):
+            key = json.dumps([msg.value, msg.name], sort_keys=True, default=str)
+            if key in sent:
+                return None
+            result = original(self, msg)
+            sent.add(key)
+            return result
+        return original(self, msg)
+
+    comms.CommsDecoder.send = send  # type: ignore[method-assign]
+    comms.CommsDecoder._rct_mask_patch = True  # type: ignore[attr-defined]
+    os.register_at_fork(after_in_child=sent.clear)  # a new process has a new supervisor
+
+
 def profile_task_processes(folder: str) -> None:
     """``RCT_PROFILE_TASKS=<folder>``: a cProfile of every task process, written to the folder as
     ``<pid>.prof`` when the task ends (for profiling the per-task cost; off by default)."""
@@ -378,6 +413,7 @@ share_botocore_service_models()
 find_aws_callers_without_reading_sources()
 compile_sql_templates()
 parse_dag_files_once_per_worker()
+tell_the_supervisor_each_secret_once()
 prompt_backfill_completion()
 notice_task_exit_promptly()
 if os.environ.get("RCT_PROFILE_TASKS"):

@@ -112,3 +112,42 @@ def test_a_task_process_starts_from_its_workers_parse_until_the_dag_file_changes
     assert fresh is not workers and "retail_daily" in fresh.dags
     other = dagbag.BundleDagBag(**{**args, "safe_mode": True})  # not built as a task builds it
     assert other is not workers
+
+
+def test_a_task_tells_its_supervisor_each_secret_to_mask_once() -> None:
+    import socket
+    import threading
+
+    import msgspec
+    from airflow.sdk.execution_time import comms
+
+    assert comms.CommsDecoder._rct_mask_patch
+    task_end, supervisor_end = socket.socketpair()
+    received: list[dict] = []
+
+    def supervise() -> None:  # answers every request frame, as the supervisor does
+        decoder = msgspec.msgpack.Decoder(comms._RequestFrame)
+        while length := supervisor_end.recv(4):
+            body = b""
+            while len(body) < int.from_bytes(length, "big"):
+                body += supervisor_end.recv(int.from_bytes(length, "big") - len(body))
+            frame = decoder.decode(body)
+            received.append(frame.body)
+            supervisor_end.sendall(comms._ResponseFrame(id=frame.id).as_bytes())
+
+    thread = threading.Thread(target=supervise, daemon=True)
+    thread.start()
+    decoder = comms.CommsDecoder(socket=task_end)
+    try:
+        masks = [("s3cr3t-pw", "password"), ("s3cr3t-pw", "password"), ("k3y", None), ("s3cr3t-pw", "other")]
+        for value, name in masks:
+            decoder.send(comms.MaskSecret(value=value, name=name))
+        decoder.send(comms.GetVariable(key="x"))
+        decoder.send(comms.GetVariable(key="x"))  # only masks are deduplicated
+    finally:
+        task_end.close()
+        thread.join(5)
+        supervisor_end.close()
+    sent = [(body["value"], body["name"]) for body in received if body["type"] == "MaskSecret"]
+    assert sent == [("s3cr3t-pw", "password"), ("k3y", None), ("s3cr3t-pw", "other")]
+    assert [body["key"] for body in received if body["type"] == "GetVariable"] == ["x", "x"]
