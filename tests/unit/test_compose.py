@@ -46,6 +46,7 @@ def test_airflow_services_see_the_repository_and_the_connections() -> None:
         json.loads(_substituted(env[name]))
     snowflake = json.loads(_substituted(env["AIRFLOW_CONN_SNOWFLAKE_DEFAULT"]))
     assert snowflake["extra"]["host"] == "snowflake" and snowflake["extra"]["protocol"] == "http"
+    assert snowflake["extra"]["session_parameters"] == {"AUTOCOMMIT": True}  # as on the local stack
 
 
 def test_no_secret_is_written_into_the_file() -> None:
