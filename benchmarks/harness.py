@@ -618,6 +618,9 @@ def main(argv: list[str] | None = None) -> int:
         "--history-days", type=int, default=None, help="history before the scale_history day (60; 3 quick)"
     )
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and days (a smoke run)")
+    parser.add_argument(
+        "--label", default="", help="results file <date>-<label>.json: a second host or series the same day"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.backfill_days, args.scaling_days = 6, 3
@@ -659,7 +662,7 @@ def main(argv: list[str] | None = None) -> int:
 
             local_stack.down()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{date.today():%Y-%m-%d}.json"
+    path = RESULTS / f"{date.today():%Y-%m-%d}{'-' + args.label if args.label else ''}.json"
     results = _merged(path, results)
     path.write_text(json.dumps(results, indent=2, default=str))
     width = max(len(r[0]) for r in summary(results)) if results["cases"] else 10
