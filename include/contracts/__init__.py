@@ -104,7 +104,9 @@ def _column(raw: dict[str, Any]) -> Column:
 
 @cache
 def load_contract(path: Path = CONTRACT_PATH) -> Contract:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # libyaml's safe loader (in the PyYAML wheel): 2 ms instead of 28 ms, paid by every parse of a
+    # DAG file that reads the contract
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     feeds = {
         name: Feed(
             name=name,
