@@ -11,6 +11,7 @@ import csv
 import io
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -98,38 +99,69 @@ class ValidationResult:
         return out.getvalue().encode("utf-8")
 
 
-def _check_value(col: Column, value: str) -> str | None:
-    """Why ``value`` breaks the column's rule, or None when it is fine."""
-    if value == "":
-        return None if col.nullable else f"{col.name} is empty"
-    t = col.type
-    if t == "integer" or t == "decimal":
-        if not (_INT if t == "integer" else _DEC).match(value):
-            return f"{col.name}={value!r} is not {'an' if t[0] in 'aeiou' else 'a'} {t}"
-        if col.min is not None and float(value) < col.min:
-            return f"{col.name}={value} is below {col.min:g}"
-    elif t == "date":
-        try:
-            if not _DATE.match(value):
-                raise ValueError
-            date.fromisoformat(value)
-        except ValueError:
-            return f"{col.name}={value!r} is not a date YYYY-MM-DD"
-    elif t == "timestamp":
-        try:
-            if not _TS.match(value):
-                raise ValueError
-            datetime.fromisoformat(value)
-        except ValueError:
-            return f"{col.name}={value!r} is not a timestamp YYYY-MM-DD HH:MM:SS"
-    elif t == "boolean":
-        if value not in ("true", "false"):
-            return f"{col.name}={value!r} is not true/false"
-    if col.values is not None and value not in col.values:
-        return f"{col.name}={value!r} is not one of {', '.join(col.values)}"
-    if col.pattern is not None and not re.match(col.pattern, value):
-        return f"{col.name}={value!r} does not match {col.pattern}"
-    return None
+def _checker(col: Column) -> Callable[[str], str | None] | None:
+    """The column's rule as a function: why a value breaks it, or None when it is fine.
+
+    None instead of a function when no value can break the rule (a nullable text column without
+    allowed values or a pattern). Built once per file, not once per value.
+    """
+    name, t, nullable, minimum = col.name, col.type, col.nullable, col.min
+    allowed = frozenset(col.values) if col.values is not None else None
+    pattern = re.compile(col.pattern) if col.pattern is not None else None
+    if t == "string" and nullable and allowed is None and pattern is None:
+        return None
+    number = {"integer": _INT, "decimal": _DEC}.get(t)
+    article = "an" if t[0] in "aeiou" else "a"
+
+    def check(value: str) -> str | None:
+        if value == "":
+            return None if nullable else f"{name} is empty"
+        if number is not None:
+            if not number.match(value):
+                return f"{name}={value!r} is not {article} {t}"
+            if minimum is not None and float(value) < minimum:
+                return f"{name}={value} is below {minimum:g}"
+        elif t == "date":
+            try:
+                if not _DATE.match(value):
+                    raise ValueError
+                date.fromisoformat(value)
+            except ValueError:
+                return f"{name}={value!r} is not a date YYYY-MM-DD"
+        elif t == "timestamp":
+            try:
+                if not _TS.match(value):
+                    raise ValueError
+                datetime.fromisoformat(value)
+            except ValueError:
+                return f"{name}={value!r} is not a timestamp YYYY-MM-DD HH:MM:SS"
+        elif t == "boolean":
+            if value not in ("true", "false"):
+                return f"{name}={value!r} is not true/false"
+        if allowed is not None and value not in allowed:
+            return f"{name}={value!r} is not one of {', '.join(col.values or ())}"
+        if pattern is not None and not pattern.match(value):
+            return f"{name}={value!r} does not match {col.pattern}"
+        return None
+
+    return check
+
+
+class _OneLine:
+    """The input of a csv reader that is handed one physical line at a time: a quoted field left
+    open at the end of a line ends there, exactly as if each line had a reader of its own."""
+
+    def __init__(self) -> None:
+        self.line: str | None = None
+
+    def __iter__(self) -> _OneLine:
+        return self
+
+    def __next__(self) -> str:
+        line, self.line = self.line, None
+        if line is None:
+            raise StopIteration
+        return line
 
 
 def validate_file(
@@ -172,30 +204,64 @@ def validate_file(
     # a file for day D describes D and before: a date or timestamp after D cannot be true
     dated = [(i, c.name) for i, c in enumerate(feed.columns) if c.type in ("date", "timestamp")]
     event_days: Counter[str] = Counter()
+    checks = [(i, c) for i, c in enumerate(_checker(col) for col in feed.columns) if c is not None]
+    source = _OneLine()
+    reader = csv.reader(source, delimiter=dialect.delimiter, quotechar=dialect.quote)
+    width = len(expected)
+    in_order = order == list(range(width))
+
+    def check_rows(rows: list[list[str]], numbers: list[int], texts: list[str], rejects: list[Reject]) -> None:
+        """Check a batch of parsed rows column by column, each distinct value once. Accepted rows
+        are written out; rejected ones join ``rejects`` (the lines of the batch refused before
+        they could be parsed) and are kept in line order."""
+        problems: dict[int, list[str]] = {}
+        for i, check in checks:
+            column = [row[i] for row in rows]
+            verdicts = {v: p for v in set(column) if (p := check(v)) is not None}
+            if verdicts:
+                for k, v in enumerate(column):
+                    if v in verdicts:
+                        problems.setdefault(k, []).append(verdicts[v])
+        for i, col in dated:
+            for k, row in enumerate(rows):
+                if row[i][:10] > day:
+                    problems.setdefault(k, []).append(f"{col}={row[i]} is after the file's business date {day}")
+        rejects.extend(Reject(numbers[k], "; ".join(p), texts[k]) for k, p in problems.items())
+        result.rejects.extend(sorted(rejects, key=lambda r: r.line))
+        accepted = [row for k, row in enumerate(rows) if k not in problems]
+        if event_idx is not None:
+            event_days.update(row[event_idx][:10] for row in accepted)
+        writer.writerows([*row, name, numbers[k], day] for k, row in enumerate(rows) if k not in problems)
+        result.rows_accepted += len(accepted)
+
+    # batches of rows: the checks run over columns, and a large file is not held twice in memory
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    texts: list[str] = []
+    refused: list[Reject] = []
     for number, raw in enumerate(lines[1:], start=2):
         result.rows_in_file += 1
         try:
             text = raw.decode(dialect.encoding).rstrip("\r")
         except UnicodeDecodeError as exc:
             reason = f"invalid {dialect.encoding.upper()} at byte {exc.start}"
-            result.rejects.append(Reject(number, reason, raw.decode(dialect.encoding, "replace")))
+            refused.append(Reject(number, reason, raw.decode(dialect.encoding, "replace")))
             continue
-        fields = next(csv.reader([text], delimiter=dialect.delimiter, quotechar=dialect.quote)) if text else []
-        if len(fields) != len(expected):
-            result.rejects.append(Reject(number, f"{len(fields)} columns, expected {len(expected)}", text))
+        if text:
+            source.line = text
+            fields = next(reader)
+        else:
+            fields = []
+        if len(fields) != width:
+            refused.append(Reject(number, f"{len(fields)} columns, expected {width}", text))
             continue
-        values = [fields[i] for i in order]
-        problems = [p for p in (_check_value(c, v) for c, v in zip(feed.columns, values, strict=True)) if p]
-        problems += [
-            f"{col}={values[i]} is after the file's business date {day}" for i, col in dated if values[i][:10] > day
-        ]
-        if problems:
-            result.rejects.append(Reject(number, "; ".join(problems), text))
-            continue
-        if event_idx is not None:
-            event_days[values[event_idx][:10]] += 1
-        writer.writerow([*values, name, number, day])
-        result.rows_accepted += 1
+        rows.append(fields if in_order else [fields[i] for i in order])
+        numbers.append(number)
+        texts.append(text)
+        if len(rows) == 5_000:
+            check_rows(rows, numbers, texts, refused)
+            rows, numbers, texts, refused = [], [], [], []
+    check_rows(rows, numbers, texts, refused)
 
     if result.rows_in_file < feed.min_rows:
         raise FileRejected(f"{result.rows_in_file} data rows, the contract requires at least {feed.min_rows}")
