@@ -26,7 +26,7 @@ test: install ## the whole test suite (unit, DAG integrity, integration on a pri
 	@local/ensure_chromium.sh
 	@mkdir -p var && $(PY) -m pytest --junitxml=var/test-report.xml
 
-bench: install ## benchmarks on a private stack: prints a table, writes benchmarks/results/<date>.json (about 75 minutes)
+bench: install ## benchmarks on a private stack: prints a table, writes benchmarks/results/<date>.json (about 40 minutes on a fast host, 75 on a slow one)
 	@$(PY) -m benchmarks.harness $(BENCH_ARGS)
 
 up: install ## start the local stack, bootstrap the warehouse, keep the Airflow UI up
