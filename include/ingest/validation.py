@@ -111,6 +111,10 @@ def _checker(col: Column) -> Callable[[str], str | None] | None:
     if t == "string" and nullable and allowed is None and pattern is None:
         return None
     number = {"integer": _INT, "decimal": _DEC}.get(t)
+    moment = {
+        "date": (_DATE, date.fromisoformat, "a date YYYY-MM-DD"),
+        "timestamp": (_TS, datetime.fromisoformat, "a timestamp YYYY-MM-DD HH:MM:SS"),
+    }.get(t)
     article = "an" if t[0] in "aeiou" else "a"
 
     def check(value: str) -> str | None:
@@ -121,20 +125,14 @@ def _checker(col: Column) -> Callable[[str], str | None] | None:
                 return f"{name}={value!r} is not {article} {t}"
             if minimum is not None and float(value) < minimum:
                 return f"{name}={value} is below {minimum:g}"
-        elif t == "date":
+        elif moment is not None:
+            shape, parse, what = moment
             try:
-                if not _DATE.match(value):
+                if not shape.match(value):
                     raise ValueError
-                date.fromisoformat(value)
+                parse(value)
             except ValueError:
-                return f"{name}={value!r} is not a date YYYY-MM-DD"
-        elif t == "timestamp":
-            try:
-                if not _TS.match(value):
-                    raise ValueError
-                datetime.fromisoformat(value)
-            except ValueError:
-                return f"{name}={value!r} is not a timestamp YYYY-MM-DD HH:MM:SS"
+                return f"{name}={value!r} is not {what}"
         elif t == "boolean":
             if value not in ("true", "false"):
                 return f"{name}={value!r} is not true/false"
