@@ -45,6 +45,8 @@ class Warehouse:
     stage: str = _env("RETAIL_STAGE", "PARTNER_FILES")
     storage_integration: str = _env("RETAIL_STORAGE_INTEGRATION", "RETAIL_S3_INTEGRATION")
     file_format: str = "PARTNER_CSV"
+    # internal stage of the ML schema: the churn tables' rows are PUT here and COPied in
+    ml_stage: str = "ML_ROWS"
     schemas: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:

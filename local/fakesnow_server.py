@@ -7,10 +7,7 @@
    them when it starts on an existing warehouse (a restart after a crash keeps them, as Snowflake
    does; tests/integration/test_run_log.py kills and restarts the server mid-run).
 
-2. Wide files: fakesnow 0.12 turns ``COPY INTO t (c1, ..., cN)`` into ``SELECT column0, ...``
-   over DuckDB's ``read_csv``, but DuckDB zero-pads generated names once a file has ten or more
-   columns (``column00`` .. ``column12``), so COPY of a wide file fails with a binder error.
-   The selected columns are renamed to DuckDB's padding.
+2. Wide files: COPY of a CSV file with ten or more columns (local/fakesnow_wide_copy.py).
 
 3. Detached transactions: when a client dies inside ``begin`` ... ``commit`` (a task process
    killed during its load), Snowflake aborts the open transaction once it has been idle for
@@ -47,33 +44,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import fakesnow.copy_into as copy_into
 import fakesnow.server as fakesnow_server
 import snowflake.connector.errors
 import uvicorn
 from fakesnow.cursor import FakeSnowflakeCursor
 from fakesnow.instance import FakeSnow
-from sqlglot import exp
 
-_original_inserts = copy_into._inserts
-_GENERATED = re.compile(r"column(\d+)")
-
-
-def _inserts_with_duckdb_names(expr: exp.Copy, params: Any, urls: list[str], parquet_info: Any = None) -> list[Any]:
-    inserts = _original_inserts(expr, params, urls, parquet_info)
-    target = expr.this
-    width = len(str(len(target.expressions) - 1)) if isinstance(target, exp.Schema) and target.expressions else 1
-    if width > 1:
-        for insert in inserts:
-            for col in insert.expression.expressions:
-                m = isinstance(col, exp.Column) and _GENERATED.fullmatch(col.name)
-                if m:
-                    col.set("this", exp.Identifier(this=f"column{int(m[1]):0{width}d}"))
-    return inserts
-
-
-copy_into._inserts = _inserts_with_duckdb_names
-
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repository's modules
+from local import fakesnow_wide_copy  # noqa: E402,F401 - applies the fix
 
 log = logging.getLogger("fakesnow_server")
 ABORT_AFTER_S = float(os.environ.get("FAKESNOW_DETACHED_TRANSACTION_ABORT_SECONDS", "300"))
@@ -240,16 +218,19 @@ FakeSnowflakeCursor.execute = _execute
 
 
 def _recreate_stage(instance: FakeSnow, db_path: Path) -> None:
-    """The file format and stage of a warehouse already on disk (the bootstrap's own SQL)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    """The file formats and stages of a warehouse already on disk (the bootstrap's own SQL)."""
     from include.config import WAREHOUSE
-    from include.sql_render import render_sql, statements
+    from include.sql_render import BOOTSTRAP_STEPS, render_sql, statements
 
     if not (db_path / f"{WAREHOUSE.database}.db").exists():
         return  # a new warehouse: the setup DAG creates everything
     cursor = instance.connect(database=WAREHOUSE.database, schema=WAREHOUSE.bronze).cursor()
     for statement in statements(render_sql("bootstrap/01_file_format_and_stage.sql")):
         cursor.execute(statement)
+    for step in BOOTSTRAP_STEPS:  # the other stages (the ML schema's)
+        for statement in statements(render_sql(f"bootstrap/{step}.sql")):
+            if step != "01_file_format_and_stage" and statement.lstrip().lower().startswith("create stage"):
+                cursor.execute(statement)
 
 
 def main() -> None:
@@ -262,7 +243,7 @@ def main() -> None:
     fakesnow_server.shared_fs.duck_conn.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     _recreate_stage(fakesnow_server.shared_fs, Path(args.db_path))
     threading.Thread(target=_abort_detached_transactions, name="detached-transactions", daemon=True).start()
-    from include.config import WAREHOUSE  # on sys.path since _recreate_stage
+    from include.config import WAREHOUSE
 
     wal = Path(args.db_path) / f"{WAREHOUSE.database}.db.wal"
     threading.Thread(

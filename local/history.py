@@ -52,6 +52,8 @@ def in_process_warehouse() -> Iterator[InProcessHook]:
     """An empty warehouse with every pipeline table, in this process (fakesnow over DuckDB)."""
     import fakesnow
 
+    from local import fakesnow_wide_copy  # noqa: F401 - COPY of the ML tables' wide files
+
     with fakesnow.patch():
         hook = InProcessHook()
         conn = hook.get_conn()

@@ -9,13 +9,17 @@ then.
 from __future__ import annotations
 
 import json
+import tempfile
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from include.config import WAREHOUSE
 from include.sql_render import render_sql
 from include.warehouse import transaction
 
@@ -208,20 +212,60 @@ def replace_scores(hook: Any, business_date: date, rows: list[dict[str, Any]]) -
     replace_date_rows(hook, "CUSTOMER_CHURN_SCORE", business_date, pd.DataFrame(rows, columns=columns))
 
 
-INSERT_CHUNK = 1000  # rows per INSERT statement (values are bound, never formatted into the SQL)
-
-
 def replace_date_rows(hook: Any, table: str, business_date: date, frame: pd.DataFrame) -> None:
     """Replace ``table``'s rows of one business date with ``frame`` in one transaction: readers see
-    the old rows or the new, never none or both; a re-run leaves one copy."""
+    the old rows or the new, never none or both; a re-run leaves one copy.
+
+    The rows travel as one CSV file: PUT into the ML schema's internal stage (before the
+    transaction, which in Snowflake holds only DML), then the delete and one COPY in the
+    transaction; the COPY purges the file. A 100,000-customer score is one COPY instead of a
+    hundred 1,000-row INSERTs whose bound values the connector writes into the SQL text (the
+    local stand-in translated each of those with sqlglot, 1-2 s per 1,000 rows). Each call's
+    file has a new name and the COPY names it, so a file left behind by a failed call is never
+    loaded.
+    """
     columns = list(frame.columns)
-    records = [tuple(_plain(v) for v in row) for row in frame.itertuples(index=False, name=None)]
-    with transaction(hook) as cur:
-        cur.execute(render_sql("ml/delete_date_rows.sql", table=table), [business_date])
-        for i in range(0, len(records), INSERT_CHUNK):
-            chunk = records[i : i + INSERT_CHUNK]
-            sql = render_sql("ml/insert_rows.sql", table=table, columns=columns, rows=len(chunk))
-            cur.execute(sql, [v for row in chunk for v in row])
+    path = None
+    with tempfile.TemporaryDirectory() as tmp:
+        if not frame.empty:
+            name = f"{table.lower()}_{business_date:%Y%m%d}_{uuid.uuid4().hex}.csv"
+            local = Path(tmp) / name
+            with local.open("w", encoding="utf-8", newline="") as out:
+                out.write(",".join(columns) + "\n")
+                for row in frame.itertuples(index=False, name=None):
+                    out.write(",".join(_csv_field(v) for v in row) + "\n")
+            folder = f"{table.lower()}/{business_date:%Y/%m/%d}"
+            conn = hook.get_conn()
+            try:
+                stage = f"@{WAREHOUSE.qualified(WAREHOUSE.ml, WAREHOUSE.ml_stage)}/{folder}/"
+                conn.cursor().execute(f"put 'file://{local}' {stage} auto_compress = false overwrite = true")
+            finally:
+                conn.close()
+            path = f"{folder}/{name}"
+        with transaction(hook) as cur:
+            cur.execute(render_sql("ml/delete_date_rows.sql", table=table), [business_date])
+            if path is None:
+                return
+            cur.execute(render_sql("ml/copy_date_rows.sql", table=table, columns=columns, staged_path=path))
+            names = [d[0].lower() for d in cur.description]
+            loaded = sum(int(r[names.index("rows_loaded")]) for r in cur.fetchall())
+            if loaded != len(frame):
+                raise RuntimeError(
+                    f"COPY loaded {loaded} of {len(frame)} rows into ML.{table} for {business_date}; rolled back"
+                )
+
+
+def _csv_field(value: Any) -> str:
+    """One value as the COPY's file format reads it: empty for NULL, text always quoted (a quote
+    doubled), floats exactly (``repr`` round-trips), dates and numbers as written."""
+    value = _plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
 
 
 def _plain(value: Any) -> Any:

@@ -328,3 +328,51 @@ def test_a_cutoff_whose_label_window_has_an_undelivered_day_is_not_used() -> Non
     for cutoff in plan.skipped:  # every cut-off left out had a gap in its window
         window = {cutoff + timedelta(days=d) for d in range(1, HORIZON_DAYS + 1)}
         assert window & {gap_holdout, gap_train}, cutoff
+
+
+def test_a_dates_rows_come_back_exactly_and_a_rewrite_replaces_only_that_date() -> None:
+    """replace_date_rows stages a CSV file and COPies it: text with quotes, commas, new lines and
+    non-ASCII, NULLs, floats to the last bit and dates survive it; rewriting a date keeps others."""
+    import pandas as pd
+
+    from include.ml.registry import replace_date_rows
+    from local.history import in_process_warehouse
+
+    day, other = date(2025, 3, 4), date(2025, 3, 5)
+    hostile = ['say "no", twice', "line one\nline two", "Zoë; 5 €", "", None, "'); drop table x; --"]
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"C{i:09d}" for i in range(len(hostile))],
+            "business_date": day,
+            "model_id": "m1",
+            "tenure_days": [0.1 + 0.2, 1 / 3, 1e-300, -2.5e17, float("nan"), 7.0],
+            "purchases_total": [None, 3.0, None, 0.0, None, 12.0],
+            "segment": hostile,
+        }
+    )
+    columns = ", ".join(frame.columns)
+    with in_process_warehouse() as hook:
+        cur = hook.get_conn().cursor()
+
+        def rows(d: date) -> list[tuple]:
+            query = (
+                f"select {columns} from RETAIL_DB.ML.CUSTOMER_FEATURE_SNAPSHOT where business_date = '{d}' order by 1"
+            )
+            return cur.execute(query).fetchall()
+
+        replace_date_rows(hook, "CUSTOMER_FEATURE_SNAPSHOT", other, frame.assign(business_date=other).head(2))
+        replace_date_rows(hook, "CUSTOMER_FEATURE_SNAPSHOT", day, frame)
+        replace_date_rows(hook, "CUSTOMER_FEATURE_SNAPSHOT", day, frame)  # a re-run: one copy
+        got = rows(day)
+        assert len(got) == len(frame) and len(rows(other)) == 2
+
+        def missing(v: object) -> bool:
+            return v is None or v != v  # NULL back, NaN or None in
+
+        for (customer, d, model_id, *values), expected in zip(got, frame.itertuples(index=False), strict=True):
+            assert (customer, d, model_id) == (expected.customer_id, day, "m1")
+            for value, sent in zip(values, expected[3:], strict=True):
+                # an empty text may come back NULL from the stand-in (DuckDB reads a quoted "" as NULL)
+                assert value == sent or (missing(value) and (missing(sent) or sent == "")), (value, sent)
+        replace_date_rows(hook, "CUSTOMER_FEATURE_SNAPSHOT", day, frame.head(0))
+        assert rows(day) == [] and len(rows(other)) == 2

@@ -1,6 +1,9 @@
 -- Churn model: every trained candidate, its metrics, and the champion's scores per business date.
--- Rows are written per business date (delete + insert in one transaction), so re-running a date
--- replaces its rows.
+-- Rows are written per business date (delete + COPY in one transaction), so re-running a date
+-- replaces its rows. The rows arrive as a CSV file PUT into this internal stage and COPied in
+-- (include/ml/registry.py, replace_date_rows); the COPY purges the file.
+create stage if not exists {{ wh.database }}.{{ wh.ml }}.{{ wh.ml_stage }};
+
 create table if not exists {{ wh.database }}.{{ wh.ml }}.MODEL_REGISTRY (
     model_id varchar not null,           -- churn_<business date>_<candidate>_<hash of data, code, libraries, params>
     model_name varchar not null,         -- the candidate: logreg_calibrated | hist_gbt_calibrated

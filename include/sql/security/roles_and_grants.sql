@@ -83,6 +83,7 @@ grant select on table {{ db }}.{{ wh.bronze }}.ORDERS to role {{ roles.ml }};
 {{ views(wh.gold, roles.ml) }}
 {{ schema_usage(wh.ml, roles.ml) }}
 {{ tables("select, insert, delete", wh.ml, roles.ml) }}
+grant read, write on stage {{ db }}.{{ wh.ml }}.{{ wh.ml_stage }} to role {{ roles.ml }};  -- rows PUT, then COPied in
 {{ views(wh.ml, roles.ml) }}
 
 -- Run logger: the audit listener's rows (one per task try and DAG run, recovery notices) and the
