@@ -1,6 +1,6 @@
 """Champion/challenger: the promotion rule, and the registry, metrics and score tables.
 
-Every write replaces the business date's rows in one transaction (delete + insert), so a re-run
+Every write replaces the business date's rows in one transaction (delete + COPY), so a re-run
 of a date leaves exactly one copy. The champion at a date is the latest model promoted by a run
 of that date or an earlier one, so a backfill of an old date compares against what was champion
 then.
