@@ -50,3 +50,14 @@ def transaction(hook: Any) -> Iterator[Any]:
         cur.execute("commit")
     finally:
         conn.close()
+
+
+def put_file(cursor: Any, local: Any, stage_folder: str) -> None:
+    """PUT a local file, as it is, into an internal stage's folder (``@db.schema.stage/path``)."""
+    cursor.execute(f"put 'file://{local}' {stage_folder}/ auto_compress = false overwrite = true")
+
+
+def rows_loaded(cursor: Any) -> int:
+    """The rows the COPY just run on ``cursor`` loaded, over all its files."""
+    names = [d[0].lower() for d in cursor.description]
+    return sum(int(r[names.index("rows_loaded")]) for r in cursor.fetchall())

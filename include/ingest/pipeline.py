@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from include import warehouse
 from include.config import LANDING, MAX_REJECT_SHARE, WAREHOUSE
 from include.contracts import load_contract
 from include.ingest.validation import FileRejected, expected_file_name, parse_file_name, validate_file
@@ -223,7 +224,7 @@ def _put_into_internal_stage(s3: Any, cursor: Any, staged_path: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp) / name
         local.write_bytes(_read(s3, f"{LANDING.staging}/{staged_path}"))
-        cursor.execute(f"put 'file://{local}' {WAREHOUSE.stage_ref}/{folder}/ auto_compress = false overwrite = true")
+        warehouse.put_file(cursor, local, f"{WAREHOUSE.stage_ref}/{folder}")
 
 
 def _already_loaded(sf: Any, outcome: FileOutcome) -> tuple[int, int, int, int] | None:
@@ -269,8 +270,7 @@ def load_bronze(s3: Any, sf: Any, outcome: FileOutcome, run_id: str) -> dict[str
             cur.execute(statement)
             query_ids.append(cur.sfqid)
             if statement.lower().startswith(f"copy into {WAREHOUSE.database.lower()}.{WAREHOUSE.bronze.lower()}"):
-                names = [d[0].lower() for d in cur.description]
-                rows_loaded = sum(int(r[names.index("rows_loaded")]) for r in cur.fetchall())
+                rows_loaded = warehouse.rows_loaded(cur)
         if rows_loaded != outcome.rows_accepted:
             raise RuntimeError(
                 f"COPY loaded {rows_loaded} rows of {outcome.file_name}, validation accepted "

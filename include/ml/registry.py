@@ -21,7 +21,7 @@ import pandas as pd
 
 from include.config import WAREHOUSE
 from include.sql_render import render_sql
-from include.warehouse import transaction
+from include.warehouse import put_file, rows_loaded, transaction
 
 # Every candidate must be calibrated well enough to act on its probabilities (holdout ECE) ...
 MAX_ECE = 0.05
@@ -237,8 +237,7 @@ def replace_date_rows(hook: Any, table: str, business_date: date, frame: pd.Data
             folder = f"{table.lower()}/{business_date:%Y/%m/%d}"
             conn = hook.get_conn()
             try:
-                stage = f"@{WAREHOUSE.qualified(WAREHOUSE.ml, WAREHOUSE.ml_stage)}/{folder}/"
-                conn.cursor().execute(f"put 'file://{local}' {stage} auto_compress = false overwrite = true")
+                put_file(conn.cursor(), local, f"@{WAREHOUSE.qualified(WAREHOUSE.ml, WAREHOUSE.ml_stage)}/{folder}")
             finally:
                 conn.close()
             path = f"{folder}/{name}"
@@ -247,8 +246,7 @@ def replace_date_rows(hook: Any, table: str, business_date: date, frame: pd.Data
             if path is None:
                 return
             cur.execute(render_sql("ml/copy_date_rows.sql", table=table, columns=columns, staged_path=path))
-            names = [d[0].lower() for d in cur.description]
-            loaded = sum(int(r[names.index("rows_loaded")]) for r in cur.fetchall())
+            loaded = rows_loaded(cur)
             if loaded != len(frame):
                 raise RuntimeError(
                     f"COPY loaded {loaded} of {len(frame)} rows into ML.{table} for {business_date}; rolled back"
@@ -257,7 +255,8 @@ def replace_date_rows(hook: Any, table: str, business_date: date, frame: pd.Data
 
 def _csv_field(value: Any) -> str:
     """One value as the COPY's file format reads it: empty for NULL, text always quoted (a quote
-    doubled), floats exactly (``repr`` round-trips), dates and numbers as written."""
+    doubled), floats exactly (``repr`` round-trips), dates and numbers as written. (The csv
+    module can quote all text but not NULL, ``QUOTE_NOTNULL``, only from Python 3.12.)"""
     value = _plain(value)
     if value is None:
         return ""
