@@ -105,7 +105,10 @@ def sweep_inbox(**context) -> list[dict[str, str]]:
     return [{k: v for k, v in item.items() if k != "key"} for item in found + late]
 
 
-@task
+# multiple_outputs=False: a `-> dict` task would also push each key as its own XCom. Nothing reads
+# them (downstream tasks and the run-log take the whole value), and each push is a round trip to
+# the API server: 152 of a run's 199 XComs.
+@task(multiple_outputs=False)
 def validate_file(feed: str, **context) -> dict:
     """Check the date's file against the contract; stage accepted rows and rejects for COPY."""
     from include.ingest import pipeline
@@ -121,7 +124,7 @@ def validate_file(feed: str, **context) -> dict:
     return outcome.to_xcom()
 
 
-@task
+@task(multiple_outputs=False)
 def load_bronze(outcome: dict, **context) -> dict:
     """Replace the feed's BRONZE partition for the date with the validated rows (one transaction)."""
     from include.ingest import pipeline
@@ -235,7 +238,7 @@ def gold_publication() -> GoldPublishOperator:
 
 # ------------------------------------------------------------------------------------ churn model
 # One training at a time: each reads the champion the previous one may have promoted.
-@task(max_active_tis_per_dag=1)
+@task(max_active_tis_per_dag=1, multiple_outputs=False)
 def train_churn_model(**context) -> dict:
     """Weekly (or when the run's param asks): train, compare with the champion, register."""
     day, mode = business_date.from_context(context), run_params.train_mode(context["params"])
@@ -250,7 +253,7 @@ def train_churn_model(**context) -> dict:
         raise AirflowSkipException(f"not enough labelled history to train: {exc}") from exc
 
 
-@task(trigger_rule="none_failed")  # after training, or when training was skipped
+@task(trigger_rule="none_failed", multiple_outputs=False)  # after training, or when it was skipped
 def score_churn_customers(**context) -> dict:
     """The champion's churn score for every active customer, as of the business date."""
     from include.ml import registry
@@ -264,7 +267,7 @@ def score_churn_customers(**context) -> dict:
     return ml_score.score_customers(sf, S3Store(_s3(), ML_BUCKET), day)
 
 
-@task(trigger_rule="none_failed")  # also after a skipped scoring: it then skips itself, saying why
+@task(trigger_rule="none_failed", multiple_outputs=False)  # also after a skipped scoring: then skips too
 def monitor_churn_model(**context) -> dict:
     """Stability of the date's scores against the model's holdout; realised quality of the scores of
     one horizon ago. Thresholds crossed: an alert to on-call, the task stays green (docs/ml.md)."""

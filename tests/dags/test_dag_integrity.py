@@ -45,6 +45,8 @@ def test_dag_conventions(dagbag) -> None:
             assert task.owner == OWNER, f"{dag_id}.{task.task_id}"
             assert task.retries >= 2, f"{dag_id}.{task.task_id} retries={task.retries}"
             assert task.retry_exponential_backoff, f"{dag_id}.{task.task_id}"
+            # one XCom per task: a dict spread over one XCom per key costs an API round trip each
+            assert not getattr(task, "multiple_outputs", False), f"{dag_id}.{task.task_id} pushes an XCom per key"
             assert any(type(cb).__name__ == "OnCallFailureNotifier" for cb in task.on_failure_callback or []), (
                 f"{dag_id}.{task.task_id} must alert on-call when it fails for good"
             )
