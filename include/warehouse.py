@@ -1,11 +1,11 @@
-"""Snowflake hooks for the platform's roles, and one way to run several statements as one
-transaction through a provider hook."""
+"""Snowflake hooks for the platform's roles, several statements as one transaction through a
+provider hook, and one connection for all of a step's calls."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 # which role each kind of task works as (include/sql/security/roles_and_grants.sql)
@@ -37,19 +37,66 @@ def snowflake_hook(kind: str, conn_id: str | None = None) -> Any:
 
 @contextmanager
 def transaction(hook: Any) -> Iterator[Any]:
-    """A cursor inside ``begin`` ... ``commit`` on a connection of its own.
+    """A cursor inside ``begin`` ... ``commit`` on a connection of the hook's.
 
-    If the block raises, the connection is closed without a commit, which rolls the transaction
-    back (Snowflake and the local stand-in alike), and the error propagates.
+    If the block raises, the transaction is rolled back and the error propagates. The connection
+    is closed afterwards, unless it is the one a ``one_connection`` block keeps open.
     """
     conn = hook.get_conn()
     try:
         cur = conn.cursor()
         cur.execute("begin")
-        yield cur
+        try:
+            yield cur
+        except BaseException:
+            with suppress(Exception):  # a dead connection rolls back by itself; keep the first error
+                cur.execute("rollback")
+            raise
         cur.execute("commit")
     finally:
         conn.close()
+
+
+class _KeptOpen:
+    """A connection whose ``close()`` leaves it open, for the provider's ``with closing(get_conn())``."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def close(self) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
+@contextmanager
+def one_connection(hook: Any) -> Iterator[Any]:
+    """Inside the block, every call of ``hook`` (``run``, ``get_first``, ``get_records``,
+    ``transaction``) uses one connection, opened at the first call and closed at the end.
+
+    The provider hook opens and closes a connection per call: a Snowflake login each. A
+    ``load_bronze`` task made three, a check task two.
+    """
+    opened: list[Any] = []
+    own_get_conn, patched_before = hook.get_conn, hook.__dict__.get("get_conn")
+
+    def get_conn() -> Any:
+        if not opened:
+            opened.append(own_get_conn())
+        return _KeptOpen(opened[0])
+
+    hook.get_conn = get_conn
+    try:
+        yield hook
+    finally:
+        if patched_before is None:
+            del hook.get_conn  # the class's method again
+        else:
+            hook.get_conn = patched_before
+        for conn in opened:
+            with suppress(Exception):  # a connection the block's error already broke
+                conn.close()
 
 
 def put_file(cursor: Any, local: Any, stage_folder: str) -> None:

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from include.sql_render import render_sql
+from include.warehouse import one_connection
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,11 @@ def try_acquire(
         "lease_minutes": int(lease_minutes),
         "stale_seconds": int(stale_seconds),
     }
+    with one_connection(hook):  # up to five statements a look: one login
+        return _try_acquire(hook, run_id, params)
+
+
+def _try_acquire(hook: Any, run_id: str, params: dict[str, Any]) -> tuple[bool, Holder]:
     try:
         if not _rows(hook, "audit/transform_lock_wait.sql", params):
             _rows(hook, "audit/transform_lock_wait_first.sql", params)
@@ -73,6 +79,7 @@ def _rows(hook: Any, sql_file: str, params: dict[str, Any]) -> int:
 
 def release(hook: Any, run_id: str) -> Holder:
     """Give the lock back if ``run_id`` holds it; returns who holds it afterwards."""
-    _rows(hook, "audit/release_transform_lock.sql", {"run_id": run_id})
-    _rows(hook, "audit/transform_lock_done_waiting.sql", {"run_id": run_id})
-    return holder(hook)
+    with one_connection(hook):
+        _rows(hook, "audit/release_transform_lock.sql", {"run_id": run_id})
+        _rows(hook, "audit/transform_lock_done_waiting.sql", {"run_id": run_id})
+        return holder(hook)

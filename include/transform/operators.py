@@ -32,7 +32,7 @@ from include.business_date import BusinessDateTemplates
 from include.config import SNOWFLAKE_CONN_ID, WAREHOUSE
 from include.transform.layers import CheckResult, DataQualityError, rows_affected
 from include.transform.window import Window
-from include.warehouse import role_param, transaction
+from include.warehouse import one_connection, role_param, transaction
 
 log = logging.getLogger(__name__)
 
@@ -151,12 +151,13 @@ class DataQualityCheckOperator(_RunWindowTemplates, _RecordsResults, SQLCheckOpe
         self.layer = layer
 
     def execute(self, context: Any) -> dict[str, Any]:
-        rows = self.get_db_hook().get_records(self.sql, self.parameters)
-        if not rows:
-            self._raise_exception(f"the check query returned no rows: {self.task_id}")
-        results = [CheckResult.from_row(tuple(row)) for row in rows]
-        self.check_results = [_as_sql_check_result(r) for r in results]  # for listeners (OpenLineage)
-        return self._finish(context, results)
+        with one_connection(self.get_db_hook()) as hook:  # the check and its results: one login
+            rows = hook.get_records(self.sql, self.parameters)
+            if not rows:
+                self._raise_exception(f"the check query returned no rows: {self.task_id}")
+            results = [CheckResult.from_row(tuple(row)) for row in rows]
+            self.check_results = [_as_sql_check_result(r) for r in results]  # for listeners (OpenLineage)
+            return self._finish(context, results)
 
 
 class RecordedColumnCheckOperator(_RunWindowTemplates, _RecordsResults, SQLColumnCheckOperator):
@@ -168,6 +169,10 @@ class RecordedColumnCheckOperator(_RunWindowTemplates, _RecordsResults, SQLColum
         self.layer = layer
 
     def execute(self, context: Any) -> dict[str, Any]:
+        with one_connection(self.get_db_hook()):  # the checks and their results: one login
+            return self._check_and_record(context)
+
+    def _check_and_record(self, context: Any) -> dict[str, Any]:
         try:
             super().execute(context)
         except Exception as exc:  # the provider raises after storing every check's result
