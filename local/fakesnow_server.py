@@ -28,6 +28,9 @@
 6. ``FAKESNOW_TRACE=<file>``: one line per statement (end time, wall and CPU milliseconds,
    session, statement), for profiling; off by default.
 
+7. Files PUT into a stage are kept in ``<db-path>/stages``, not in a temporary folder that is
+   never removed (local/fakesnow_stage_files.py).
+
     python local/fakesnow_server.py --host 127.0.0.1 --port 9101 --db-path var/stack/snowflake
 """
 
@@ -51,7 +54,10 @@ from fakesnow.cursor import FakeSnowflakeCursor
 from fakesnow.instance import FakeSnow
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repository's modules
-from local import fakesnow_wide_copy  # noqa: E402,F401 - applies the fix
+from local import (
+    fakesnow_stage_files,  # noqa: E402
+    fakesnow_wide_copy,  # noqa: E402,F401 - applies the fix
+)
 
 log = logging.getLogger("fakesnow_server")
 ABORT_AFTER_S = float(os.environ.get("FAKESNOW_DETACHED_TRANSACTION_ABORT_SECONDS", "300"))
@@ -239,6 +245,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--db-path", required=True)
     args = parser.parse_args()
+    fakesnow_stage_files.keep_in(Path(args.db_path) / "stages")
     fakesnow_server.shared_fs = FakeSnow(db_path=args.db_path)
     fakesnow_server.shared_fs.duck_conn.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     _recreate_stage(fakesnow_server.shared_fs, Path(args.db_path))

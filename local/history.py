@@ -50,11 +50,21 @@ class InProcessHook:
 @contextmanager
 def in_process_warehouse() -> Iterator[InProcessHook]:
     """An empty warehouse with every pipeline table, in this process (fakesnow over DuckDB)."""
+    import tempfile
+    from pathlib import Path
+
     import fakesnow
 
-    from local import fakesnow_wide_copy  # noqa: F401 - COPY of the ML tables' wide files
+    from local import (
+        fakesnow_stage_files,
+        fakesnow_wide_copy,  # noqa: F401 - COPY of the ML tables' wide files
+    )
 
-    with fakesnow.patch():
+    with (
+        tempfile.TemporaryDirectory(prefix="rct-stage-") as stage_files,
+        fakesnow_stage_files.kept_in(Path(stage_files)),
+        fakesnow.patch(),
+    ):
         hook = InProcessHook()
         conn = hook.get_conn()
         cur = conn.cursor()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -93,10 +94,15 @@ def _stand_in_gold(sql: str, items: list[tuple[str, str, str]], orders: list[tup
     """Run one GOLD build file on an in-process Snowflake stand-in holding ``items`` (order, customer,
     net amount) and ``orders`` (order, customer, net amount) written in the given order; return
     the stage table it fills."""
+    import tempfile
+
     import fakesnow
     import snowflake.connector
 
-    with fakesnow.patch():
+    from local import fakesnow_stage_files
+
+    # its own stage folder, removed at the end (fakesnow's own is a temporary folder never removed)
+    with tempfile.TemporaryDirectory() as stage, fakesnow_stage_files.kept_in(Path(stage)), fakesnow.patch():
         cur = snowflake.connector.connect().cursor()
         for name in ("00_database_and_schemas", "05_model_tables", "06_gold_tables"):
             for statement in statements(render_sql(f"bootstrap/{name}.sql")):

@@ -31,7 +31,7 @@ def _values(hook: Any) -> list[int]:
         conn.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def warehouse():
     with in_process_warehouse() as hook:
         yield hook
@@ -62,6 +62,26 @@ def test_a_blocks_calls_share_one_connection_and_a_failed_transaction_leaves_not
 def test_an_error_in_the_block_still_closes_its_connection(warehouse) -> None:
     hook = CountingHook()
     with pytest.raises(ZeroDivisionError), one_connection(hook):
-        _values(hook)
+        hook.get_conn().cursor().execute("select 1")
         1 / 0  # noqa: B018
     assert len(hook.opened) == 1 and hook.opened[0].is_closed()
+
+
+def test_files_put_into_a_stage_of_the_in_process_warehouse_leave_nothing_behind(tmp_path) -> None:
+    import os
+
+    from fakesnow.transforms import stage
+
+    made_at_import = stage.LOCAL_BUCKET_PATH
+    source = tmp_path / "rows.csv"
+    source.write_text("a\n1\n")
+    with in_process_warehouse() as hook:
+        folder = stage.LOCAL_BUCKET_PATH
+        conn = hook.get_conn()
+        cur = conn.cursor()
+        cur.execute(f"put 'file://{source}' @RETAIL_DB.ML.ML_ROWS/t/ auto_compress = false overwrite = true")
+        assert [row[-2] for row in cur.fetchall()] == ["UPLOADED"]
+        assert [f for _, _, files in os.walk(folder) for f in files] == ["rows.csv"]
+        conn.close()
+    assert not os.path.exists(folder), "the block's stage folder is removed at its end"
+    assert not os.path.exists(made_at_import), "fakesnow's own temporary folder is not left behind"
