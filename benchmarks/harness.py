@@ -10,7 +10,8 @@ medians where a case repeats, and per case its wall time and the peak memory in 
 machine above what was in use when it began. Cases:
 
 - ``floor``: a no-op task and a chain of five on this stack; every ``retail_daily`` task's
-  duration against that floor; the run's critical path.
+  duration against that floor; the run's critical path; the machine's CPU seconds per scale-1
+  run (all processes: on two cores that, not the wall time, is the budget).
 - ``parse``: each DAG file's parse time above ``import airflow.sdk`` (fresh process, as the
   dag-processor and every task process pay it).
 - ``scale``: one business day of about 100,000 orders through the whole DAG: per task, per layer,
@@ -67,6 +68,14 @@ def _seconds(start: str | None, end: str | None) -> float | None:
         return None
     parse = datetime.fromisoformat
     return (parse(end.replace("Z", "+00:00")) - parse(start.replace("Z", "+00:00"))).total_seconds()
+
+
+def _machine_cpu_s() -> float:
+    """CPU seconds the whole machine has spent busy since boot (every core, every process)."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def _memory_used_mib() -> float:
@@ -253,9 +262,11 @@ def case_floor(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     first = date(2026, 2, 2)
     days = [first + timedelta(days=i) for i in range(1 if args.quick else 3)]
     stack.generate(first, len(days), 1.0)
-    alone = []
+    alone, cpu = [], []
     for day in days:
+        busy = _machine_cpu_s()
         wall = stack.backfill(day, 1, 1)
+        cpu.append(round(_machine_cpu_s() - busy, 1))  # the run's CPU over all processes: 2 cores bound it
         run = stack.run_of(day)
         alone.append((_seconds(run["start_date"], run["end_date"]), wall, run))
     run_s, wall, run = sorted(alone, key=lambda a: a[0])[len(alone) // 2]
@@ -277,6 +288,8 @@ def case_floor(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         "scale1_day_run_s": run_s,
         "scale1_day_runs_s": [round(a[0], 1) for a in alone],
         "scale1_day_wall_s": round(wall, 1),
+        "scale1_day_machine_cpu_s": _median(cpu),
+        "scale1_day_machine_cpu_runs_s": cpu,
         "tasks": len(per_task),
         "task_median_s": _median(list(per_task.values())),
         "task_median_over_floor": round(_median(list(per_task.values())) / floor, 2) if floor else None,
@@ -548,6 +561,7 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"{f['scale1_day_run_s']:.0f} s ({f['tasks']} tasks)",
                 "<= 30 s",
             ),
+            ("scale-1 day alone, machine CPU (median)", f"{f.get('scale1_day_machine_cpu_s')} s", ""),
             (
                 "critical path (tasks, sum of durations)",
                 f"{len(f['critical_path'])} / {f['critical_path_task_s']} s",
