@@ -243,23 +243,14 @@ def load_bronze(s3: Any, sf: Any, outcome: FileOutcome, run_id: str) -> dict[str
     Nothing to do when validation found the content already loaded, or when this step is
     re-run after it committed (cleared alone in the UI): the ledger already has the file.
     """
-    if outcome.action != "load":
-        log.info("%s for %s is already loaded: BRONZE unchanged", outcome.file_name, outcome.business_date)
-        return {"rows_loaded": 0, "skipped": True, "query_ids": []}
     with warehouse.one_connection(sf):  # the ledger look-up, the load and the ledger row: one login
         return _load_bronze(s3, sf, outcome, run_id)
 
 
 def _load_bronze(s3: Any, sf: Any, outcome: FileOutcome, run_id: str) -> dict[str, Any]:
-    if not outcome.force_reload and _already_loaded(sf, outcome):
+    if outcome.action != "load" or (not outcome.force_reload and _already_loaded(sf, outcome)):
         log.info("%s for %s is already loaded: BRONZE unchanged", outcome.file_name, outcome.business_date)
         return {"rows_loaded": 0, "skipped": True, "query_ids": []}
-    staged = [p for p in (outcome.staged_path, outcome.rejects_path) if p]
-    if missing := [p for p in staged if not _exists(s3, f"{LANDING.staging}/{p}")]:
-        raise FileNotFoundError(
-            f"the validated rows of {outcome.file_name} are gone from staging ({', '.join(missing)}): "
-            "clear validate_file (with downstream) to validate the file again"
-        )
     feed = load_contract().feed(outcome.feed)
     sql = render_sql(
         "bronze/load_feed.sql",
@@ -268,6 +259,12 @@ def _load_bronze(s3: Any, sf: Any, outcome: FileOutcome, run_id: str) -> dict[st
         staged_path=outcome.staged_path,
         rejects_path=outcome.rejects_path,
     )
+    staged = [p for p in (outcome.staged_path, outcome.rejects_path) if p]
+    if missing := [p for p in staged if not _exists(s3, f"{LANDING.staging}/{p}")]:
+        raise FileNotFoundError(
+            f"the validated rows of {outcome.file_name} are gone from staging ({', '.join(missing)}): "
+            "clear validate_file (with downstream) to validate the file again"
+        )
     query_ids: list[str] = []
     rows_loaded = 0
     with transaction(sf) as cur:

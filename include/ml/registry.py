@@ -21,7 +21,7 @@ import pandas as pd
 
 from include.config import WAREHOUSE
 from include.sql_render import render_sql
-from include.warehouse import put_file, rows_loaded, transaction
+from include.warehouse import one_connection, put_file, rows_loaded, transaction
 
 # Every candidate must be calibrated well enough to act on its probabilities (holdout ECE) ...
 MAX_ECE = 0.05
@@ -226,7 +226,7 @@ def replace_date_rows(hook: Any, table: str, business_date: date, frame: pd.Data
     """
     columns = list(frame.columns)
     path = None
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, one_connection(hook):  # the PUT and the transaction: one login
         if not frame.empty:
             name = f"{table.lower()}_{business_date:%Y%m%d}_{uuid.uuid4().hex}.csv"
             local = Path(tmp) / name
@@ -235,11 +235,9 @@ def replace_date_rows(hook: Any, table: str, business_date: date, frame: pd.Data
                 for row in frame.itertuples(index=False, name=None):
                     out.write(",".join(_csv_field(v) for v in row) + "\n")
             folder = f"{table.lower()}/{business_date:%Y/%m/%d}"
-            conn = hook.get_conn()
-            try:
-                put_file(conn.cursor(), local, f"@{WAREHOUSE.qualified(WAREHOUSE.ml, WAREHOUSE.ml_stage)}/{folder}")
-            finally:
-                conn.close()
+            put_file(
+                hook.get_conn().cursor(), local, f"@{WAREHOUSE.qualified(WAREHOUSE.ml, WAREHOUSE.ml_stage)}/{folder}"
+            )
             path = f"{folder}/{name}"
         with transaction(hook) as cur:
             cur.execute(render_sql("ml/delete_date_rows.sql", table=table), [business_date])
