@@ -301,7 +301,9 @@ def case_floor(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
 
 def _layer_rows(stack: Stack, run_id: str) -> dict[str, dict[str, float]]:
     from include.config import WAREHOUSE
+    from local import session
 
+    session.wait_for_run_log(run_id)  # a run's task rows are written when it ends
     rows = stack.hook.get_records(
         f"select task_id, rows_affected, duration_s from {WAREHOUSE.qualified(WAREHOUSE.audit, 'TASK_RUN_LOG')} "
         "where run_id = %(run_id)s and state = 'success'",

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from include.config import AUDIT_CONN_ID, AUDIT_TIMEOUT_SECONDS
-from include.sql_render import render_sql
+from include.sql_render import render_sql, statements
 
 log = logging.getLogger(__name__)
 
@@ -192,9 +192,9 @@ def _start_afresh_after_fork() -> None:
 os.register_at_fork(after_in_child=_start_afresh_after_fork)
 
 
-def _run(sql_file: str, params: dict[str, Any], read: Callable[[Any], Any]) -> Any:
-    """Run one audit statement on this process's audit connection (opened once, reopened after an
-    error); ``read`` takes what is wanted from the cursor."""
+def _run(statement: Callable[[Any], Any]) -> Any:
+    """Run ``statement(cursor)`` on this process's audit connection (opened once, reopened after an
+    error) and return what it returns."""
     global _connection
     if _connection is None:
         from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
@@ -205,9 +205,7 @@ def _run(sql_file: str, params: dict[str, Any], read: Callable[[Any], Any]) -> A
         _connection = hook.get_conn()
         _connection.autocommit(True)
     try:
-        cursor = _connection.cursor()
-        cursor.execute(render_sql(sql_file), params)
-        return read(cursor)
+        return statement(_connection.cursor())
     except Exception:
         connection, _connection = _connection, None
         try:
@@ -218,11 +216,32 @@ def _run(sql_file: str, params: dict[str, Any], read: Callable[[Any], Any]) -> A
 
 def _execute(sql_file: str, params: dict[str, Any]) -> int:
     """Run one audit statement; returns the rows it changed."""
-    return _run(sql_file, params, lambda cursor: max(int(cursor.rowcount or 0), 0))
+
+    def run(cursor: Any) -> int:
+        cursor.execute(render_sql(sql_file), params)
+        return max(int(cursor.rowcount or 0), 0)
+
+    return _run(run)
+
+
+def _execute_many(sql_file: str, rows: list[dict[str, Any]]) -> int:
+    """An ``insert ... values`` for many rows; the connector sends it as one statement (only when
+    the text starts with ``insert``: the file's comments go first)."""
+    (insert,) = statements(render_sql(sql_file))
+
+    def run(cursor: Any) -> int:
+        cursor.executemany(insert, rows)
+        return max(int(cursor.rowcount or 0), 0)
+
+    return _run(run)
 
 
 def _fetch(sql_file: str, params: dict[str, Any]) -> list[tuple]:
-    return _run(sql_file, params, lambda cursor: cursor.fetchall())
+    def run(cursor: Any) -> list[tuple]:
+        cursor.execute(render_sql(sql_file), params)
+        return cursor.fetchall()
+
+    return _run(run)
 
 
 def _write(what: str, statements: Callable[[dict[str, Any]], None], row: Any, *, background: bool) -> None:
@@ -255,16 +274,16 @@ def _executor() -> ThreadPoolExecutor:
 
 
 def record_task_try(row: TaskTry, *, background: bool = False, execute: Callable[..., int | None] = _execute) -> None:
-    """Write a task try's row: insert it, or update it when the try has one already. One statement
-    in the usual case: a try's start inserts (its row is new), its end updates. ``background``: do
-    not wait (the writer thread keeps the order, so a later foreground write of the same try waits
-    for this one too)."""
+    """Write one try's row as its reporter sees it: a failed try from its own process (with the
+    error only that process knows), a try failed outside its process from the scheduler, a state
+    set in the UI from the API server. Insert it, or update the row the try has already (a state
+    set by hand after the try ended): one statement in the usual case. ``background``: do not wait
+    (the writer thread keeps the order)."""
     insert, update = "audit/insert_task_try.sql", "audit/update_task_try.sql"
-    first, then = (insert, update) if row.state == "running" else (update, insert)
 
     def upsert(params: dict[str, Any]) -> None:
-        if not execute(first, params):
-            execute(then, params)
+        if not execute(insert, params):
+            execute(update, params)
 
     what = f"task {row.dag_id}.{row.task_id} {row.run_id} try {row.try_number}"
     _write(what, upsert, row, background=background)
@@ -273,37 +292,29 @@ def record_task_try(row: TaskTry, *, background: bool = False, execute: Callable
 def settle_task_tries(
     dag_id: str,
     run_id: str,
-    earlier: list[TaskTry],
-    latest: list[TaskTry],
+    tries: Iterable[TaskTry],
     *,
-    without_process: Iterable[TaskTry] = (),
-    execute: Callable[..., int | None] = _execute,
+    execute_many: Callable[..., int | None] = _execute_many,
     fetch: Callable[..., list[tuple]] = _fetch,
 ) -> None:
-    """After a DAG run ended, the rows its tries could not finish themselves (in the background).
+    """After a DAG run ended: a row for each of its tries that has none, in one statement (in the
+    background; the writer thread writes what is submitted after this, the run's own row, after it).
 
-    ``earlier``: tries that were retried or cleared, ``latest``: each task's last try, both as
-    Airflow recorded them. A row still "running" gets that outcome; an earlier try without a row
-    gets one. A latest try's own process may still be writing its row, so none is inserted for
-    it, unless it is in ``without_process``: tries that ended in the triggerer without any task
-    process (a partner-file sensor that found its file), which nobody else writes. One read per
-    run; rows the tries finished themselves are not written again.
+    ``tries``: every try of the run as Airflow recorded it. Started, succeeded and skipped tries
+    are written here only: their task processes write no row (a warehouse login and a statement
+    each, for what Airflow records anyway); a failed try's process wrote its own row with its
+    error, and a try failed outside its process or set in the UI has its row from the scheduler or
+    the API server. When a try's row is missing because its writer could not reach the warehouse,
+    this writes it from what Airflow recorded. One read and at most one write per run.
     """
+    tries = list(tries)
 
     def settle() -> None:
-        logged = {
-            (task_id, int(map_index), int(try_number)): state
-            for task_id, map_index, try_number, state in fetch(
-                "audit/task_run_log_of_run.sql", {"dag_id": dag_id, "run_id": run_id}
-            )
-        }
-        tries = [(r, True) for r in earlier] + [(r, False) for r in latest] + [(r, True) for r in without_process]
-        for row, may_insert in tries:
-            key = (row.task_id, row.map_index, row.try_number)
-            if logged.get(key) == "running" and row.state != "running":
-                execute("audit/settle_task_try.sql", asdict(row))
-            elif key not in logged and may_insert:
-                execute("audit/insert_task_try.sql", asdict(row))
+        found = fetch("audit/task_run_log_of_run.sql", {"dag_id": dag_id, "run_id": run_id})
+        logged = {(task_id, int(map_index), int(try_number)) for task_id, map_index, try_number in found}
+        missing = [asdict(r) for r in tries if (r.task_id, r.map_index, r.try_number) not in logged]
+        if missing:
+            execute_many("audit/insert_task_tries.sql", missing)
 
     def attempt() -> None:
         try:

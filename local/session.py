@@ -89,3 +89,22 @@ def mails() -> list[Any]:
     for sub in ("cur", "new", "tmp"):  # the SMTP server creates them with the first mail
         (MAILDIR / sub).mkdir(parents=True, exist_ok=True)
     return list(mailbox.Maildir(MAILDIR, create=False))
+
+
+def wait_for_run_log(run_id: str, timeout: float = 120) -> None:
+    """Until ``AUDIT.DAG_RUN_LOG`` has the run's final row. The scheduler writes a run's missing
+    task rows (every success and skip) in the background when the run ends, just before that row
+    (plugins/retail_audit_listener.py): the run-log of the run is complete once it is there."""
+    import time
+
+    from include.config import WAREHOUSE
+
+    hook, deadline = snowflake_hook(), time.monotonic() + timeout
+    sql = (
+        f"select count(*) from {WAREHOUSE.qualified(WAREHOUSE.audit, 'DAG_RUN_LOG')} "
+        "where run_id = %(run_id)s and state in ('success', 'failed')"
+    )
+    while not hook.get_first(sql, parameters={"run_id": run_id})[0]:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no final DAG_RUN_LOG row for {run_id} within {timeout}s")
+        time.sleep(0.5)

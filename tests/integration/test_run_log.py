@@ -62,8 +62,10 @@ def _tries(api: Any, run_id: str, task_id: str) -> list[dict[str, Any]]:
 
 
 def _log_rows(run_id: str) -> dict[tuple[str, int], tuple]:
+    """The run's run-log rows, once the scheduler has written those of its successes and skips."""
     from local import session
 
+    session.wait_for_run_log(run_id)
     rows = session.snowflake_hook().get_records(
         f"select task_id, try_number, state, business_date, rows_affected, query_ids, error_class, reported_by, "
         f"duration_s from {TASK_RUN_LOG} where dag_id = 'retail_daily' and run_id = %(run_id)s",
@@ -127,10 +129,9 @@ def test_every_try_has_its_run_log_row_with_airflows_state(outage_run) -> None:
     assert "up_for_retry" in expected.values()
     for (task_id, try_number), row in rows.items():
         assert row[3] == DAY, (task_id, try_number)
-        # a file sensor that found its file ended in the triggerer: no task process wrote its row,
-        # the scheduler did when the run ended; every other try's own process wrote its row
-        in_triggerer = task_id.endswith(".wait_for_file") and row[2] == "success"
-        assert row[7] == ("scheduler" if in_triggerer else "worker"), (task_id, try_number)
+        # a failed try's own process wrote its row (with its error); the scheduler wrote every
+        # other try's when the run ended (a task process does not log in for its row)
+        assert row[7] == ("worker" if row[2] in ("failed", "up_for_retry") else "scheduler"), (task_id, try_number)
         assert row[8] is not None and row[8] > 0
         if row[2] == "up_for_retry":
             assert row[6], f"{task_id} try {try_number}: a failed try records its error class"
@@ -170,12 +171,15 @@ def test_the_dag_run_has_its_row(outage_run) -> None:
     assert row[:4] == ("success", DAY, "backfill", 0) and row[4] > 0
 
 
-def test_an_audit_write_failure_does_not_fail_the_task(outage_run) -> None:
+def test_an_audit_write_failure_fails_neither_the_task_nor_the_run(outage_run) -> None:
     from local import session
+    from local.stack import LOGS
 
     api, run, _, _ = outage_run
     run_id = run["dag_run_id"]
     tries_before = len(_tries(api, run_id, "sweep_inbox"))
+    scheduler_log = LOGS / "scheduler.log"
+    log_before = scheduler_log.stat().st_size
     hook = session.snowflake_hook()
     hook.run(f"alter table {TASK_RUN_LOG} rename to TASK_RUN_LOG_PARKED")  # same schema
     try:
@@ -189,12 +193,22 @@ def test_an_audit_write_failure_does_not_fail_the_task(outage_run) -> None:
             assert time.monotonic() < deadline, f"sweep_inbox did not finish again: {tries[-1]}"
             assert tries[-1]["state"] not in ("failed", "up_for_retry"), "the audit failure failed the task"
             time.sleep(2)
+        # the run ends again and the scheduler tries to write the new try's row: it cannot
+        while f"settling the run-log of retail_daily {run_id}" not in _read_from(scheduler_log, log_before):
+            assert time.monotonic() < deadline, "the scheduler never tried to write the try's row"
+            time.sleep(1)
     finally:
         hook.run(f"alter table {TASK_RUN_LOG}_PARKED rename to TASK_RUN_LOG")
-    try_number = tries[-1]["try_number"]
-    assert ("sweep_inbox", try_number) not in _log_rows(run_id)
-    log = api.request("GET", f"/dags/retail_daily/dagRuns/{run_id}/taskInstances/sweep_inbox/logs/{try_number}")
-    assert "audit write failed" in str(log)
+    assert "audit write failed" in _read_from(scheduler_log, log_before)
+    (again,) = [r for r in api.runs(session.DAILY_DAG) if r["dag_run_id"] == run_id]
+    assert again["state"] == "success"
+    assert ("sweep_inbox", tries[-1]["try_number"]) not in _log_rows(run_id)  # lost, and said so in the log
+
+
+def _read_from(path: Path, offset: int) -> str:
+    with path.open("rb") as f:
+        f.seek(offset)
+        return f.read().decode(errors="replace")
 
 
 SMTP_DAY = date(2026, 3, 16)  # after DAY's window; its orders file has no header: quarantined, an alert is due

@@ -104,16 +104,14 @@ def test_the_write_carries_every_column_of_the_merge() -> None:
 
 
 @pytest.mark.parametrize(
-    ("state", "existing", "statements"),
+    ("existing", "statements"),
     [
-        ("running", False, ["insert"]),  # a try's start: its row is new
-        ("success", True, ["update"]),  # its end: the start's row is there
-        ("running", True, ["insert", "update"]),  # a resumed try (deferred, then back on a worker)
-        ("failed", False, ["update", "insert"]),  # the start's write was lost
+        (False, ["insert"]),  # a failed try's own process: its row is new
+        (True, ["insert", "update"]),  # a state set in the UI after the try's row was written
     ],
 )
-def test_a_task_try_costs_one_statement_at_its_start_and_one_at_its_end(state, existing, statements) -> None:
-    table: dict[tuple, str] = {("sweep_inbox", 1): "running"} if existing else {}
+def test_a_try_s_row_costs_one_statement_unless_it_is_there_already(existing, statements) -> None:
+    table: dict[tuple, str] = {("sweep_inbox", 1): "failed"} if existing else {}
     ran: list[str] = []
 
     def execute(sql_file: str, params: dict) -> int:
@@ -125,8 +123,8 @@ def test_a_task_try_costs_one_statement_at_its_start_and_one_at_its_end(state, e
             return 1
         return 0
 
-    audit.record_task_try(replace(_row(), state=state), execute=execute)
-    assert ran == statements and table == {("sweep_inbox", 1): state}
+    audit.record_task_try(replace(_row(), state="success"), execute=execute)
+    assert ran == statements and table == {("sweep_inbox", 1): "success"}
 
 
 def test_an_alert_outcome_carries_every_column_of_its_insert() -> None:
@@ -163,19 +161,26 @@ def test_the_listener_builds_a_row_from_the_task_process() -> None:
         max_tries=2,
         start_date=start,
         end_date=start + timedelta(seconds=12.5),
-        state="success",
+        state="up_for_retry",
         task=SimpleNamespace(task_type="_PythonDecoratedOperator"),
         get_template_context=lambda: {"logical_date": datetime(2026, 6, 1, tzinfo=UTC), "params": {}},
-        xcom_pull=lambda **kw: {"rows_loaded": 507, "query_ids": ["q1", "q2"]},
     )
-    row = plugin._task_try(ti, "success", "running")
-    assert (row.business_date, row.try_number, row.max_tries, row.state) == (date(2026, 6, 1), 2, 3, "success")
-    assert (row.rows_affected, row.query_ids, row.duration_s, row.reported_by) == (507, "q1,q2", 12.5, "worker")
-    # a task that skips itself: Airflow has not set its end date when the hook fires
-    skipped = plugin._task_try(SimpleNamespace(**{**vars(ti), "end_date": None}), "skipped", "running")
-    assert skipped.ended_at is not None and skipped.duration_s > 0
+    row = plugin._task_try(ti, "up_for_retry", "running", ConnectionError("stage unreachable"))
+    assert (row.business_date, row.try_number, row.max_tries, row.state) == (date(2026, 6, 1), 2, 3, "up_for_retry")
+    assert (row.error_class, row.error_message, row.duration_s, row.reported_by) == (
+        "ConnectionError",
+        "stage unreachable",
+        12.5,
+        "worker",
+    )
+    # what the task wrote comes from its return value, for a success only
+    done = plugin._task_try(ti, "success", "running", result={"rows_loaded": 507, "query_ids": ["q1", "q2"]})
+    assert (done.rows_affected, done.query_ids) == (507, "q1,q2")
+    # a try failed outside its process may have no end date yet
+    failed = plugin._task_try(SimpleNamespace(**{**vars(ti), "end_date": None}), "failed", "running")
+    assert failed.ended_at is not None and failed.duration_s > 0
     # the same task marked failed from the UI: reported by the API server, with Airflow's message
-    orm = SimpleNamespace(**{k: v for k, v in vars(ti).items() if k not in ("get_template_context", "xcom_pull")})
+    orm = SimpleNamespace(**{k: v for k, v in vars(ti).items() if k != "get_template_context"})
     orm.dag_run = SimpleNamespace(logical_date=datetime(2026, 6, 1, tzinfo=UTC), run_after=start, conf={})
     row = plugin._task_try(orm, "failed", None, "TaskInstance's state was manually set to `failed`.")
     assert (row.reported_by, row.rows_affected, row.error_class, row.business_date) == (
@@ -186,48 +191,81 @@ def test_the_listener_builds_a_row_from_the_task_process() -> None:
     )
 
 
+def test_a_task_process_writes_its_row_only_when_its_try_failed(monkeypatch) -> None:
+    """Successes and skips are written by the scheduler when the run ends: no warehouse login per task."""
+    plugin = _plugin()
+    written: list[tuple[str, bool]] = []
+    monkeypatch.setattr(
+        plugin.audit, "record_task_try", lambda row, background: written.append((row.state, background))
+    )
+    start = datetime(2026, 6, 2, 1, 0, tzinfo=UTC)
+
+    def ti(state: str) -> SimpleNamespace:
+        return SimpleNamespace(
+            dag_id="retail_daily", task_id="silver.orders", run_id="r1", map_index=-1, try_number=1, max_tries=2,
+            start_date=start, end_date=start, state=state, task=None,
+            get_template_context=lambda: {"logical_date": start, "params": {}},
+        )  # fmt: skip
+
+    plugin.on_task_instance_success(None, ti("success"))
+    plugin.on_task_instance_skipped(None, ti("skipped"))
+    assert written == []
+    plugin.on_task_instance_failed(None, ti("up_for_retry"), ValueError("x"))
+    plugin.on_task_instance_failed(None, ti("failed"), ValueError("x"))
+    assert written == [("up_for_retry", False), ("failed", False)]  # the process waits for its row
+    orm = SimpleNamespace(**{k: v for k, v in vars(ti("success")).items() if k != "get_template_context"})
+    orm.dag_run = SimpleNamespace(logical_date=start, run_after=start, conf={})
+    plugin.on_task_instance_success(None, orm)  # marked success in the UI: the API server writes it
+    assert written[-1] == ("success", True)
+
+
 def _try(task_id: str, try_number: int, state: str) -> audit.TaskTry:
     return replace(_row(), task_id=task_id, try_number=try_number, state=state, reported_by="scheduler")
 
 
-def test_settling_a_run_writes_only_what_its_tries_could_not() -> None:
+def test_settling_a_run_writes_its_missing_rows_in_one_statement() -> None:
     logged = [
-        ("load", -1, 1, "running"),  # its process was killed: the final write never came
-        ("load", -1, 2, "success"),
-        ("merge", -1, 2, "running"),  # the warehouse was down when it ended
-        ("check", -1, 1, "failed"),
+        ("load", -1, 2),
+        ("check", -1, 1),  # a failed try's process wrote its row
     ]
-    written: list[tuple[str, str, int, str]] = []
+    written: list[tuple[str, list[tuple[str, int, str]]]] = []
     audit.settle_task_tries(
         "retail_daily",
         "r1",
-        earlier=[_try("load", 1, "up_for_retry"), _try("merge", 1, "up_for_retry")],  # merge try 1: no row
-        latest=[_try("load", 2, "success"), _try("merge", 2, "success"), _try("check", 1, "failed"),
-                _try("publish", 1, "success")],  # publish: its own process may still be writing
-        # ended in the triggerer, no process writes their rows: the sensor's row is missing
-        without_process=[_try("wait_for_file", 1, "success"), _try("check", 1, "failed")],
-        execute=lambda sql_file, params: written.append(
-            (sql_file, params["task_id"], params["try_number"], params["state"])
+        [_try("load", 1, "up_for_retry"), _try("load", 2, "success"), _try("check", 1, "failed"),
+         _try("publish", 1, "success"), _try("wait_for_file", 1, "success")],
+        execute_many=lambda sql_file, rows: written.append(
+            (sql_file, [(r["task_id"], r["try_number"], r["state"]) for r in rows])
         ),
         fetch=lambda sql_file, params: logged if params == {"dag_id": "retail_daily", "run_id": "r1"} else [],
     )  # fmt: skip
     audit._executor().submit(lambda: None).result(timeout=5)  # the writer thread keeps the order
     assert written == [
-        ("audit/settle_task_try.sql", "load", 1, "up_for_retry"),
-        ("audit/insert_task_try.sql", "merge", 1, "up_for_retry"),
-        ("audit/settle_task_try.sql", "merge", 2, "success"),
-        ("audit/insert_task_try.sql", "wait_for_file", 1, "success"),
+        (
+            "audit/insert_task_tries.sql",
+            [("load", 1, "up_for_retry"), ("publish", 1, "success"), ("wait_for_file", 1, "success")],
+        )
     ]
+    audit.settle_task_tries(
+        "retail_daily",
+        "r1",
+        [_try("load", 2, "success")],
+        execute_many=lambda sql_file, rows: written.append((sql_file, rows)),
+        fetch=lambda sql_file, params: logged,
+    )
+    audit._executor().submit(lambda: None).result(timeout=5)
+    assert len(written) == 1, "nothing missing: nothing written"
 
 
-def test_the_settling_sql_touches_only_unfinished_rows_and_inserts_only_missing_ones() -> None:
-    from include.sql_render import render_sql
+def test_the_settling_insert_is_one_statement_with_every_column() -> None:
+    from snowflake.connector.cursor import SnowflakeCursor, extract_values_clause
 
-    settle, insert = render_sql("audit/settle_task_try.sql"), render_sql("audit/insert_task_try.sql")
-    assert "state = 'running'" in settle.split("where", 1)[1]
-    assert "not exists" in insert
-    params = set(vars(_row()))
-    assert set(re.findall(r"%\((\w+)\)s", settle)) <= params and set(re.findall(r"%\((\w+)\)s", insert)) <= params
+    from include.sql_render import render_sql, statements
+
+    (insert,) = statements(render_sql("audit/insert_task_tries.sql"))
+    # the connector sends executemany of an insert ... values as one multi-row statement
+    assert SnowflakeCursor.INSERT_SQL_RE.match(insert) and extract_values_clause(insert)
+    assert set(re.findall(r"%\((\w+)\)s", insert)) == set(vars(_row()))
 
 
 def test_at_a_runs_end_the_scheduler_settles_its_tries_as_airflow_recorded_them(monkeypatch) -> None:
@@ -248,44 +286,51 @@ def test_at_a_runs_end_the_scheduler_settles_its_tries_as_airflow_recorded_them(
         ti("never_ran", 0, None),
         ti("ingest_orders.wait_for_file", 1, "success"),
         ti("ingest_stores.wait_for_file", 1, "failed"),
+        ti("train_churn_model", 1, "skipped"),
     ]
     latest[3].hostname = latest[4].hostname = ""
-    # its second try: the trigger left the first try's end date (before this try's start)
+    # its second try, ended in the triggerer: the trigger left the first try's end date (before this try's start)
     latest[3].try_number, latest[3].end_date = 2, start - timedelta(seconds=20)
     latest[3].updated_at = start + timedelta(seconds=2)
-    starts_in_triggerer = {"ingest_orders.wait_for_file", "ingest_stores.wait_for_file"}
-    dag = SimpleNamespace(get_task=lambda task_id: SimpleNamespace(start_from_trigger=task_id in starts_in_triggerer))
     session = SimpleNamespace(scalars=lambda statement: SimpleNamespace(all=lambda: history))
     dag_run = SimpleNamespace(
         dag_id="retail_daily", run_id="r1", dag_run_note=None, logical_date=datetime(2026, 7, 6, tzinfo=UTC),
-        run_after=start, conf={}, get_task_instances=lambda session: latest,
-        dag=dag,
+        run_after=start, conf={}, get_task_instances=lambda session: latest, start_date=start,
+        end_date=start + timedelta(seconds=30), run_type="backfill",
     )  # fmt: skip
     monkeypatch.setattr(plugin, "_orm_session", lambda run: session)
+    results = {("silver.orders", -1): {"rows_affected": [40, 2], "query_ids": ["q1", "q2"]}}
+    monkeypatch.setattr(plugin, "_return_values", lambda session, run: results)
+    order: list[str] = []
     seen: dict = {}
-    monkeypatch.setattr(plugin.audit, "settle_task_tries", lambda *args, **kw: seen.update(args=args, kw=kw))
-    monkeypatch.setattr(plugin.audit, "record_dag_run", lambda row: None)
+
+    def settle(*args: object) -> None:
+        order.append("tries")
+        seen["args"] = args
+
+    monkeypatch.setattr(plugin.audit, "settle_task_tries", settle)
+    monkeypatch.setattr(plugin.audit, "record_dag_run", lambda row: order.append(f"run {row.state}"))
     plugin.on_dag_run_success(dag_run, "")
-    dag_id, run_id, earlier, last = seen["args"]
-    # a sensor that found its file ended in the triggerer: no process wrote its row. A failed one
-    # was failed on a worker (trigger timeout or error), which wrote its own row.
-    (sensor,) = seen["kw"]["without_process"]
-    assert (sensor.task_id, sensor.try_number, sensor.state) == ("ingest_orders.wait_for_file", 2, "success")
-    assert sensor.duration_s == 2.0 and sensor.ended_at == datetime(2026, 7, 7, 0, 5, 2)
+    assert order == ["tries", "run success"], "the run's row after its tries': it says they are written"
+    dag_id, run_id, tries = seen["args"]
     assert (dag_id, run_id) == ("retail_daily", "r1")
-    assert [(r.task_id, r.try_number, r.state) for r in earlier] == [
+    assert [(r.task_id, r.try_number, r.state) for r in tries] == [
         ("silver.orders", 1, "up_for_retry"),  # the history says "failed" for a try that was retried
         ("silver.orders", 2, "up_for_retry"),
         ("dq.keys", 1, "failed"),
-    ]
-    assert [(r.task_id, r.try_number, r.state) for r in last] == [
         ("silver.orders", 3, "success"),
         ("dq.keys", 2, "success"),
+        ("ingest_orders.wait_for_file", 2, "success"),
         ("ingest_stores.wait_for_file", 1, "failed"),
+        ("train_churn_model", 1, "skipped"),
     ]
-    assert {(r.business_date, r.reported_by, r.duration_s) for r in earlier + last} == {
-        (date(2026, 7, 6), "scheduler", 3.0)
-    }
+    by_key = {(r.task_id, r.try_number): r for r in tries}
+    assert (by_key["silver.orders", 3].rows_affected, by_key["silver.orders", 3].query_ids) == (42, "q1,q2")
+    assert by_key["dq.keys", 2].rows_affected is None
+    sensor = by_key["ingest_orders.wait_for_file", 2]
+    assert sensor.duration_s == 2.0 and sensor.ended_at == datetime(2026, 7, 7, 0, 5, 2)
+    assert {(r.business_date, r.reported_by) for r in tries} == {(date(2026, 7, 6), "scheduler")}
+    assert {r.duration_s for r in tries if r is not sensor} == {3.0}
 
 
 def test_a_forked_process_writes_with_its_own_thread_and_connection() -> None:

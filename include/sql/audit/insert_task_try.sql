@@ -1,5 +1,5 @@
--- The first run-log row of one task try, unless it has one already (then a try's start updates
--- it with audit/update_task_try.sql; the settling after a run's end inserts only what is missing).
+-- The run-log row of one task try, unless it has one already (then audit/update_task_try.sql
+-- updates it: a state set by hand after the try's row was written).
 insert into {{ wh.database }}.{{ wh.audit }}.TASK_RUN_LOG
     (dag_id, task_id, run_id, map_index, try_number, business_date, state, max_tries, started_at,
      ended_at, duration_s, rows_affected, query_ids, error_class, error_message, hostname, operator,

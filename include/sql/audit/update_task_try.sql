@@ -1,9 +1,7 @@
--- The run-log row of one task try, when it exists already (the try's start was logged): update it.
--- A try's start runs audit/insert_task_try.sql first and this only when a row was there; its end
--- runs this first and the insert only when no row matched. (Plain statements rather than a MERGE:
--- the listener writes two rows per task try, one statement each in the usual case, and the local
--- stand-in runs a MERGE ~20x slower; the only writer of a try's row at a time is the process
--- running it.)
+-- The run-log row of one task try, when it exists already: a state set in the UI after the try's
+-- row was written. audit/insert_task_try.sql runs first; this only when it found the row there.
+-- (Plain statements rather than a MERGE: one statement in the usual case, and the local stand-in
+-- runs a MERGE ~20x slower.)
 update {{ wh.database }}.{{ wh.audit }}.TASK_RUN_LOG
 set
     state = %(state)s,
