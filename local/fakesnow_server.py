@@ -31,6 +31,9 @@
 7. Files PUT into a stage are kept in ``<db-path>/stages``, not in a temporary folder that is
    never removed (local/fakesnow_stage_files.py).
 
+8. Each statement parsed once instead of twice, and a row-count or status result described from
+   its own schema instead of a second DuckDB plan (local/fakesnow_statement_cost.py).
+
     python local/fakesnow_server.py --host 127.0.0.1 --port 9101 --db-path var/stack/snowflake
 """
 
@@ -56,6 +59,7 @@ from fakesnow.instance import FakeSnow
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repository's modules
 from local import (
     fakesnow_stage_files,  # noqa: E402
+    fakesnow_statement_cost,  # noqa: E402
     fakesnow_wide_copy,  # noqa: E402,F401 - applies the fix
 )
 
@@ -221,6 +225,7 @@ def _abort_detached_transactions() -> None:
 
 
 FakeSnowflakeCursor.execute = _execute
+fakesnow_statement_cost.apply()
 
 
 def _recreate_stage(instance: FakeSnow, db_path: Path) -> None:

@@ -1,0 +1,65 @@
+"""The local Snowflake stand-in's shortcuts (local/fakesnow_statement_cost.py) answer what fakesnow would."""
+
+from __future__ import annotations
+
+import fakesnow
+import pytest
+import snowflake.connector
+from fakesnow.rowtype import describe_as_rowtype
+
+from local import fakesnow_statement_cost as cost
+
+DESCRIBED_FROM_THE_RESULT = [
+    "insert into D.S.T (id, v, d, amt) values (1, 'a', '2026-01-01', 1.5), (2, 'b', '2026-01-02', 2.5)",
+    "insert into D.S.T (id, v, d, amt) select id + 10, v, d, amt from D.S.T",
+    "update D.S.T set v = 'z' where id = 1",
+    "delete from D.S.T where id = 2",
+    "merge into D.S.T t using (select 1 as id, 'q' as v union all select 5, 'n') s on t.id = s.id "
+    "when matched then update set v = s.v when not matched then insert (id, v) values (s.id, s.v)",
+    "begin",
+    "commit",
+    "create or replace table D.S.U (x int)",
+]
+DESCRIBED_AS_BEFORE = [
+    "select id, v, d, amt from D.S.T",
+    "select parse_json('{\"a\": 1}') as j",  # VARIANT: Arrow calls it a string, DESCRIBE says JSON
+    "select count(*) as status from D.S.T",  # a "status" column that is not a status
+    'select 1 as "number of rows inserted", \'x\' as "number of rows updated"',
+]
+
+
+@pytest.fixture(scope="module")
+def cursor():
+    with fakesnow.patch():
+        conn = snowflake.connector.connect(database="D", schema="S")
+        cur = conn.cursor()
+        cur.execute("create database if not exists D")
+        cur.execute("create schema if not exists D.S")
+        cur.execute("create table D.S.T (id number, v varchar, d date, amt number(14, 2))")
+        yield cur
+        conn.close()
+
+
+@pytest.mark.parametrize("statement", DESCRIBED_FROM_THE_RESULT)
+def test_row_counts_and_statuses_are_described_as_duckdb_describes_them(cursor, statement) -> None:
+    cursor.execute(statement)
+    ours = cost.describe_from_result(cursor._arrow_table)
+    assert ours is not None, "the shortcut no longer applies to this statement"
+    assert describe_as_rowtype(ours) == describe_as_rowtype(cursor._describe_last_sql())
+
+
+@pytest.mark.parametrize("statement", DESCRIBED_AS_BEFORE)
+def test_any_other_result_is_described_by_duckdb(cursor, statement) -> None:
+    cursor.execute(statement)
+    assert cost.describe_from_result(cursor._arrow_table) is None
+
+
+def test_the_cursor_runs_what_the_server_parsed_once() -> None:
+    text = "select 1 as x"
+    parsed = cost._server_parse(text)
+    assert cost._cursor_parse(text) is parsed  # handed over, not parsed again
+    again = cost._cursor_parse(text)  # handed over once only
+    assert again is not parsed and again.sql() == parsed.sql()
+    for n in range(cost._KEEP + 10):  # texts the cursor never ran do not pile up
+        cost._server_parse(f"select {n}")
+    assert len(cost._parsed) == cost._KEEP
