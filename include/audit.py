@@ -5,7 +5,11 @@ The Airflow listener in ``plugins/retail_audit_listener.py`` calls :func:`record
 
 Writing the audit row must never fail or stall the task it describes: a write that raises or
 takes longer than ``AUDIT_TIMEOUT_SECONDS`` is logged with the row it could not write, counted
-(``audit_write_failures()`` and the ``retail.audit.write_failed`` metric) and dropped.
+(``audit_write_failures()`` and the ``retail.audit.write_failed`` metric) and dropped. The
+scheduler's and the API server's writes run in the background and are tried again after
+``BACKGROUND_RETRY_DELAYS`` first (each of them is safe to repeat): their processes live for days,
+so a warehouse restart, a network blip or a session that expired while idle would otherwise cost
+the next row.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -145,6 +150,9 @@ def this_host() -> str:
 _failures = 0
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
+# Pauses before a background write is tried again, each time on a fresh warehouse session. The
+# first retry covers a session that died while idle; the later ones a warehouse that restarts.
+BACKGROUND_RETRY_DELAYS: tuple[float, ...] = (0.5, 2.0, 5.0, 15.0)
 
 
 def audit_write_failures() -> int:
@@ -244,13 +252,29 @@ def _fetch(sql_file: str, params: dict[str, Any]) -> list[tuple]:
     return _run(run)
 
 
+def _with_retries(what: str, write: Callable[[], None], delays: tuple[float, ...]) -> None:
+    """``write()``, and again after each of ``delays`` while it raises (it must be safe to repeat:
+    a statement whose answer was lost may have committed). Raises the last error."""
+    for delay in (*delays, None):
+        try:
+            write()
+            return
+        except Exception as exc:
+            if delay is None:
+                raise
+            log.info("audit write for %s failed (%s: %s); trying again in %.1f s", what, type(exc).__name__, exc, delay)
+            time.sleep(delay)
+
+
 def _write(what: str, statements: Callable[[dict[str, Any]], None], row: Any, *, background: bool) -> None:
-    """Write ``row`` with ``statements``; never raise. In the foreground wait at most AUDIT_TIMEOUT_SECONDS."""
+    """Write ``row`` with ``statements``; never raise. In the foreground wait at most
+    AUDIT_TIMEOUT_SECONDS; in the background try again after BACKGROUND_RETRY_DELAYS."""
     params = asdict(row)
+    delays = BACKGROUND_RETRY_DELAYS if background else ()
 
     def attempt() -> None:
         try:
-            statements(params)
+            _with_retries(what, lambda: statements(params), delays)
         except Exception as exc:
             _count_failure(what, row, exc)
 
@@ -316,11 +340,13 @@ def settle_task_tries(
         if missing:
             execute_many("audit/insert_task_tries.sql", missing)
 
+    what = f"settling the run-log of {dag_id} {run_id}"
+
     def attempt() -> None:
-        try:
-            settle()
+        try:  # a retry reads again first: an insert whose answer was lost is not repeated
+            _with_retries(what, settle, BACKGROUND_RETRY_DELAYS)
         except Exception as exc:
-            _count_failure(f"settling the run-log of {dag_id} {run_id}", None, exc)
+            _count_failure(what, None, exc)
 
     _executor().submit(attempt)
 

@@ -257,6 +257,127 @@ def test_settling_a_run_writes_its_missing_rows_in_one_statement() -> None:
     assert len(written) == 1, "nothing missing: nothing written"
 
 
+def _drain() -> None:
+    audit._executor().submit(lambda: None).result(timeout=10)  # the writer thread keeps the order
+
+
+def test_the_scheduler_s_row_outlives_a_warehouse_restart(monkeypatch) -> None:
+    """A background write (scheduler, API server) is tried again; it is counted lost only once
+    every retry failed."""
+    monkeypatch.setattr(audit, "BACKGROUND_RETRY_DELAYS", (0.01, 0.01, 0.01))
+    calls: list[str] = []
+
+    def down_twice(sql_file: str, params: dict) -> int:
+        calls.append(sql_file)
+        if len(calls) <= 2:
+            raise ConnectionError("warehouse restarting")
+        return 1
+
+    before = audit.audit_write_failures()
+    run = audit.DagRunEntry(
+        "retail_daily", "r1", date(2026, 6, 1), "backfill", "success", None, None, None, None, "scheduler"
+    )
+    audit.record_dag_run(run, execute=down_twice)
+    _drain()
+    assert calls == ["audit/record_dag_run.sql"] * 3 and audit.audit_write_failures() == before
+
+    def down(sql_file: str, params: dict) -> int:
+        calls.append(sql_file)
+        raise ConnectionError("warehouse gone")
+
+    calls.clear()
+    audit.record_dag_run(run, execute=down)
+    _drain()
+    assert len(calls) == 4 and audit.audit_write_failures() == before + 1  # one row lost, counted once
+
+
+def test_a_failed_try_s_own_process_does_not_retry(monkeypatch) -> None:
+    monkeypatch.setattr(audit, "BACKGROUND_RETRY_DELAYS", (0.01,))
+    calls: list[str] = []
+
+    def down(sql_file: str, params: dict) -> int:
+        calls.append(sql_file)
+        raise ConnectionError("warehouse gone")
+
+    audit.record_task_try(replace(_row(), state="failed"), execute=down)  # foreground: bounded wait
+    assert calls == ["audit/insert_task_try.sql"]
+
+
+def test_a_settle_whose_answer_was_lost_reads_again_and_inserts_nothing_twice(monkeypatch) -> None:
+    """The insert committed but its answer never came back: the retry reads the rows first."""
+    monkeypatch.setattr(audit, "BACKGROUND_RETRY_DELAYS", (0.01,))
+    table: list[tuple[str, int, int]] = []
+
+    def insert_then_lose_the_answer(sql_file: str, rows: list[dict]) -> int:
+        table.extend((r["task_id"], r["map_index"], r["try_number"]) for r in rows)
+        if len(table) == len(rows):  # the first insert
+            raise ConnectionError("connection reset")
+        return len(rows)
+
+    before = audit.audit_write_failures()
+    audit.settle_task_tries(
+        "retail_daily",
+        "r1",
+        [_try("load", 1, "success"), _try("publish", 1, "success")],
+        execute_many=insert_then_lose_the_answer,
+        fetch=lambda sql_file, params: list(table),
+    )
+    _drain()
+    assert sorted(table) == [("load", -1, 1), ("publish", -1, 1)] and audit.audit_write_failures() == before
+
+
+def test_a_dead_session_is_replaced_by_a_new_login(monkeypatch) -> None:
+    """The scheduler keeps one warehouse session for days; when it has died (a restart, an idle
+    timeout) the next row is written on a new one, not lost."""
+    from airflow.providers.snowflake.hooks import snowflake as provider
+
+    from local.history import InProcessHook, in_process_warehouse
+
+    monkeypatch.setattr(audit, "BACKGROUND_RETRY_DELAYS", (0.01,))
+    monkeypatch.setattr(provider, "SnowflakeHook", lambda **kwargs: InProcessHook())
+    with in_process_warehouse() as hook:
+        dead = hook.get_conn()
+        dead.close()
+        monkeypatch.setattr(audit, "_connection", dead)
+        before = audit.audit_write_failures()
+        run = audit.DagRunEntry(
+            "retail_daily", "r9", date(2026, 6, 1), "scheduled", "success", None, None, None, None, "scheduler"
+        )
+        audit.record_dag_run(run)
+        _drain()
+        assert audit.audit_write_failures() == before
+        assert audit._connection is not dead
+        cur = hook.get_conn().cursor()
+        cur.execute("select state from RETAIL_DB.AUDIT.DAG_RUN_LOG where run_id = 'r9'")
+        assert cur.fetchall() == [("success",)]
+        audit._connection.close()
+
+
+def test_a_failed_ending_written_twice_counts_once() -> None:
+    """A retried write of the same ending (its first answer lost) does not count a second failure;
+    a cleared run that fails again does."""
+    from include.sql_render import render_sql
+    from local.history import in_process_warehouse
+
+    with in_process_warehouse() as hook:
+        conn = hook.get_conn()
+        cur = conn.cursor()
+
+        def execute(sql_file: str, params: dict) -> int:
+            cur.execute(render_sql(sql_file), params)
+            return cur.rowcount
+
+        ended = datetime(2026, 6, 2, 1, 0)
+        failed = audit.DagRunEntry(
+            "retail_daily", "r2", date(2026, 6, 1), "scheduled", "failed", ended, ended, 0.0, "x", "scheduler"
+        )
+        for row in (failed, failed, replace(failed, state="running", ended_at=None), failed):
+            audit.record_dag_run(row, background=False, execute=execute)
+        cur.execute("select times_failed from RETAIL_DB.AUDIT.DAG_RUN_LOG where run_id = 'r2'")
+        assert cur.fetchall() == [(2,)]  # failed, (the same again), cleared and running, failed again
+        conn.close()
+
+
 def test_the_settling_insert_is_one_statement_with_every_column() -> None:
     from snowflake.connector.cursor import SnowflakeCursor, extract_values_clause
 

@@ -1,4 +1,4 @@
--- Upsert the run-log row of one DAG run; each time it ends failed is counted.
+-- Upsert the run-log row of one DAG run; each time it ends failed is counted. Safe to repeat.
 merge into {{ wh.database }}.{{ wh.audit }}.DAG_RUN_LOG t
 using (
     select
@@ -21,8 +21,15 @@ when matched then update set
     started_at = coalesce(s.started_at, t.started_at),
     ended_at = s.ended_at,
     duration_s = s.duration_s,
-    times_failed = t.times_failed + iff(s.state = 'failed', 1, 0),
-    last_failed_at = iff(s.state = 'failed', current_timestamp(), t.last_failed_at),
+    -- the same failed ending written again (a retry whose first answer was lost) counts once
+    times_failed = t.times_failed + iff(
+        s.state = 'failed' and not (t.state = 'failed' and t.ended_at is not distinct from s.ended_at), 1, 0
+    ),
+    last_failed_at = iff(
+        s.state = 'failed' and not (t.state = 'failed' and t.ended_at is not distinct from s.ended_at),
+        current_timestamp(),
+        t.last_failed_at
+    ),
     message = s.message,
     reported_by = s.reported_by,
     logged_at = current_timestamp()
