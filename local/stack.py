@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -445,6 +446,31 @@ def _tail(service: Service, lines: int = 15) -> str:
     if not log.exists():
         return "(no log)"
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+# A line worth showing beside a failed test: a structlog level of Airflow's services, a stdlib or
+# PostgreSQL level, a traceback.
+_PROBLEM = re.compile(
+    r"\[(?:warning|error|critical)\s*\]|\b(?:WARNING|ERROR|CRITICAL|FATAL|PANIC):|Traceback \(most recent call last\)"
+)
+
+
+def log_sizes() -> dict[str, int]:
+    """Each service log's size now, for :func:`log_problems_since`."""
+    return {log.name: log.stat().st_size for log in LOGS.glob("*.log")}
+
+
+def log_problems_since(sizes: dict[str, int], per_service: int = 20, width: int = 400) -> str:
+    """The warnings, errors and tracebacks each service logged after ``sizes`` was taken (the
+    last ``per_service`` of each, lines cut at ``width``), prefixed with the service's name."""
+    found: list[str] = []
+    for log in sorted(LOGS.glob("*.log")):
+        start = sizes.get(log.name, 0)
+        with log.open("rb") as f:
+            f.seek(start if start <= log.stat().st_size else 0)  # a log started afresh: all of it
+            lines = [line for line in f.read().decode(errors="replace").splitlines() if _PROBLEM.search(line)]
+        found += [f"{log.stem}: {line[:width]}" for line in lines[-per_service:]]
+    return "\n".join(found)
 
 
 def _start(service: Service, env: dict[str, str]) -> None:

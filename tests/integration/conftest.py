@@ -30,6 +30,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)  # stable: tests keep their order within a module
 
 
+_LOG_SIZES = pytest.StashKey[dict[str, int]]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from local import stack
+
+    item.stash[_LOG_SIZES] = stack.log_sizes()  # before the test's fixtures run
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """A failed test's report ends with what the stack's services logged as warnings and errors
+    meanwhile (a scheduler's lost run-log row, a task's traceback in the worker): CI shows only the
+    test output, and the logs stay on its host."""
+    report = yield
+    if report.failed and _LOG_SIZES in item.stash:
+        from local import stack
+
+        problems = stack.log_problems_since(item.stash[_LOG_SIZES])
+        if problems:
+            report.sections.append(("stack services: warnings and errors during this test", problems))
+    return report
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[object]:
     from local import session, stack

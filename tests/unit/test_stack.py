@@ -50,3 +50,17 @@ def test_start_then_stop_leaves_no_process(state: Path) -> None:
     assert not stack._alive(pid)
     assert stack._pid(service) is None
     stack._stop(service)  # idempotent: nothing to stop
+
+
+def test_a_failed_test_s_report_gets_the_warnings_its_services_logged_meanwhile(state: Path) -> None:
+    scheduler, postgres = state / "LOGS" / "scheduler.log", state / "LOGS" / "postgres.log"
+    scheduler.write_text("2026-12-03 10:00:00 [warning  ] an old warning [x]\n")
+    sizes = stack.log_sizes()
+    with scheduler.open("a") as log:
+        log.write("2026-12-03 10:00:01 [info     ] a run started [x]\n")
+        log.write("2026-12-03 10:00:02 [warning  ] audit write failed (1 in this process) for dag run r1 [x]\n")
+    postgres.write_text("2026-12-03 10:00:03 UTC [7] ERROR:  relation does not exist\nLOG:  checkpoint\n")
+    assert stack.log_problems_since(sizes).splitlines() == [
+        "postgres: 2026-12-03 10:00:03 UTC [7] ERROR:  relation does not exist",  # a log begun meanwhile
+        "scheduler: 2026-12-03 10:00:02 [warning  ] audit write failed (1 in this process) for dag run r1 [x]",
+    ]
