@@ -273,6 +273,7 @@ def test_the_scheduler_s_row_outlives_a_warehouse_restart(monkeypatch) -> None:
             raise ConnectionError("warehouse restarting")
         return 1
 
+    _drain()  # earlier tests' writes are done: the count is this test's
     before = audit.audit_write_failures()
     run = audit.DagRunEntry(
         "retail_daily", "r1", date(2026, 6, 1), "backfill", "success", None, None, None, None, "scheduler"
@@ -314,6 +315,7 @@ def test_a_settle_whose_answer_was_lost_reads_again_and_inserts_nothing_twice(mo
             raise ConnectionError("connection reset")
         return len(rows)
 
+    _drain()  # earlier tests' writes are done: the count is this test's
     before = audit.audit_write_failures()
     audit.settle_task_tries(
         "retail_daily",
@@ -339,6 +341,7 @@ def test_a_dead_session_is_replaced_by_a_new_login(monkeypatch) -> None:
         dead = hook.get_conn()
         dead.close()
         monkeypatch.setattr(audit, "_connection", dead)
+        _drain()  # earlier tests' writes are done: the count is this test's
         before = audit.audit_write_failures()
         run = audit.DagRunEntry(
             "retail_daily", "r9", date(2026, 6, 1), "scheduled", "success", None, None, None, None, "scheduler"
