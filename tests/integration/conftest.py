@@ -43,7 +43,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
     """A failed test's report ends with what the stack's services logged as warnings and errors
-    meanwhile (a scheduler's lost run-log row, a task's traceback in the worker): CI shows only the
+    meanwhile (a scheduler's lost run-log row, a service's traceback): CI shows only the
     test output, and the logs stay on its host."""
     report = yield
     if report.failed and _LOG_SIZES in item.stash:
