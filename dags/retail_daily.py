@@ -7,7 +7,8 @@ for that date and the `lookback_days` before it (late rows correct earlier days)
 **The business date** is the run's logical date: the day a scheduled run covers (it starts after
 that day ended), the date a backfill names, or the logical date typed into the trigger form; the
 `business_date` param, when set, overrides it. Backfill a range from the UI (*Backfill*) or
-`airflow backfill create --dag-id retail_daily --from-date A --to-date B`.
+`airflow backfill create --dag-id retail_daily --from-date <first date> --to-date <last date>
+--reprocess-behavior failed`.
 
 The grid, left to right:
 

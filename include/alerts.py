@@ -17,13 +17,14 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from html import escape
 from typing import Any
 
 from airflow.sdk import BaseNotifier
 
 from include import business_date as run_dates
+from include import operator_commands as commands
 from include.config import (
     ALERT_CHANNELS,
     ALERT_EMAIL,
@@ -131,8 +132,7 @@ def late_files_alert(late: list[dict[str, str]], context: dict[str, Any]) -> Ale
         dates = sorted({f["business_date"] for f in waiting})
         body.pre(
             "\n".join(
-                f"airflow backfill create --dag-id {ti.dag_id} --from-date {d} --to-date {d} "
-                "--reprocess-behavior completed"
+                commands.backfill(ti.dag_id, date.fromisoformat(d), date.fromisoformat(d), reprocess="completed")
                 for d in dates
             )
         )
@@ -296,14 +296,32 @@ def runbook_for(task_id: str) -> str:
     return f"{RUNBOOK_BASE}/{section}"
 
 
-def _rerun_commands(dag_id: str, task_id: str | None, day: str) -> list[tuple[str, str]]:
-    backfill = (
-        f"airflow backfill create --dag-id {dag_id} --from-date {day} --to-date {day} --reprocess-behavior failed"
-    )
-    if task_id is None:
-        return [("CLI, the whole date", backfill)]
-    clear = f"airflow tasks clear {dag_id} -t '^{re.escape(task_id)}$' -s {day} -e {day} --downstream -y"
-    return [("CLI", clear), ("or the whole date", backfill)]
+def _rerun_commands(
+    dag_id: str,
+    task_id: str,
+    run_id: str,
+    day: date | None,
+    logical_date: datetime | None,
+    task_ids: list[str] | None,
+    api_base: str | None,
+) -> list[tuple[str, str]]:
+    """How to re-run the failed task (and what depends on it) in its run, or the whole date.
+
+    Built by include.operator_commands, whose integration test executes them on the local stack.
+    """
+    rows: list[tuple[str, str]] = []
+    when = f"run {run_id}" + (f", logical date {logical_date.isoformat()}" if logical_date else "")
+    try:
+        rows.append((f"CLI ({when})", commands.clear_task(dag_id, task_id, logical_date, task_ids or [task_id])))
+    except commands.NoCliCommand as exc:
+        rows.append(("CLI", f"none: {exc}; use the REST call or the UI"))
+    if api_base:
+        rows.append((f"REST ({when})", commands.clear_task_api(api_base, dag_id, run_id, task_id)))
+    if day is not None:
+        rows.append(
+            (f"or the whole business date {day.isoformat()}", commands.backfill(dag_id, day, day, reprocess="failed"))
+        )
+    return rows
 
 
 def build_failure_alert(
@@ -318,8 +336,14 @@ def build_failure_alert(
     log_url: str,
     found_instead: list[str] | None = None,
     missing_feeds: list[str] | None = None,
+    logical_date: datetime | None = None,
+    task_ids: list[str] | None = None,
+    api_base: str | None = None,
 ) -> Alert:
     """Subject and body of the alert for a task that failed for good (pure: unit-tested).
+
+    ``logical_date`` (the run's), ``task_ids`` (the DAG's) and ``api_base`` (the Airflow API's
+    address) make the re-run commands select exactly this run and task.
 
     For a sensor that timed out, ``missing_feeds`` lists every feed of the date whose file is
     missing: one alert covers them all (the other feeds' sensors send none).
@@ -357,7 +381,7 @@ def build_failure_alert(
         ("b", "Re-run after fixing"),
         f" - UI: DAGs > {dag_id} > Runs > {run_id} > Task {task_id} > Clear (with Downstream)",
     )
-    body.table(_rerun_commands(dag_id, task_id, day))
+    body.table(_rerun_commands(dag_id, task_id, run_id, business_date, logical_date, task_ids, api_base))
     if missing_feeds and len(missing_feeds) > 1:
         return body.alert(f"[{dag_id}] FAILED {len(missing_feeds)} files missing for {day}: {', '.join(missing_feeds)}")
     return body.alert(f"[{dag_id}] FAILED {task_id} for {day} ({error_class})")
@@ -429,6 +453,9 @@ class OnCallFailureNotifier(BaseNotifier):
             log_url=ti.log_url,
             found_instead=found,
             missing_feeds=missing,
+            logical_date=getattr(context.get("dag_run"), "logical_date", None),
+            task_ids=list(getattr(context.get("dag"), "task_ids", None) or []),
+            api_base=_api_base(),
         )
         send_alert(alert, context)
 
@@ -505,6 +532,16 @@ def _inbox_files_like(task_id: str, context: dict[str, Any]) -> list[str]:
     except Exception as exc:  # the alert matters more than the listing
         return [f"(could not list the inbox: {type(exc).__name__})"]
     return sorted(keys)[:50]
+
+
+def _api_base() -> str | None:
+    """The Airflow API's address as configured (``[api] base_url``), for the REST re-run command."""
+    try:
+        from airflow.configuration import conf
+
+        return conf.get("api", "base_url", fallback=None) or None
+    except Exception:  # noqa: BLE001 - the alert matters more than this line of it
+        return None
 
 
 def _max_tries(ti: Any) -> int:

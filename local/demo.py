@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from local import stack
 
@@ -120,6 +120,7 @@ def main() -> int:
 
 
 def summary(api, runs, faults, record, started) -> int:
+    from include import operator_commands as commands
     from include.config import WAREHOUSE
     from include.contracts import load_contract
     from local import session
@@ -128,7 +129,8 @@ def summary(api, runs, faults, record, started) -> int:
     expected_failures = {spec.split("@")[1] for spec, (_, fails) in faults.items() if fails}
     print("\n=== Retail Control Tower demo summary ===")
     print("\nRuns of retail_daily (business date: state):")
-    surprises = []
+    surprises, reruns = [], []
+    task_ids = [t["task_id"] for t in api.request("GET", f"/dags/{session.DAILY_DAG}/tasks")["tasks"]]
     for run in sorted(runs, key=session.business_date_of):
         day = session.business_date_of(run).isoformat()
         failed = [
@@ -138,6 +140,14 @@ def summary(api, runs, faults, record, started) -> int:
         print(f"  {day}  {run['run_type']:9s} {run['state']:8s}{note}")
         if (run["state"] == "failed") != (day in expected_failures):
             surprises.append(day)
+        if failed and run.get("logical_date"):
+            logical = datetime.fromisoformat(run["logical_date"].replace("Z", "+00:00"))
+            reruns += [commands.clear_task(session.DAILY_DAG, task, logical, task_ids) for task in failed]
+    if reruns:
+        print("Re-run a failed task and what depends on it, after fixing its cause (the alert mail has the same;")
+        print("on this stack prefix it with local/, after `make up` or with RCT_KEEP_STACK=1):")
+        for command in reruns:
+            print(f"  {command}")
 
     print("\nRows in BRONZE (all dates):")
     for feed in load_contract().feeds.values():

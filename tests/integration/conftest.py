@@ -12,6 +12,7 @@ import pytest
 MODULE_ORDER = (
     "test_ingestion",
     "test_run_log",
+    "test_operator_commands",
     "test_transforms",
     "test_identity",
     "test_ui_backfill",

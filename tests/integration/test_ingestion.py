@@ -250,7 +250,7 @@ def test_a_quarantined_feed_sends_one_failure_alert_with_what_to_do(first_runs) 
     assert "header does not match the contract: missing" in body  # the error's first lines
     assert runs[day2]["dag_run_id"] in body and "(no retry left)" in body
     assert "dag_id=retail_daily" in body or "/dags/retail_daily/" in body  # the log URL
-    assert f"-s {day2} -e {day2} --downstream -y" in body and "backfill create" in body
+    assert f"-s {day2}T00:00:00+00:00 -e {day2}T00:00:00+00:00 --downstream -y" in body and "backfill create" in body
     assert "docs/runbooks/ingestion.md#" in body
 
 

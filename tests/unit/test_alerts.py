@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
@@ -32,15 +32,23 @@ def test_a_gate_failure_alert_names_the_checks_and_how_to_rerun() -> None:
         max_tries=3,
         error=_dq_error(),
         log_url="http://airflow.example/log?x=1&y=2",
+        logical_date=datetime(2026, 6, 5, tzinfo=UTC),
+        task_ids=["model_checks.orphans", "model_checks.fact_keys", "gold.build"],
+        api_base="http://airflow.example",
     )
     assert alert.subject == "[retail_daily] FAILED model_checks.orphans for 2026-06-05 (AirflowFailException)"
     html = alert.html
     assert "orphan_order_items on SILVER.ORDER_ITEMS for 2026-06-05: 3 rows &lt;bad&gt;" in html
     assert "1 of 3 (no retry left)" in html
     assert "http://airflow.example/log?x=1&amp;y=2" in html
+    # the run's own logical date and the task id as plain text (the CLI matches -t as a substring)
     assert (
-        "airflow tasks clear retail_daily -t &#x27;^model_checks\\.orphans$&#x27; -s 2026-06-05 -e 2026-06-05" in html
+        "airflow tasks clear retail_daily -t model_checks.orphans -s 2026-06-05T00:00:00+00:00 "
+        "-e 2026-06-05T00:00:00+00:00 --downstream -y" in html
     )
+    assert "^model_checks" not in html, "an anchored pattern selects nothing in Airflow 3 (issue 36)"
+    assert "http://airflow.example/api/v2/dags/retail_daily/clearTaskInstances" in html
+    assert "&quot;dag_run_id&quot;: &quot;backfill__2026-06-06T00:00:00+00:00&quot;" in html
     assert "airflow backfill create --dag-id retail_daily --from-date 2026-06-05 --to-date 2026-06-05" in html
     assert "docs/runbooks/transforms.md#model_checks-a-critical-model-check-failed" in html
     assert "Runs &gt; backfill__2026-06-06T00:00:00+00:00 &gt; Task model_checks.orphans &gt; Clear" in html
