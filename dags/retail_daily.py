@@ -1,8 +1,9 @@
 """
 # Retail daily pipeline
 
-One run per **business date** loads the day's partner feeds and rebuilds SILVER, MODEL and GOLD
-for that date and the `lookback_days` before it (late rows correct earlier days).
+One run per **business date** loads the day's partner feeds, then brings SILVER, MODEL and GOLD
+up to date with everything loaded since the last GOLD publication (its *change set*: a late row
+of any age reaches the day it belongs to). A run's cost follows what changed, not the history.
 
 **The business date** is the run's logical date: the day a scheduled run covers (it starts after
 that day ended), the date a backfill names, or the logical date typed into the trigger form; the
@@ -21,12 +22,15 @@ The grid, left to right:
 2. `acquire_transform_lock` (setup) ... `release_transform_lock` (teardown): one run at a time
    between its first SILVER merge and its GOLD publication, so backfills in any order and several
    at once end in the same tables (docs/architecture.md).
-3. `silver`: one MERGE per object, newest record wins -> `silver_checks`: row accounting, keys,
-   freshness.
-4. `model`: dimensions (SCD2 customers), then facts -> `model_checks`: orphans, SCD2 integrity,
-   fact keys.
-5. `gold`: `build` (into GOLD_STAGE) -> checks (`reconciliation`, `completeness`, `column_checks`)
-   -> `publish` (copy to GOLD in one transaction, only if the critical checks passed).
+   `plan_change_set`: the BRONZE partitions loaded since a publication last covered them (any
+   run's), plus, with `lookback_days` above 0, the business date's and the days before it again.
+3. `silver`: one MERGE per object from the change set, newest record wins -> `silver_checks`:
+   row accounting, keys, freshness.
+4. `model`: dimensions (SCD2 customers), then the facts the change set touches, then the
+   per-customer aggregates (`customer_activity`) -> `model_checks`: orphans, SCD2 integrity, fact keys.
+5. `gold`: `build` (the changed dates and months, and the customer tables, into GOLD_STAGE) ->
+   checks (`reconciliation`, `completeness`, `column_checks`) -> `publish` (copy to GOLD in one
+   transaction, only if the critical checks passed; marks the change set processed).
 6. `train_churn_model` (weekly) -> `score_churn_customers` (daily; a Databricks job in production)
    -> `monitor_churn_model` (stability and realised quality; alerts past a threshold).
 
@@ -59,7 +63,7 @@ from include.config import (
 )
 from include.contracts import FEED_NAMES
 from include.ingest.sensors import PartnerFileSensor
-from include.transform.layers import CHECKS, DIMENSIONS, FACTS, LAYER_OBJECTS
+from include.transform.layers import AGGREGATES, CHECKS, DIMENSIONS, FACT_AFTER, FACTS, LAYER_OBJECTS
 from include.transform.operators import (
     DataQualityCheckOperator,
     GoldPublishOperator,
@@ -361,8 +365,9 @@ def refresh_bi_dataset():
             type="integer",
             minimum=0,
             maximum=3660,
-            description="Days before the business date that SILVER, MODEL and GOLD rebuild (late data). "
-            "A large value is a full rebuild: see docs/runbooks/transforms.md",
+            description="0: transform what changed since the last publication (late rows of any age included). "
+            "N: also re-process the business date's partitions and the N days before it, changed or not: "
+            "a rebuild of that range (docs/runbooks/transforms.md)",
         ),
     },
 )
@@ -370,20 +375,25 @@ def retail_daily() -> None:
     sweep_inbox()
     loaded = [ingest.override(group_id=f"ingest_{feed}")(feed) for feed in FEED_NAMES]
     lock = acquire_transform_lock()
-    with TaskGroup("silver", tooltip="one MERGE per SILVER object, newest record wins") as silver:
+    plan_change_set = LayerSQLOperator(task_id="plan_change_set", sql="audit/plan_change_set.sql")
+    with TaskGroup("silver", tooltip="one MERGE per SILVER object from the change set, newest record wins") as silver:
         layer_objects("silver", LAYER_OBJECTS["silver"])
     with TaskGroup("silver_checks", tooltip="row accounting, keys, freshness") as silver_checks:
         layer_checks("silver")
-    with TaskGroup("model", tooltip="dimensions (SCD2 customers), then facts") as model:
+    with TaskGroup("model", tooltip="dimensions (SCD2 customers), facts, customer aggregates") as model:
         dimensions = layer_objects("model", DIMENSIONS)
-        facts = layer_objects("model", FACTS)
+        facts = {fact.task_id.split(".")[-1]: fact for fact in layer_objects("model", FACTS)}
+        (aggregates,) = layer_objects("model", AGGREGATES)
         for dimension in dimensions:
-            dimension >> facts
+            dimension >> list(facts.values())
+        for fact, after in FACT_AFTER.items():
+            facts[after] >> facts[fact]
+        list(facts.values()) >> aggregates
     with TaskGroup("model_checks", tooltip="orphans, SCD2 integrity, fact keys") as model_checks:
         layer_checks("model")
     with TaskGroup("gold", tooltip="write-audit-publish: build, check, publish") as gold:
         publish = gold_publication()
-    chain(loaded, lock, silver, silver_checks, model, model_checks, gold)
+    chain(loaded, lock, plan_change_set, silver, silver_checks, model, model_checks, gold)
     publish >> release_transform_lock().as_teardown(setups=lock)
     scoring = score_churn_on_databricks() if ML_SCORING_BACKEND == "databricks" else score_churn_customers()
     publish >> train_churn_model() >> scoring >> monitor_churn_model()

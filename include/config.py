@@ -139,8 +139,9 @@ SENSOR_TIMEOUT_SECONDS = int(_env("RETAIL_SENSOR_TIMEOUT_SECONDS", str(6 * 3600)
 # A file with a larger share of rejected rows is quarantined as a whole.
 MAX_REJECT_SHARE = float(_env("RETAIL_MAX_REJECT_SHARE", "0.05"))
 
-# A daily run rebuilds its business date and this many days before it, so late rows correct them.
-LOOKBACK_DAYS = int(_env("RETAIL_LOOKBACK_DAYS", "7"))
+# A daily run transforms what changed since the last publication; above 0, it also re-processes its
+# business date's BRONZE partitions and this many days before it (a rebuild of that range).
+LOOKBACK_DAYS = int(_env("RETAIL_LOOKBACK_DAYS", "0"))
 # One run at a time holds the transform lock (SILVER merge .. GOLD publication). A holder that
 # vanished without releasing it (its tasks killed and never cleared) loses it after the lease.
 TRANSFORM_LOCK_LEASE_MINUTES = int(_env("RETAIL_TRANSFORM_LOCK_LEASE_MINUTES", "120"))

@@ -272,7 +272,7 @@ def _load_bronze(s3: Any, sf: Any, outcome: FileOutcome, run_id: str) -> dict[st
             for path in staged:
                 _put_into_internal_stage(s3, cur, path)
         for statement in statements(sql):
-            cur.execute(statement)
+            cur.execute(statement, {"run_id": run_id} if "%(run_id)s" in statement else None)
             query_ids.append(cur.sfqid)
             if statement.lower().startswith(f"copy into {WAREHOUSE.database.lower()}.{WAREHOUSE.bronze.lower()}"):
                 rows_loaded = warehouse.rows_loaded(cur)

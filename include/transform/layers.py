@@ -24,11 +24,15 @@ log = logging.getLogger(__name__)
 
 DIMENSIONS = ("dim_date", "dim_customer", "dim_product", "dim_store")
 FACTS = ("fct_orders", "fct_order_items", "fct_payments", "fct_store_sales", "fct_inventory_snapshot")
+# fct_payments counts each payment for its order's customer: it runs once fct_orders has settled them
+FACT_AFTER = {"fct_payments": "fct_orders"}
+# the per-customer aggregates GOLD derives RFM and features from, from the facts' changes
+AGGREGATES = ("customer_activity",)
 
 LAYER_OBJECTS: dict[str, tuple[str, ...]] = {
     # one SILVER object per feed (silver/<feed>.sql), plus the customer records SCD2 is built from
     "silver": ("customer_versions", *FEED_NAMES),
-    "model": (*DIMENSIONS, *FACTS),
+    "model": (*DIMENSIONS, "fct_orders", *(f for f in FACTS if f != "fct_orders"), *AGGREGATES),
 }
 
 # Check files per layer: include/sql/dq/<layer>/<check>.sql, each returning CheckResult rows.
@@ -107,10 +111,20 @@ def run_file(hook: Any, path: str, window: Window, **params: Any) -> list[int]:
     return rows
 
 
-def build_layer(hook: Any, layer: str, window: Window) -> None:
-    """Every object of a SILVER or MODEL layer for the window, in order (history loader, tests)."""
-    for obj in LAYER_OBJECTS[layer]:
-        run_file(hook, f"{layer}/{obj}.sql", window)
+def process_changes(hook: Any, run_id: str, window: Window, *, gold: bool) -> None:
+    """A daily run's transform steps outside Airflow, in order, without its checks (history
+    loader, tests): take the change set, SILVER, MODEL, then GOLD built and published (``gold``)
+    or, without GOLD, the change set marked processed and its revenue dates dropped."""
+    params = {"run_id": run_id}
+    run_file(hook, "audit/plan_change_set.sql", window, **params)
+    for layer in ("silver", "model"):
+        for obj in LAYER_OBJECTS[layer]:
+            run_file(hook, f"{layer}/{obj}.sql", window, **params)
+    if gold:
+        run_file(hook, "gold/build.sql", window, **params)
+        run_file(hook, "gold/publish.sql", window, **params)
+    else:
+        run_file(hook, "audit/processed_without_gold.sql", window, **params)
 
 
 def rows_affected(cur: Any) -> int:

@@ -152,7 +152,8 @@ class DataQualityCheckOperator(_RunWindowTemplates, _RecordsResults, SQLCheckOpe
 
     def execute(self, context: Any) -> dict[str, Any]:
         with one_connection(self.get_db_hook()) as hook:  # the check and its results: one login
-            rows = hook.get_records(self.sql, self.parameters)
+            # the run's id: checks of the run's change set read it (include/sql/_changes.sql)
+            rows = hook.get_records(self.sql, {**(self.parameters or {}), "run_id": context["run_id"]})
             if not rows:
                 self._raise_exception(f"the check query returned no rows: {self.task_id}")
             results = [CheckResult.from_row(tuple(row)) for row in rows]

@@ -69,7 +69,7 @@ def test_no_cycles_and_every_task_reachable(dagbag) -> None:
 def test_daily_dag_shape(dagbag) -> None:
     """The grid is the pipeline: ingest groups, the lock, then one group per layer and its checks."""
     from include.contracts import FEED_NAMES
-    from include.transform.layers import CHECKS, DIMENSIONS, FACTS, LAYER_OBJECTS
+    from include.transform.layers import AGGREGATES, CHECKS, DIMENSIONS, FACT_AFTER, FACTS, LAYER_OBJECTS
 
     dag = dagbag.dags["retail_daily"]
     assert dag.timetable.__class__.__name__ == "CronDataIntervalTimetable"
@@ -95,11 +95,18 @@ def test_daily_dag_shape(dagbag) -> None:
     dims, facts = {f"model.{d}" for d in DIMENSIONS}, {f"model.{f}" for f in FACTS}
     model_checks = {f"model_checks.{c}" for c in CHECKS["model"]}
     gold_checks = {f"gold.{c}" for c in CHECKS["gold"]} | {"gold.column_checks"}
-    assert all(upstream(t) == {lock.task_id} for t in silver)
+    # the change set is taken under the lock, before any SILVER merge
+    assert upstream("plan_change_set") == {lock.task_id}
+    assert all(upstream(t) == {"plan_change_set"} for t in silver)
     assert all(upstream(t) == silver for t in silver_checks)
     assert all(upstream(t) == silver_checks for t in dims)
-    assert all(upstream(t) == dims for t in facts)
-    assert all(upstream(t) == facts for t in model_checks)
+    # a payment counts for its order's customer: after the orders' facts settled that
+    for fact in FACTS:
+        after = {f"model.{FACT_AFTER[fact]}"} if fact in FACT_AFTER else set()
+        assert upstream(f"model.{fact}") == dims | after, fact
+    aggregates = {f"model.{a}" for a in AGGREGATES}
+    assert all(upstream(t) == facts for t in aggregates)
+    assert all(upstream(t) == aggregates for t in model_checks)
     assert upstream("gold.build") == model_checks
     assert all(upstream(t) == {"gold.build"} for t in gold_checks)
     assert upstream("gold.publish") == gold_checks
@@ -121,7 +128,8 @@ def test_daily_dag_shape(dagbag) -> None:
 
     groups = {t.task_group.group_id for t in dag.tasks if t.task_group and t.task_group.group_id}
     assert {"silver", "silver_checks", "model", "model_checks", "gold"} <= groups
-    assert dag.params["lookback_days"] == 7 and dag.params["train_churn_model"] == "auto"
+    assert dag.params["lookback_days"] == 0, "a run transforms what changed, no window by default"
+    assert dag.params["train_churn_model"] == "auto"
     assert dag.params["business_date"] is None
     assert dag.deadline, "retail_daily alerts on-call when a scheduled run is late"
 
@@ -164,7 +172,7 @@ def test_the_setup_dag_applies_roles_and_grants_last_through_the_admin_connectio
     assert grants.conn_id == "snowflake_admin"
     assert "create role if not exists {{ role }}" in grants.sql  # the template file, read by the DAG
     assert grants.upstream_task_ids == {"grants_enabled"}
-    assert dag.get_task("grants_enabled").upstream_task_ids == {"apply_transform_lock"}
+    assert dag.get_task("grants_enabled").upstream_task_ids == {"apply_change_tracking"}  # the last bootstrap step
 
 
 HOSTILE_CONF = [

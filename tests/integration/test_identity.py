@@ -124,6 +124,8 @@ def test_a_corrected_file_changes_only_what_the_correction_implies(passes) -> No
         "SILVER.ORDER_ITEMS",
         "MODEL.FCT_ORDER_ITEMS",
         "MODEL.FCT_ORDERS",
+        "MODEL.CUSTOMER_ACTIVITY_DAILY",  # the order's customer spent one unit more
+        "MODEL.CUSTOMER_ACTIVITY",
         "GOLD.DAILY_REVENUE",
         "GOLD.MONTHLY_REVENUE",
         "GOLD.DAILY_KPI",

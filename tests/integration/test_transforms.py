@@ -180,13 +180,18 @@ def operator_clears(api: Any, runs: dict[date, dict]) -> dict[str, Any]:
     out["refused_states"] = _states(api, other)
     out["gold_after_refusal"] = _gold_snapshot()
 
-    # 3. a fact row nobody delivered: the rebuilt GOLD no longer reconciles with SILVER
+    # 3. a fact row nobody delivered, noted as changed as a MODEL step notes what it rewrites: the
+    #    rebuilt GOLD no longer reconciles with SILVER
     planted_day = run_of[staged_run] - timedelta(days=1)
     fct = _table(WAREHOUSE.model, "FCT_ORDER_ITEMS")
     _execute(
         f"insert into {fct} (order_id, line_number, product_id, customer_id, channel, order_date, shipping_state, "
         f"quantity, unit_price, discount_amount, net_amount) values ('O-PLANTED', 1, 'P-PLANTED', 'C-PLANTED', "
         f"'web', '{planted_day}', 'CA', 1, 1000, 0, 1000)"
+    )
+    _execute(
+        f"insert into {_table(WAREHOUSE.model, 'PENDING_REVENUE_DATES')} (revenue_date, source) "
+        f"values ('{planted_day}', 'test')"
     )
     try:
         api.clear("retail_daily", staged_run, ["gold.build"])
@@ -199,7 +204,8 @@ def operator_clears(api: Any, runs: dict[date, dict]) -> dict[str, Any]:
         )
     finally:
         _execute(f"delete from {fct} where order_id = 'O-PLANTED'")
-    # 4. after the fix: clear the build with downstream, and the window is published again
+    # 4. after the fix: clear the build with downstream; the noted date is still unpublished, so it
+    #    is built, checked and published again
     api.clear("retail_daily", staged_run, ["gold.build"])
     out["fixed"] = api.wait_for_run("retail_daily", staged_run, RUN_TIMEOUT, check=stack_alive)
     out["gold_after_fix"] = _gold_snapshot()
@@ -332,7 +338,9 @@ def reference(week) -> dict[str, Any]:
 
     clean = week["dates"][:DAYS]
     facts = ref.build_facts(week["files"], clean)
-    first, last = clean[0] - timedelta(days=7), clean[-1]  # the union of the runs' windows
+    # what the runs published: every date with sales, and the completeness of each delivered date
+    # and of the day before the first (its late rows)
+    first, last = clean[0] - timedelta(days=1), clean[-1]
     months = {first.replace(day=1), last.replace(day=1)}
     delivered = {d: set(FEED_NAMES) for d in clean}
     return {
@@ -475,3 +483,110 @@ def test_a_failed_gate_leaves_published_gold_unchanged(week) -> None:
     with_broken = expected_revenue(files, dates)
     without = expected_revenue(files, dates[:DAYS])
     assert with_broken[dates[DAYS - 1]] != without[dates[DAYS - 1]]
+
+
+# ---------------------------------------------------------------------------- a row 13 days late
+LATE_DAY = BROKEN + timedelta(days=10)
+LATE_ORDER = "O99999999999980"  # no simulated order has it
+
+
+def _append_late_order(files: Path, placed: date) -> Decimal:
+    """LATE_DAY's orders and order_items files also carry an order placed on ``placed``, with one
+    line; returns that line's net amount."""
+    import csv
+    import io
+
+    def rewrite(feed: str, change) -> list[str]:
+        path = files / f"{feed}_{LATE_DAY:%Y%m%d}.csv"
+        rows = list(csv.reader(io.StringIO(path.read_text())))
+        header, first = rows[0], dict(zip(rows[0], rows[1], strict=True))
+        added = change(first)
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows([*rows, [added[c] for c in header]])
+        path.write_text(out.getvalue())
+        return added
+
+    def order(row: dict) -> dict:
+        stamp = f"{placed.isoformat()}{row['order_ts'][10:]}"
+        return {**row, "order_id": LATE_ORDER, "order_status": "placed", "order_ts": stamp, "status_updated_at": stamp}
+
+    rewrite("orders", order)
+    line = rewrite("order_items", lambda row: {**row, "order_id": LATE_ORDER, "line_number": "1"})
+    return Decimal(line["quantity"]) * Decimal(line["unit_price"]) - Decimal(line["discount_amount"])
+
+
+@pytest.fixture(scope="module")
+def late_row(week) -> dict[str, Any]:
+    """Ten days after the broken day, a day's files also carry an order placed 13 days before it.
+    Its run also takes the broken day's partitions, which no publication covered yet."""
+    from local import session
+
+    api, files = week["api"], week["files"]
+    placed = FIRST + timedelta(days=1)
+    generate(_request(LATE_DAY, 1, str(files)), progress=False)
+    net = _append_late_order(files, placed)
+    for feed in FEED_NAMES:
+        name = f"{feed}_{LATE_DAY:%Y%m%d}.csv"
+        session.s3_client().upload_file(str(files / name), LANDING.bucket, LANDING.inbox_key(name))
+    before = _gold_daily()
+    run = _run_dates(api, LATE_DAY, LATE_DAY)[LATE_DAY]
+    return {
+        "run": run,
+        "placed": placed,
+        "net": net,
+        "before": before,
+        "gold_objects": {name: set(_query(f"select * from {_table(WAREHOUSE.gold, name)}")) for name in GOLD_OBJECTS},
+    }
+
+
+def test_a_row_thirteen_days_late_reaches_the_day_it_belongs_to(week, late_row) -> None:
+    assert late_row["run"]["state"] == "success"
+
+    def net_of(rows: list[tuple], day: date) -> Decimal:
+        return sum((Decimal(str(r[8])) for r in rows if r[0] == day), Decimal(0))
+
+    placed = late_row["placed"]
+    assert net_of(_gold_daily(), placed) - net_of(late_row["before"], placed) == late_row["net"]
+    (status,) = _query(
+        f"select order_status from {_table(WAREHOUSE.model, 'FCT_ORDERS')} where order_id = '{LATE_ORDER}'"
+    )
+    assert status == ("placed",)
+
+
+@pytest.mark.parametrize(
+    "table",
+    ["DAILY_REVENUE", "MONTHLY_REVENUE", "DAILY_KPI", "MONTHLY_KPI", "CUSTOMER_RFM", "CUSTOMER_FEATURES"],
+)
+def test_after_the_late_row_every_gold_table_equals_its_recomputation(week, late_row, table) -> None:
+    """Every file delivered so far (the broken day's too: its orphan lines stay out of the facts)."""
+    from tests.integration import gold_reference as ref
+
+    days = [*week["dates"], LATE_DAY]
+    facts = ref.build_facts(week["files"], days)
+    first, last = FIRST - timedelta(days=1), LATE_DAY
+    want = {
+        "DAILY_REVENUE": lambda: ref.daily_revenue(facts, first, last),
+        "MONTHLY_REVENUE": lambda: ref.monthly_revenue(facts, {first.replace(day=1), last.replace(day=1)}),
+        "DAILY_KPI": lambda: ref.daily_kpi(facts, first, last),
+        "MONTHLY_KPI": lambda: ref.monthly_kpi(facts, {first.replace(day=1), last.replace(day=1)}),
+        "CUSTOMER_RFM": lambda: ref.customer_rfm(facts),
+        "CUSTOMER_FEATURES": lambda: ref.customer_features(facts),
+    }[table]()
+    got = late_row["gold_objects"][table]
+    assert got - want == set() and want - got == set(), (
+        f"GOLD.{table}: extra {sorted(got - want)[:3]}, missing {sorted(want - got)[:3]}"
+    )
+
+
+def test_after_the_late_row_completeness_covers_every_date_a_run_changed(week, late_row) -> None:
+    from tests.integration import gold_reference as ref
+
+    delivered = {d: set(FEED_NAMES) for d in [*week["dates"], LATE_DAY]}
+    got = late_row["gold_objects"]["DATE_COMPLETENESS"]
+    want = ref.date_completeness(delivered, FIRST - timedelta(days=1), LATE_DAY)
+    covered = {FIRST - timedelta(days=1) + timedelta(days=i) for i in range(DAYS + 2)} | {
+        LATE_DAY - timedelta(days=1),
+        LATE_DAY,
+    }
+    assert {r[0] for r in got} == covered
+    assert got == {r for r in want if r[0] in covered}

@@ -59,6 +59,8 @@ def _holds(role: str, privilege: str, schema: str, table: str) -> bool:
 def _role_running(path: Path) -> str:
     """Which role runs a SQL file in production (docs/production.md#roles-and-grants)."""
     layer, name = path.parent.name, path.stem
+    if path.parent == SQL_DIR:  # macros of the transform steps (_changes.sql)
+        return ROLES.transformer
     if layer in ("silver", "model", "gold") or "dq" in path.relative_to(SQL_DIR).parts:
         return ROLES.transformer
     if layer == "bronze":
@@ -66,7 +68,7 @@ def _role_running(path: Path) -> str:
     if layer == "ml":
         return ROLES.ml
     if layer == "audit":
-        if "transform_lock" in name:
+        if "transform_lock" in name or name in ("plan_change_set", "processed_without_gold"):
             return ROLES.transformer
         if name in ("record_file", "file_already_loaded", "feed_date_ledger"):
             return ROLES.loader

@@ -21,3 +21,11 @@ from {{ wh.stage_ref }}/{{ rejects_path }}
 file_format = (format_name = '{{ wh.database }}.{{ wh.bronze }}.{{ wh.file_format }}')
 force = true;
 {% endif %}
+
+-- The partition's current load: pending for the transforms until a GOLD publication covers it
+-- (bootstrap/11_change_tracking.sql).
+delete from {{ wh.database }}.{{ wh.audit }}.BRONZE_PARTITIONS
+where feed = '{{ feed.name }}' and batch_date = '{{ batch_date }}';
+
+insert into {{ wh.database }}.{{ wh.audit }}.BRONZE_PARTITIONS (feed, batch_date, loaded_at, load_run_id)
+select '{{ feed.name }}', '{{ batch_date }}'::date, current_timestamp(), %(run_id)s;

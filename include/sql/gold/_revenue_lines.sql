@@ -1,11 +1,17 @@
 {#- What a sold line is: docs/metrics.md. -#}
-{#- Every sold line dated in [first, last] (SQL date literals): online order lines on the order's
+{#- Every sold line dated on a date (`kind` 'revenue') or in a month (`kind` 'month') the staged
+    build covers (GOLD_STAGE.BUILD_DATES): online order lines on the order's
     placement date, store sale lines on their sale date. One definition for DAILY_REVENUE and the
     KPI tables, so their sums agree. Money per line: gross = quantity x unit price; the discount
     is the line's total discount (not per unit); net = gross - discount. `basket_key` identifies
     an online order or a store transaction across channels; `customer_id` is null for a store
     sale without a loyalty card. Category and state are the product's and store's current ones. -#}
-{% macro revenue_lines(first, last) -%}
+{% from '_changes.sql' import build_dates %}
+{% macro _covered(column, kind) -%}
+    {%- if kind == 'month' -%}date_trunc('month', {{ column }})::date{%- else -%}{{ column }}{%- endif %} in {{ build_dates(kind) }}
+{%- endmacro %}
+
+{% macro revenue_lines(kind) -%}
     select
         i.order_date as revenue_date,
         i.channel,
@@ -19,7 +25,7 @@
         i.net_amount
     from {{ wh.database }}.{{ wh.model }}.FCT_ORDER_ITEMS as i
     left join {{ wh.database }}.{{ wh.model }}.DIM_PRODUCT as p on p.product_id = i.product_id
-    where i.order_date between {{ first }} and {{ last }}
+    where {{ _covered('i.order_date', kind) }}
     union all
     select
         s.sold_date,
@@ -35,7 +41,7 @@
     from {{ wh.database }}.{{ wh.model }}.FCT_STORE_SALES as s
     left join {{ wh.database }}.{{ wh.model }}.DIM_PRODUCT as p on p.product_id = s.product_id
     left join {{ wh.database }}.{{ wh.model }}.DIM_STORE as st on st.store_id = s.store_id
-    where s.sold_date between {{ first }} and {{ last }}
+    where {{ _covered('s.sold_date', kind) }}
 {%- endmacro %}
 
 {#- Order/customer counts and money of `lines` per `grain` (a column list), plus the same for all

@@ -1,8 +1,34 @@
--- GOLD write-audit-publish, step 1 (write): build the window's GOLD in GOLD_STAGE, in one
--- transaction, and say whose build it is. GOLD_STAGE holds exactly one build: the latest. The
--- published tables are not touched; gold/publish.sql copies the build once its checks passed.
--- Runs under the transform lock (one run at a time), so nothing changes MODEL meanwhile.
+-- GOLD write-audit-publish, step 1 (write): build what changed since the last publication in
+-- GOLD_STAGE, in one transaction, and say whose build it is. GOLD_STAGE holds exactly one build:
+-- the latest. The published tables are not touched; gold/publish.sql copies the build once its
+-- checks passed. Runs under the transform lock (one run at a time), so nothing changes MODEL
+-- meanwhile. What it covers (GOLD_STAGE.BUILD_DATES, docs/architecture.md):
+--   revenue       the dates MODEL noted as changed and no publication has covered yet
+--   month         the months of those dates
+--   completeness  the business date, and each date of the change set's partitions and the day
+--                 before it (a date is complete once its next day's feeds loaded)
+-- The customer tables are derived whole from MODEL's customer activity aggregates.
+{% from '_changes.sql' import changed_dates %}
+{%- set stage = wh.database ~ '.' ~ wh.gold_stage %}
 begin;
+
+delete from {{ stage }}.BUILD_DATES;
+
+insert into {{ stage }}.BUILD_DATES (kind, business_date)
+select distinct 'revenue', revenue_date from {{ wh.database }}.{{ wh.model }}.PENDING_REVENUE_DATES;
+
+insert into {{ stage }}.BUILD_DATES (kind, business_date)
+select distinct 'month', date_trunc('month', business_date)::date from {{ stage }}.BUILD_DATES where kind = 'revenue';
+
+insert into {{ stage }}.BUILD_DATES (kind, business_date)
+select distinct 'completeness', d
+from (
+    select '{{ window.end }}'::date as d
+    union
+    select batch_date from {{ changed_dates() }}
+    union
+    select dateadd(day, -1, batch_date)::date from {{ changed_dates() }}
+);
 
 {% include 'gold/daily_revenue.sql' %};
 
@@ -18,9 +44,12 @@ begin;
 
 {% include 'gold/customer_features.sql' %};
 
-delete from {{ wh.database }}.{{ wh.gold_stage }}.BUILD;
+delete from {{ stage }}.BUILD;
 
-insert into {{ wh.database }}.{{ wh.gold_stage }}.BUILD (run_id, business_date, window_start, window_end)
-values (%(run_id)s, '{{ window.end }}', '{{ window.start }}', '{{ window.end }}');
+-- window_start / window_end: the first and last date the build covers
+insert into {{ stage }}.BUILD (run_id, business_date, window_start, window_end)
+select %(run_id)s, '{{ window.end }}'::date, min(business_date), max(business_date)
+from {{ stage }}.BUILD_DATES
+where kind in ('revenue', 'completeness');
 
 commit;

@@ -1,8 +1,14 @@
 -- CUSTOMER_FEATURES (built in GOLD_STAGE, published whole by gold/publish.sql): the churn
--- model's inputs for every customer, as of the latest sale date in MODEL. Recomputed whole by every build (definitions in gold/_customer_features.sql and
--- docs/metrics.md).
-{% from 'gold/_customer_features.sql' import customer_features %}
+-- model's inputs for every customer, as of the latest sale date in MODEL. The definitions are
+-- gold/_customer_features.sql's (docs/metrics.md), which the churn model computes from the facts
+-- at any cut-off; here the same values come from the customer aggregates MODEL keeps up to date,
+-- so the daily cost follows the number of customers and the last 180 days, not the history:
+-- totals from MODEL.CUSTOMER_ACTIVITY, less what is dated after the as-of date (payments and
+-- status changes can be), and the 90-day windows from MODEL.CUSTOMER_ACTIVITY_DAILY.
+-- tests/unit/test_customer_activity.py checks both ways give the same rows.
 {% from 'gold/_purchases.sql' import data_as_of %}
+{% from 'gold/_ratio.sql' import ratio %}
+{%- set daily = wh.database ~ '.' ~ wh.model ~ '.CUSTOMER_ACTIVITY_DAILY' %}
 delete from {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_FEATURES;
 
 insert into {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_FEATURES (
@@ -11,4 +17,88 @@ insert into {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_FEATURES (
     avg_order_value, recency_days, online_share, cancel_return_share, card_share, paypal_share,
     gift_card_share, bank_transfer_share
 )
-{{ customer_features(data_as_of()) }}
+with as_of as (
+    select {{ data_as_of() }} as as_of_date
+),
+
+customers as (
+    select c.customer_id, c.segment, c.state, c.signup_date, a.as_of_date
+    from {{ wh.database }}.{{ wh.model }}.DIM_CUSTOMER as c
+    cross join as_of as a
+    where c.valid_from < dateadd(day, 1, a.as_of_date) and c.valid_to >= dateadd(day, 1, a.as_of_date)
+      and c.signup_date <= a.as_of_date
+),
+
+-- activity dated after the as-of date: only cancellations and payments can be
+later as (
+    select
+        d.customer_id,
+        sum(d.cancelled_or_returned) as cancelled_or_returned,
+        sum(d.paid) as paid,
+        sum(d.card) as card,
+        sum(d.paypal) as paypal,
+        sum(d.gift_card) as gift_card,
+        sum(d.bank_transfer) as bank_transfer
+    from {{ daily }} as d
+    cross join as_of as a
+    where d.activity_date > a.as_of_date
+    group by d.customer_id
+),
+
+totals as (
+    select
+        t.customer_id,
+        t.purchases,
+        t.online_purchases,
+        t.store_purchases,
+        t.spend::number(14, 2) as spend,
+        t.last_purchase_date,
+        t.orders,
+        t.cancelled_or_returned - coalesce(l.cancelled_or_returned, 0) as cancelled_or_returned,
+        (t.paid - coalesce(l.paid, 0))::number(14, 2) as paid,
+        (t.card - coalesce(l.card, 0))::number(14, 2) as card,
+        (t.paypal - coalesce(l.paypal, 0))::number(14, 2) as paypal,
+        (t.gift_card - coalesce(l.gift_card, 0))::number(14, 2) as gift_card,
+        (t.bank_transfer - coalesce(l.bank_transfer, 0))::number(14, 2) as bank_transfer
+    from {{ wh.database }}.{{ wh.model }}.CUSTOMER_ACTIVITY as t
+    left join later as l on l.customer_id = t.customer_id
+),
+
+recent as (
+    select
+        d.customer_id,
+        sum(iff(d.activity_date > dateadd(day, -90, a.as_of_date), d.purchases, 0)) as purchases_90d,
+        sum(iff(d.activity_date <= dateadd(day, -90, a.as_of_date), d.purchases, 0)) as purchases_prev_90d,
+        sum(iff(d.activity_date > dateadd(day, -90, a.as_of_date), d.spend, 0))::number(14, 2) as spend_90d
+    from {{ daily }} as d
+    cross join as_of as a
+    where d.activity_date > dateadd(day, -180, a.as_of_date) and d.activity_date <= a.as_of_date
+    group by d.customer_id
+)
+
+select
+    c.customer_id,
+    c.as_of_date,
+    c.segment,
+    c.state,
+    datediff(day, c.signup_date, c.as_of_date) as tenure_days,
+    coalesce(t.purchases, 0) as purchases_total,
+    coalesce(t.online_purchases, 0) as online_orders_total,
+    coalesce(t.store_purchases, 0) as store_visits_total,
+    coalesce(r.purchases_90d, 0) as purchases_90d,
+    coalesce(r.purchases_prev_90d, 0) as purchases_prev_90d,
+    coalesce(r.purchases_90d, 0) - coalesce(r.purchases_prev_90d, 0) as frequency_trend,
+    coalesce(t.spend, 0) as spend_total,
+    coalesce(r.spend_90d, 0) as spend_90d,
+    coalesce({{ ratio('t.spend', 't.purchases', 2) }}, 0) as avg_order_value,
+    -- never bought: recency counts from signup
+    datediff(day, coalesce(t.last_purchase_date, c.signup_date), c.as_of_date) as recency_days,
+    coalesce({{ ratio('t.online_purchases', 't.purchases', 4) }}, 0) as online_share,
+    coalesce({{ ratio('t.cancelled_or_returned', 't.orders', 4) }}, 0) as cancel_return_share,
+    coalesce({{ ratio('t.card', 't.paid', 4) }}, 0) as card_share,
+    coalesce({{ ratio('t.paypal', 't.paid', 4) }}, 0) as paypal_share,
+    coalesce({{ ratio('t.gift_card', 't.paid', 4) }}, 0) as gift_card_share,
+    coalesce({{ ratio('t.bank_transfer', 't.paid', 4) }}, 0) as bank_transfer_share
+from customers as c
+left join totals as t on t.customer_id = c.customer_id
+left join recent as r on r.customer_id = c.customer_id

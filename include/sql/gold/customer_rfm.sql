@@ -1,10 +1,12 @@
 -- CUSTOMER_RFM (built in GOLD_STAGE, published whole by gold/publish.sql): recency, frequency and
 -- monetary value of every customer with at least one purchase (an online order, or a store
 -- transaction with their loyalty card) as of the latest sale date in MODEL, scored 1..5 (5 = best)
--- and named segments. Recomputed whole by every build. Rules (docs/metrics.md):
+-- and named segments. Derived from the customer aggregates MODEL keeps up to date
+-- (MODEL.CUSTOMER_ACTIVITY: purchases, spend and last purchase per customer), so the daily cost
+-- follows the number of customers, not the history. Rules (docs/metrics.md):
 --   r_score, m_score: 1 + floor(5 x the share of customers strictly worse): equal values, equal score
 --   f_score: purchases 1 -> 1, 2 -> 2, 3 -> 3, 4-5 -> 4, 6 or more -> 5 (most customers tie at 1)
-{% from 'gold/_purchases.sql' import purchases, data_as_of %}
+{% from 'gold/_purchases.sql' import data_as_of %}
 delete from {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_RFM;
 
 insert into {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_RFM (
@@ -14,20 +16,17 @@ with as_of as (
     select {{ data_as_of() }} as as_of_date
 ),
 
-purchases as (
-    {{ purchases('(select as_of_date from as_of)') }}
-),
-
+-- every purchase is dated on or before the as-of date (it is the latest sale date)
 totals as (
     select
-        p.customer_id,
+        c.customer_id,
         a.as_of_date,
-        datediff(day, max(p.purchase_date), a.as_of_date) as recency_days,
-        count(*) as frequency,
-        sum(p.amount)::number(14, 2) as monetary  -- exact cents: equal spend, equal rank on any engine
-    from purchases as p
+        datediff(day, c.last_purchase_date, a.as_of_date) as recency_days,
+        c.purchases as frequency,
+        c.spend::number(14, 2) as monetary  -- exact cents: equal spend, equal rank on any engine
+    from {{ wh.database }}.{{ wh.model }}.CUSTOMER_ACTIVITY as c
     cross join as_of as a
-    group by p.customer_id, a.as_of_date
+    where c.purchases > 0
 ),
 
 scored as (

@@ -1,4 +1,4 @@
--- DAILY_KPI (built in GOLD_STAGE): per day and channel, and for all channels together
+-- DAILY_KPI (built in GOLD_STAGE): per day the build covers and channel, and for all channels together
 -- (channel = 'all'), distinct orders, distinct customers, units, gross, discount, net revenue and
 -- average order value, computed from the sold lines at this grain (docs/metrics.md).
 {% from 'gold/_revenue_lines.sql' import revenue_lines, kpis %}
@@ -9,7 +9,7 @@ insert into {{ wh.database }}.{{ wh.gold_stage }}.DAILY_KPI (
     revenue_date, channel, orders, customers, units, gross_amount, discount_amount, net_revenue, avg_order_value
 )
 with lines as (
-    {{ revenue_lines("'" ~ window.start ~ "'::date", "'" ~ window.end ~ "'::date") }}
+    {{ revenue_lines('revenue') }}
 ),
 
 kpis as (

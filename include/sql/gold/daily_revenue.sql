@@ -1,5 +1,5 @@
 -- DAILY_REVENUE (built in GOLD_STAGE, published by gold/publish.sql): booked net revenue per day,
--- channel, product category and state, for every date of the window (definitions: docs/metrics.md).
+-- channel, product category and state, for every date the build covers (definitions: docs/metrics.md).
 -- `orders` counts the orders/transactions with a line in the row's group: it is not additive
 -- across categories or states (one order can hold several); V_KPI_DAILY_REVENUE has the totals.
 -- Cancellations and returns are not deducted.
@@ -10,7 +10,7 @@ insert into {{ wh.database }}.{{ wh.gold_stage }}.DAILY_REVENUE (
     revenue_date, channel, category, state, orders, units, gross_amount, discount_amount, net_revenue
 )
 with lines as (
-    {{ revenue_lines("'" ~ window.start ~ "'::date", "'" ~ window.end ~ "'::date") }}
+    {{ revenue_lines('revenue') }}
 )
 
 select

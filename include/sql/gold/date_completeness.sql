@@ -1,5 +1,5 @@
--- DATE_COMPLETENESS (built in GOLD_STAGE): how complete the input behind each window date is,
--- as of this build (docs/metrics.md):
+-- DATE_COMPLETENESS (built in GOLD_STAGE): how complete the input behind each date the build
+-- covers (kind 'completeness') is, as of this build (docs/metrics.md):
 --   no_input     no feed loaded for the date (it holds only late rows from the next day's files)
 --   partial      some of its feeds loaded, others missing or quarantined (missing_feeds lists them)
 --   provisional  all its feeds loaded, but not yet all of the next day's, which can still carry
@@ -12,15 +12,16 @@ insert into {{ wh.database }}.{{ wh.gold_stage }}.DATE_COMPLETENESS (
     business_date, status, feeds_loaded, feeds_expected, missing_feeds, next_day_feeds_loaded
 )
 with days as (
-{%- for day in window.dates %}
-    select '{{ day }}'::date as d{{ ' union all' if not loop.last }}
-{%- endfor %}
+    select business_date as d
+    from {{ wh.database }}.{{ wh.gold_stage }}.BUILD_DATES
+    where kind = 'completeness'
 ),
 
 loaded as (
     select batch_date, feed
     from {{ wh.database }}.{{ wh.audit }}.FILE_LOADS
-    where status = 'LOADED' and batch_date between '{{ window.start }}' and '{{ window.after_end }}'
+    where status = 'LOADED'
+        and (batch_date in (select d from days) or dateadd(day, -1, batch_date)::date in (select d from days))
     group by batch_date, feed
 ),
 

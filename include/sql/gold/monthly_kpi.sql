@@ -1,4 +1,4 @@
--- MONTHLY_KPI (built in GOLD_STAGE): the months the window touches, per channel and for all
+-- MONTHLY_KPI (built in GOLD_STAGE): the months of the dates the build covers, per channel and for all
 -- channels, from the sold lines of the whole month (distinct counts are per month, never sums
 -- of days): orders, customers, days with sales, units, money and average order value
 -- (docs/metrics.md).
@@ -11,7 +11,7 @@ insert into {{ wh.database }}.{{ wh.gold_stage }}.MONTHLY_KPI (
     avg_order_value
 )
 with lines as (
-    {{ revenue_lines("'" ~ window.start_month ~ "'::date", "dateadd(day, -1, '" ~ window.after_end_month ~ "'::date)") }}
+    {{ revenue_lines('month') }}
 ),
 
 kpis as (

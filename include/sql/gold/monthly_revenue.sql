@@ -1,6 +1,7 @@
--- MONTHLY_REVENUE (built in GOLD_STAGE): the months the window touches, re-aggregated from their
--- days: the window's days as just built in GOLD_STAGE, the month's other days as published
+-- MONTHLY_REVENUE (built in GOLD_STAGE): the months of the dates the build covers, re-aggregated
+-- from their days: those dates as just built in GOLD_STAGE, the month's other days as published
 -- (docs/metrics.md).
+{% from '_changes.sql' import build_dates %}
 delete from {{ wh.database }}.{{ wh.gold_stage }}.MONTHLY_REVENUE;
 
 insert into {{ wh.database }}.{{ wh.gold_stage }}.MONTHLY_REVENUE (
@@ -12,8 +13,8 @@ with days as (
     union all
     select revenue_date, channel, category, units, gross_amount, discount_amount, net_revenue
     from {{ wh.database }}.{{ wh.gold }}.DAILY_REVENUE
-    where revenue_date >= '{{ window.start_month }}' and revenue_date < '{{ window.after_end_month }}'
-        and revenue_date not between '{{ window.start }}' and '{{ window.end }}'
+    where date_trunc('month', revenue_date)::date in {{ build_dates('month') }}
+        and revenue_date not in {{ build_dates('revenue') }}
 )
 
 select

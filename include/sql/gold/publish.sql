@@ -1,25 +1,26 @@
 -- GOLD write-audit-publish, step 3 (publish): copy the audited build from GOLD_STAGE into the
--- published GOLD tables, in one transaction: the window's days (revenue, KPIs, completeness), the
--- months it touches, and the whole RFM and feature tables. A reader sees either the previous
--- publication or this one. The operator first checks (gold/publish_guard.sql) that GOLD_STAGE
--- holds this run's build and that its critical checks passed. Publishing the same build again
--- gives the same tables.
+-- published GOLD tables, in one transaction: the dates and months the build covers
+-- (GOLD_STAGE.BUILD_DATES), and the whole RFM and feature tables. A reader sees either the
+-- previous publication or this one. The operator first checks (gold/publish_guard.sql) that
+-- GOLD_STAGE holds this run's build and that its critical checks passed. In the same transaction
+-- the build's revenue dates stop being pending and the run's change set is marked processed, so
+-- the next run starts from what changed after it. Publishing the same build again gives the same
+-- tables.
+{% from '_changes.sql' import build_dates %}
 {%- set g = wh.database ~ '.' ~ wh.gold -%}
 {%- set s = wh.database ~ '.' ~ wh.gold_stage -%}
-{%- set days = "between '" ~ window.start ~ "' and '" ~ window.end ~ "'" -%}
-{%- set months = "between '" ~ window.start_month ~ "' and '" ~ window.end ~ "'" -%}
 {#- table: (the rows of GOLD it replaces, its columns) -#}
 {%- set tables = {
-    'DAILY_REVENUE': ('revenue_date ' ~ days,
+    'DAILY_REVENUE': ('revenue_date in ' ~ build_dates('revenue'),
         'revenue_date, channel, category, state, orders, units, gross_amount, discount_amount, net_revenue'),
-    'MONTHLY_REVENUE': ('month_start ' ~ months,
+    'MONTHLY_REVENUE': ('month_start in ' ~ build_dates('month'),
         'month_start, channel, category, days_with_sales, units, gross_amount, discount_amount, net_revenue'),
-    'DAILY_KPI': ('revenue_date ' ~ days,
+    'DAILY_KPI': ('revenue_date in ' ~ build_dates('revenue'),
         'revenue_date, channel, orders, customers, units, gross_amount, discount_amount, net_revenue, avg_order_value'),
-    'MONTHLY_KPI': ('month_start ' ~ months,
+    'MONTHLY_KPI': ('month_start in ' ~ build_dates('month'),
         'month_start, channel, orders, customers, days_with_sales, units, gross_amount, discount_amount, net_revenue, '
         ~ 'avg_order_value'),
-    'DATE_COMPLETENESS': ('business_date ' ~ days,
+    'DATE_COMPLETENESS': ('business_date in ' ~ build_dates('completeness'),
         'business_date, status, feeds_loaded, feeds_expected, missing_feeds, next_day_feeds_loaded'),
     'CUSTOMER_RFM': ('true',
         'customer_id, as_of_date, recency_days, frequency, monetary, r_score, f_score, m_score, rfm_segment'),
@@ -39,10 +40,18 @@ select {{ columns }} from {{ s }}.{{ table }};
 insert into {{ g }}.PUBLICATIONS (
     business_date, window_start, window_end, run_id, daily_revenue_rows, customer_rows
 )
-select
-    '{{ window.end }}'::date, '{{ window.start }}'::date, '{{ window.end }}'::date, %(run_id)s,
+select b.business_date, b.window_start, b.window_end, %(run_id)s,
     (select count(*) from {{ s }}.DAILY_REVENUE),
-    (select count(*) from {{ s }}.CUSTOMER_FEATURES);
+    (select count(*) from {{ s }}.CUSTOMER_FEATURES)
+from {{ s }}.BUILD as b;
+
+delete from {{ wh.database }}.{{ wh.model }}.PENDING_REVENUE_DATES
+where revenue_date in {{ build_dates('revenue') }};
+
+update {{ wh.database }}.{{ wh.audit }}.BRONZE_PARTITIONS as p
+set processed_loaded_at = c.loaded_at, processed_run_id = c.run_id
+from {{ wh.database }}.{{ wh.audit }}.TRANSFORM_CHANGES as c
+where c.run_id = %(run_id)s and c.feed = p.feed and c.batch_date = p.batch_date;
 
 update {{ s }}.BUILD set published_at = current_timestamp() where run_id = %(run_id)s;
 

@@ -1,10 +1,11 @@
-{#- Orders whose SILVER order row or any of whose SILVER lines changed in the window. -#}
-{% macro touched_orders(window) -%}
+{#- Orders whose SILVER order row or any of whose SILVER lines came from the run's change set. -#}
+{% from '_changes.sql' import changed_batches %}
+{% macro touched_orders() -%}
     select order_id
     from {{ wh.database }}.{{ wh.silver }}.ORDERS
-    where _batch_date between '{{ window.start }}' and '{{ window.end }}'
+    where _batch_date in {{ changed_batches('orders') }}
     union
     select order_id
     from {{ wh.database }}.{{ wh.silver }}.ORDER_ITEMS
-    where _batch_date between '{{ window.start }}' and '{{ window.end }}'
+    where _batch_date in {{ changed_batches('order_items') }}
 {%- endmacro %}

@@ -1,15 +1,16 @@
--- MODEL.DIM_CUSTOMER (SCD2): the versions of every customer whose records arrived in the window
--- are rebuilt from all of that customer's records in SILVER.CUSTOMER_VERSIONS. A new version
+-- MODEL.DIM_CUSTOMER (SCD2): the versions of every customer whose records came in the run's change
+-- set are rebuilt from all of that customer's records in SILVER.CUSTOMER_VERSIONS. A new version
 -- starts only when a tracked attribute (email, segment, city, state, zip_code) changes; name
 -- corrections do not open one. Rebuilding per customer from the full history (instead of closing
 -- and opening rows incrementally) makes the result independent of the order dates are processed in.
+{% from '_changes.sql' import changed_batches %}
 begin;
 
 delete from {{ wh.database }}.{{ wh.model }}.DIM_CUSTOMER
 where customer_id in (
     select customer_id
     from {{ wh.database }}.{{ wh.silver }}.CUSTOMER_VERSIONS
-    where _batch_date between '{{ window.start }}' and '{{ window.end }}'
+    where _batch_date in {{ changed_batches('customers') }}
 );
 
 insert into {{ wh.database }}.{{ wh.model }}.DIM_CUSTOMER (
@@ -19,7 +20,7 @@ insert into {{ wh.database }}.{{ wh.model }}.DIM_CUSTOMER (
 with touched as (
     select distinct customer_id
     from {{ wh.database }}.{{ wh.silver }}.CUSTOMER_VERSIONS
-    where _batch_date between '{{ window.start }}' and '{{ window.end }}'
+    where _batch_date in {{ changed_batches('customers') }}
 ),
 
 records as (

@@ -1,4 +1,6 @@
--- MODEL.DIM_DATE: one row per calendar date; each run adds the dates of its window.
+-- MODEL.DIM_DATE: one row per calendar date; each run adds the business date, the dates of the
+-- partitions in its change set and the day before each (late rows belong to it).
+{% from '_changes.sql' import changed_dates %}
 merge into {{ wh.database }}.{{ wh.model }}.DIM_DATE as t
 using (
     select
@@ -11,9 +13,11 @@ using (
         dayofweekiso(d) as iso_day_of_week,
         dayofweekiso(d) >= 6 as is_weekend
     from (
-{%- for day in window.dates %}
-        select '{{ day }}'::date as d{{ ' union all' if not loop.last }}
-{%- endfor %}
+        select '{{ window.end }}'::date as d
+        union
+        select batch_date from {{ changed_dates() }}
+        union
+        select dateadd(day, -1, batch_date)::date from {{ changed_dates() }}
     )
 ) as s
 on t.date_key = s.date_key

@@ -1,9 +1,32 @@
--- MODEL.DIM_PRODUCT (SCD1): the latest SILVER record of every product changed in the window.
+-- MODEL.DIM_PRODUCT (SCD1): the latest SILVER record of every product changed in the run's change set.
+-- GOLD shows each line under its product's current category: the dates with lines of a product
+-- that is new or whose category changes are noted for GOLD first (a separate statement: the stand-in
+-- cannot run a MERGE in a transaction that already wrote; noting a date twice is harmless).
+{% from '_changes.sql' import changed_batches %}
+{% from 'model/_customer_activity.sql' import add_pending_dates %}
+{% call add_pending_dates('dim_product') %}
+    with changed as (
+        select s.product_id
+        from {{ wh.database }}.{{ wh.silver }}.PRODUCTS as s
+        left join {{ wh.database }}.{{ wh.model }}.DIM_PRODUCT as d on d.product_id = s.product_id
+        where s._batch_date in {{ changed_batches('products') }}
+            and (d.product_id is null or d.category is distinct from s.category)
+    )
+
+    select order_date as revenue_date
+    from {{ wh.database }}.{{ wh.model }}.FCT_ORDER_ITEMS
+    where product_id in (select product_id from changed)
+    union
+    select sold_date
+    from {{ wh.database }}.{{ wh.model }}.FCT_STORE_SALES
+    where product_id in (select product_id from changed)
+{%- endcall %};
+
 merge into {{ wh.database }}.{{ wh.model }}.DIM_PRODUCT as t
 using (
     select product_id, product_name, category, brand, unit_price, unit_cost, is_active, updated_at
     from {{ wh.database }}.{{ wh.silver }}.PRODUCTS
-    where _batch_date between '{{ window.start }}' and '{{ window.end }}'
+    where _batch_date in {{ changed_batches('products') }}
 ) as s
 on t.product_id = s.product_id
 when matched then update set

@@ -1,18 +1,31 @@
 -- MODEL.FCT_ORDER_ITEMS: one row per order line with the order's placement attributes (customer,
 -- channel, order date, shipping state), which never change after placement. Rebuilt for every
--- order touched in the window; lines whose order has not arrived stay out (reported as orphans).
+-- order whose order row or lines came in the run's change set; lines whose order has not arrived
+-- stay out (reported as orphans). The order dates of the rebuilt lines, before and after, are
+-- noted for GOLD (an order that moved changes both days).
 {% from 'model/_touched_orders.sql' import touched_orders %}
+{% from 'model/_customer_activity.sql' import add_pending_dates %}
+{%- set m = wh.database ~ '.' ~ wh.model %}
+{%- macro note_dates() -%}
+{% call add_pending_dates('fct_order_items') %}
+    select order_date as revenue_date
+    from {{ m }}.FCT_ORDER_ITEMS
+    where order_id in ({{ touched_orders() }})
+{%- endcall %}
+{%- endmacro %}
 begin;
 
-delete from {{ wh.database }}.{{ wh.model }}.FCT_ORDER_ITEMS
-where order_id in ({{ touched_orders(window) }});
+{{ note_dates() }};
 
-insert into {{ wh.database }}.{{ wh.model }}.FCT_ORDER_ITEMS (
+delete from {{ m }}.FCT_ORDER_ITEMS
+where order_id in ({{ touched_orders() }});
+
+insert into {{ m }}.FCT_ORDER_ITEMS (
     order_id, line_number, product_id, customer_id, channel, order_date, shipping_state,
     quantity, unit_price, discount_amount, net_amount
 )
 with touched as (
-    {{ touched_orders(window) }}
+    {{ touched_orders() }}
 )
 
 select
@@ -23,5 +36,7 @@ select
 from {{ wh.database }}.{{ wh.silver }}.ORDER_ITEMS as i
 inner join touched as t on t.order_id = i.order_id
 inner join {{ wh.database }}.{{ wh.silver }}.ORDERS as o on o.order_id = i.order_id;
+
+{{ note_dates() }};
 
 commit;

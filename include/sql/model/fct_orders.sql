@@ -1,18 +1,48 @@
 -- MODEL.FCT_ORDERS: one row per order in its current status, with its line totals. Rebuilt for
--- every order whose order row or lines changed in the window (lines may arrive after the order).
--- Lines without an order row stay out of the facts; the MODEL checks report them as orphans.
+-- every order whose order row or lines came in the run's change set (lines may arrive after the
+-- order). Lines without an order row stay out of the facts; the MODEL checks report them as
+-- orphans. In the same transaction, the customer activity the rebuilt orders (and their
+-- payments, which count for the order's customer) contributed before is subtracted and what they
+-- contribute now is added (model/_customer_activity.sql).
 {% from 'model/_touched_orders.sql' import touched_orders %}
+{% from 'model/_customer_activity.sql' import add_pending_activity, order_activity, payment_activity %}
+{%- set m = wh.database ~ '.' ~ wh.model %}
+{%- macro activity(sign) -%}
+{% call add_pending_activity() %}
+with touched as (
+    {{ touched_orders() }}
+),
+
+orders as (
+    select o.*
+    from {{ m }}.FCT_ORDERS as o
+    inner join touched as t on t.order_id = o.order_id
+),
+
+payments as (
+    select y.payment_id, y.payment_method, y.amount, y.paid_date, o.customer_id
+    from {{ m }}.FCT_PAYMENTS as y
+    inner join orders as o on o.order_id = y.order_id
+)
+
+{{ order_activity('orders', sign) }}
+union all
+{{ payment_activity('payments', sign) }}
+{%- endcall %}
+{%- endmacro %}
 begin;
 
-delete from {{ wh.database }}.{{ wh.model }}.FCT_ORDERS
-where order_id in ({{ touched_orders(window) }});
+{{ activity(-1) }};
 
-insert into {{ wh.database }}.{{ wh.model }}.FCT_ORDERS (
+delete from {{ m }}.FCT_ORDERS
+where order_id in ({{ touched_orders() }});
+
+insert into {{ m }}.FCT_ORDERS (
     order_id, customer_id, channel, order_status, order_date, order_ts, status_updated_at,
     shipping_state, item_count, units, gross_amount, discount_amount, net_amount
 )
 with touched as (
-    {{ touched_orders(window) }}
+    {{ touched_orders() }}
 ),
 
 lines as (
@@ -39,5 +69,7 @@ select
 from {{ wh.database }}.{{ wh.silver }}.ORDERS as o
 inner join touched as t on t.order_id = o.order_id
 left join lines as l on l.order_id = o.order_id;
+
+{{ activity(1) }};
 
 commit;

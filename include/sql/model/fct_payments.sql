@@ -1,16 +1,38 @@
--- MODEL.FCT_PAYMENTS: one row per payment, upserted from the payments that changed in the window.
-merge into {{ wh.database }}.{{ wh.model }}.FCT_PAYMENTS as t
-using (
-    select payment_id, order_id, payment_method, amount, paid_at, paid_at::date as paid_date
-    from {{ wh.database }}.{{ wh.silver }}.PAYMENTS
-    where _batch_date between '{{ window.start }}' and '{{ window.end }}'
-) as s
-on t.payment_id = s.payment_id
-when matched then update set
-    order_id = s.order_id,
-    payment_method = s.payment_method,
-    amount = s.amount,
-    paid_at = s.paid_at,
-    paid_date = s.paid_date
-when not matched then insert (payment_id, order_id, payment_method, amount, paid_at, paid_date)
-    values (s.payment_id, s.order_id, s.payment_method, s.amount, s.paid_at, s.paid_date)
+-- MODEL.FCT_PAYMENTS: one row per payment, rebuilt for the payments that came in the run's change
+-- set (delete + insert of those payment ids, one transaction). A payment counts in the customer
+-- activity of its order's customer on its paid date: what the rebuilt payments contributed before
+-- is subtracted and what they contribute now is added. Runs after model.fct_orders, so both see
+-- the orders' current customers.
+{% from '_changes.sql' import changed_batches %}
+{% from 'model/_customer_activity.sql' import add_pending_activity, payment_activity %}
+{%- set m = wh.database ~ '.' ~ wh.model %}
+{%- set changed -%}
+    select payment_id from {{ wh.database }}.{{ wh.silver }}.PAYMENTS where _batch_date in {{ changed_batches('payments') }}
+{%- endset %}
+{%- macro activity(sign) -%}
+{% call add_pending_activity() %}
+with payments as (
+    select y.payment_id, y.payment_method, y.amount, y.paid_date, o.customer_id
+    from {{ m }}.FCT_PAYMENTS as y
+    inner join {{ m }}.FCT_ORDERS as o on o.order_id = y.order_id
+    where y.payment_id in ({{ changed }})
+)
+
+{{ payment_activity('payments', sign) }}
+{%- endcall %}
+{%- endmacro %}
+begin;
+
+{{ activity(-1) }};
+
+delete from {{ m }}.FCT_PAYMENTS
+where payment_id in ({{ changed }});
+
+insert into {{ m }}.FCT_PAYMENTS (payment_id, order_id, payment_method, amount, paid_at, paid_date)
+select payment_id, order_id, payment_method, amount, paid_at, paid_at::date
+from {{ wh.database }}.{{ wh.silver }}.PAYMENTS
+where _batch_date in {{ changed_batches('payments') }};
+
+{{ activity(1) }};
+
+commit;

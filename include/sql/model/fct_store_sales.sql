@@ -1,30 +1,53 @@
--- MODEL.FCT_STORE_SALES: one row per in-store sale line, upserted from the lines that changed in
--- the window. customer_id is null for sales without a loyalty card.
-merge into {{ wh.database }}.{{ wh.model }}.FCT_STORE_SALES as t
-using (
-    select
-        transaction_id, line_number, store_id, product_id, customer_id, sold_at,
-        sold_at::date as sold_date,
-        quantity, unit_price, discount_amount,
-        quantity * unit_price - discount_amount as net_amount
+-- MODEL.FCT_STORE_SALES: one row per in-store sale line, rebuilt for the lines that came in the
+-- run's change set (delete + insert of those keys, one transaction). customer_id is null for
+-- sales without a loyalty card. The sale dates of the rebuilt lines, before and after, are noted
+-- for GOLD; the customer activity of their transactions (a transaction with a loyalty card is
+-- one purchase) is subtracted as it was and added as it is now.
+{% from '_changes.sql' import changed_batches %}
+{% from 'model/_customer_activity.sql' import add_pending_activity, add_pending_dates, store_activity %}
+{%- set m = wh.database ~ '.' ~ wh.model %}
+{%- set changed -%}
+    select transaction_id, line_number
     from {{ wh.database }}.{{ wh.silver }}.STORE_SALES
-    where _batch_date between '{{ window.start }}' and '{{ window.end }}'
-) as s
-on t.transaction_id = s.transaction_id and t.line_number = s.line_number
-when matched then update set
-    store_id = s.store_id,
-    product_id = s.product_id,
-    customer_id = s.customer_id,
-    sold_at = s.sold_at,
-    sold_date = s.sold_date,
-    quantity = s.quantity,
-    unit_price = s.unit_price,
-    discount_amount = s.discount_amount,
-    net_amount = s.net_amount
-when not matched then insert (
+    where _batch_date in {{ changed_batches('store_sales') }}
+{%- endset %}
+{%- macro note_and_count(sign) -%}
+{% call add_pending_dates('fct_store_sales') %}
+    select t.sold_date as revenue_date
+    from {{ m }}.FCT_STORE_SALES as t
+    inner join ({{ changed }}) as c on c.transaction_id = t.transaction_id and c.line_number = t.line_number
+{%- endcall %};
+
+{% call add_pending_activity() %}
+with lines as (
+    select t.transaction_id, t.customer_id, t.sold_date, t.net_amount
+    from {{ m }}.FCT_STORE_SALES as t
+    where t.transaction_id in (select transaction_id from ({{ changed }}))
+)
+
+{{ store_activity('lines', sign) }}
+{%- endcall %}
+{%- endmacro %}
+begin;
+
+{{ note_and_count(-1) }};
+
+delete from {{ m }}.FCT_STORE_SALES as t
+using ({{ changed }}) as c
+where t.transaction_id = c.transaction_id and t.line_number = c.line_number;
+
+insert into {{ m }}.FCT_STORE_SALES (
     transaction_id, line_number, store_id, product_id, customer_id, sold_at, sold_date,
     quantity, unit_price, discount_amount, net_amount
-) values (
-    s.transaction_id, s.line_number, s.store_id, s.product_id, s.customer_id, s.sold_at, s.sold_date,
-    s.quantity, s.unit_price, s.discount_amount, s.net_amount
 )
+select
+    transaction_id, line_number, store_id, product_id, customer_id, sold_at,
+    sold_at::date as sold_date,
+    quantity, unit_price, discount_amount,
+    quantity * unit_price - discount_amount as net_amount
+from {{ wh.database }}.{{ wh.silver }}.STORE_SALES
+where _batch_date in {{ changed_batches('store_sales') }};
+
+{{ note_and_count(1) }};
+
+commit;

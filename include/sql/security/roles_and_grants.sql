@@ -53,6 +53,7 @@ grant read, write on stage {{ db }}.{{ wh.bronze }}.{{ wh.stage }} to role {{ ro
 grant select, insert, update, delete on table {{ db }}.{{ wh.audit }}.FILE_LOADS to role {{ roles.loader }};
 grant select, insert, delete on table {{ db }}.{{ wh.audit }}.LOAD_REJECTS to role {{ roles.loader }};
 grant select on table {{ db }}.{{ wh.audit }}.DAG_RUN_LOG to role {{ roles.loader }};  -- is a date's run under way
+grant select, insert, delete on table {{ db }}.{{ wh.audit }}.BRONZE_PARTITIONS to role {{ roles.loader }};  -- its current load
 
 -- Transformer: reads BRONZE and the file ledger; merges SILVER and MODEL; builds GOLD_STAGE and
 -- publishes GOLD (tables only: the views belong to the setup); records check results; holds the
@@ -70,6 +71,9 @@ grant select on table {{ db }}.{{ wh.audit }}.LOAD_REJECTS to role {{ roles.tran
 grant select, insert, delete on table {{ db }}.{{ wh.audit }}.DQ_RESULTS to role {{ roles.transformer }};
 grant select, insert, update, delete on table {{ db }}.{{ wh.audit }}.TRANSFORM_LOCK to role {{ roles.transformer }};
 grant select, insert, update, delete on table {{ db }}.{{ wh.audit }}.TRANSFORM_LOCK_WAITERS to role {{ roles.transformer }};
+-- change tracking: which partitions are pending, the run's change set, what a publication covered
+grant select, update on table {{ db }}.{{ wh.audit }}.BRONZE_PARTITIONS to role {{ roles.transformer }};
+grant select, insert, delete on table {{ db }}.{{ wh.audit }}.TRANSFORM_CHANGES to role {{ roles.transformer }};
 
 -- ML: reads the facts and GOLD it builds features from; writes the registry, metrics, scores,
 -- feature snapshots and monitoring; reads the orders feed's batch dates (one BRONZE table) to

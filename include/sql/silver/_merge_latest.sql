@@ -1,4 +1,5 @@
-{#- Shared by the SILVER objects: a "newer wins" MERGE from the window's BRONZE rows.
+{#- Shared by the SILVER objects: a "newer wins" MERGE from the BRONZE partitions of the run's
+    change set (audit/plan_change_set.sql): what was loaded since the last publication.
 
     ordering = the feed's latest_by columns, then _batch_date, then _source_line. The source keeps
     the highest-ordered row per key; the target row is replaced only by a row ordered at least as
@@ -18,7 +19,8 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro merge_latest(feed, window, target, key, clean={}) -%}
+{% from '_changes.sql' import changed_batches %}
+{% macro merge_latest(feed, target, key, clean={}) -%}
 {%- set ordering = (feed.latest_by | list) + ['_batch_date', '_source_line'] -%}
 {%- set columns = feed.column_names + ['_source_file', '_source_line', '_batch_date'] -%}
 merge into {{ wh.database }}.{{ wh.silver }}.{{ target }} as t
@@ -33,7 +35,7 @@ using (
             _source_line,
             _batch_date
         from {{ wh.database }}.{{ wh.bronze }}.{{ feed.table }}
-        where _batch_date between '{{ window.start }}' and '{{ window.end }}'
+        where _batch_date in {{ changed_batches(feed.name) }}
     )
     qualify row_number() over (
         partition by {{ key | join(', ') }}

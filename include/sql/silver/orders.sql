@@ -1,4 +1,4 @@
--- SILVER.ORDERS: latest state per key (order_id) from the window's BRONZE rows.
+-- SILVER.ORDERS: latest state per key (order_id) from the BRONZE partitions of the run's change set.
 {% from 'silver/_merge_latest.sql' import merge_latest %}
 {% set feed = contract.feed('orders') %}
-{{ merge_latest(feed, window, feed.table, feed.key) }}
+{{ merge_latest(feed, feed.table, feed.key) }}

@@ -1,28 +1,29 @@
 -- GOLD checks of the build in GOLD_STAGE (write-audit-publish: nothing is published unless the
--- critical ones pass; the window's previously published GOLD stays as it was).
---   revenue_reconciles (critical): for every date of the window, GOLD net revenue equals the sum
---     of SILVER order lines (orders placed that day) and store sale lines (sold that day), to the cent.
---   monthly_equals_daily (critical): each month the window touches sums to its days.
---   has_revenue (warning): the business date has revenue at all.
+-- critical ones pass; the previously published GOLD stays as it was).
+--   revenue_reconciles (critical): for every date the build covers, GOLD net revenue equals the
+--     sum of SILVER order lines (orders placed that day) and store sale lines (sold that day), to
+--     the cent. Dates the build does not cover did not change since they reconciled.
+--   monthly_equals_daily (critical): each month the build covers sums to its days (the built
+--     ones and the published others).
+--   has_revenue (warning): the business date has revenue at all (built now or published before).
 {%- set s = wh.database ~ '.' ~ wh.silver -%}
 {%- set g = wh.database ~ '.' ~ wh.gold_stage -%}
 {%- set published = wh.database ~ '.' ~ wh.gold %}
+{% from '_changes.sql' import build_dates %}
 with days as (
-{%- for day in window.dates %}
-    select '{{ day }}'::date as d{{ ' union all' if not loop.last }}
-{%- endfor %}
+    select business_date as d from {{ build_dates('revenue') }}
 ),
 
 silver_revenue as (
     select o.order_ts::date as d, sum(i.quantity * i.unit_price - i.discount_amount) as amount
     from {{ s }}.ORDER_ITEMS as i
     inner join {{ s }}.ORDERS as o on o.order_id = i.order_id
-    where o.order_ts >= '{{ window.start }}'::timestamp_ntz and o.order_ts < '{{ window.after_end }}'::timestamp_ntz
+    where o.order_ts::date in (select d from days)
     group by o.order_ts::date
     union all
     select sold_at::date, sum(quantity * unit_price - discount_amount)
     from {{ s }}.STORE_SALES
-    where sold_at >= '{{ window.start }}'::timestamp_ntz and sold_at < '{{ window.after_end }}'::timestamp_ntz
+    where sold_at::date in (select d from days)
     group by sold_at::date
 ),
 
@@ -53,8 +54,8 @@ months as (
             select revenue_date, net_revenue from {{ g }}.DAILY_REVENUE
             union all
             select revenue_date, net_revenue from {{ published }}.DAILY_REVENUE
-            where revenue_date >= '{{ window.start_month }}' and revenue_date < '{{ window.after_end_month }}'
-                and revenue_date not between '{{ window.start }}' and '{{ window.end }}'
+            where date_trunc('month', revenue_date)::date in {{ build_dates('month') }}
+                and revenue_date not in {{ build_dates('revenue') }}
         )
         group by date_trunc('month', revenue_date)::date
     ) as d on d.month_start = m.month_start
@@ -74,7 +75,14 @@ select
 from months
 union all
 select
-    'has_revenue', 'GOLD.DAILY_REVENUE', d, gold_amount, 0, gold_amount > 0, 'warning',
+    'has_revenue', 'GOLD.DAILY_REVENUE', '{{ window.end }}'::date, amount, 0, amount > 0, 'warning',
     'net revenue on the business date'
-from compared
-where d = '{{ window.end }}'::date
+from (
+    select coalesce(sum(net_revenue), 0) as amount
+    from (
+        select net_revenue from {{ g }}.DAILY_REVENUE where revenue_date = '{{ window.end }}'::date
+        union all
+        select net_revenue from {{ published }}.DAILY_REVENUE
+        where revenue_date = '{{ window.end }}'::date and revenue_date not in {{ build_dates('revenue') }}
+    )
+)

@@ -1,5 +1,7 @@
 -- SILVER check freshness (warning): days between the business date and the newest event (or
--- batch) date of each SILVER table; more than one day is reported, never fatal.
+-- batch) date of each SILVER table; more than one day is reported, never fatal. It reads the
+-- rows of the last week's batches only (the newest data arrives in the newest batches): a table
+-- without any is reported as having none.
 {% for feed in contract.feeds.values() %}
 {%- set silver = wh.database ~ '.' ~ wh.silver ~ '.' ~ feed.table -%}
 {% set newest = ('max(' ~ feed.event_time ~ ')::date') if feed.event_time else 'max(_batch_date)' -%}
@@ -9,5 +11,6 @@ select
     coalesce(datediff(day, {{ newest }}, '{{ window.end }}'::date) <= 1, false), 'warning',
     'newest {{ feed.event_time or "batch date" }}: ' || coalesce(to_varchar({{ newest }}), 'none')
 from {{ silver }}
+where _batch_date > dateadd(day, -7, '{{ window.end }}'::date)
 {{ 'union all' if not loop.last }}
 {% endfor %}

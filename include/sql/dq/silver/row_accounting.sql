@@ -1,6 +1,6 @@
 -- SILVER check row_accounting (critical), per feed, for the run's own batch: rows in the file =
 -- rows in BRONZE + rejected rows, and every BRONZE key of the batch is in SILVER (BRONZE rows =
--- distinct keys + duplicates). The other dates of the window were accounted for by their own runs.
+-- distinct keys + duplicates). The other dates were accounted for by their own runs.
 -- Columns of every check file: check_name, table_name, business_date, observed, threshold, passed,
 -- severity, detail.
 {% from 'silver/_merge_latest.sql' import typed %}
@@ -30,13 +30,13 @@ from (
 left join (
     select _batch_date, count(*) as bronze_rows, count(distinct {{ key_text }}) as bronze_keys
     from {{ bronze }}
-    where _batch_date between '{{ window.start }}' and '{{ window.end }}'
+    where _batch_date = '{{ window.end }}'
     group by _batch_date
 ) as b on b._batch_date = f.batch_date
 left join (
     select batch_date, count(*) as rejected_rows
     from {{ wh.database }}.{{ wh.audit }}.LOAD_REJECTS
-    where feed = '{{ feed.name }}' and batch_date between '{{ window.start }}' and '{{ window.end }}'
+    where feed = '{{ feed.name }}' and batch_date = '{{ window.end }}'
     group by batch_date
 ) as r on r.batch_date = f.batch_date
 left join (
@@ -44,7 +44,7 @@ left join (
     from (
         select distinct _batch_date{% for k in feed.key %}, {{ typed(feed.column(k)) }} as {{ k }}{% endfor %}
         from {{ bronze }}
-        where _batch_date between '{{ window.start }}' and '{{ window.end }}'
+        where _batch_date = '{{ window.end }}'
     ) as k
     left join {{ silver }} as s on {% for k in feed.key %}s.{{ k }} = k.{{ k }}{{ ' and ' if not loop.last }}{% endfor %}
     where s.{{ feed.key[0] }} is null

@@ -1,0 +1,19 @@
+{#- The run's change set (audit/plan_change_set.sql) and what GOLD's build covers, as subqueries
+    for `in (...)` filters. Every statement that uses them runs with the run's id bound to
+    %(run_id)s. -#}
+
+{#- Business dates of the feed's BRONZE partitions in the run's change set. -#}
+{% macro changed_batches(feed) -%}
+    (select batch_date from {{ wh.database }}.{{ wh.audit }}.TRANSFORM_CHANGES
+     where run_id = %(run_id)s and feed = '{{ feed }}')
+{%- endmacro %}
+
+{#- Business dates of any feed's BRONZE partitions in the run's change set. -#}
+{% macro changed_dates() -%}
+    (select batch_date from {{ wh.database }}.{{ wh.audit }}.TRANSFORM_CHANGES where run_id = %(run_id)s)
+{%- endmacro %}
+
+{#- Dates (or months' first days) of one kind the staged GOLD build covers (gold/build.sql). -#}
+{% macro build_dates(kind) -%}
+    (select business_date from {{ wh.database }}.{{ wh.gold_stage }}.BUILD_DATES where kind = '{{ kind }}')
+{%- endmacro %}

@@ -1,0 +1,19 @@
+-- The run's change set: every BRONZE partition loaded since a GOLD publication last covered it
+-- (whichever run loaded it), and, when the run's lookback_days is above 0, every partition of
+-- the business date and the lookback_days before it again (a forced re-processing: the
+-- runbook's full rebuild). SILVER, MODEL and GOLD of this run read exactly these partitions.
+-- Taken under the transform lock; a partition loaded after this is the next run's.
+-- gold/publish.sql marks them processed when the run's GOLD is published.
+begin;
+
+delete from {{ wh.database }}.{{ wh.audit }}.TRANSFORM_CHANGES where run_id = %(run_id)s;
+
+insert into {{ wh.database }}.{{ wh.audit }}.TRANSFORM_CHANGES (run_id, feed, batch_date, loaded_at, forced)
+select %(run_id)s, feed, batch_date, loaded_at, processed_loaded_at is not distinct from loaded_at
+from {{ wh.database }}.{{ wh.audit }}.BRONZE_PARTITIONS
+where processed_loaded_at is distinct from loaded_at
+{%- if window.start < window.end %}
+    or batch_date between '{{ window.start }}' and '{{ window.end }}'
+{%- endif %};
+
+commit;

@@ -1,0 +1,93 @@
+-- MODEL.CUSTOMER_ACTIVITY_DAILY (customer, date) and MODEL.CUSTOMER_ACTIVITY (customer): the
+-- per-customer aggregates GOLD's RFM and churn features derive from (docs/metrics.md, "Customer
+-- activity"). The fact steps left signed deltas in PENDING_CUSTOMER_ACTIVITY; this applies them
+-- to the (customer, date) rows they touch and recomputes those customers' totals, in one
+-- transaction, then empties the deltas. Work follows the change: only touched customers and
+-- dates are rewritten. A run with a forced change set (lookback_days > 0, the full rebuild)
+-- recomputes the touched customers' rows from the facts instead, so a rebuild also repairs them.
+{% from '_changes.sql' import changed_dates %}
+{% from 'model/_customer_activity.sql' import ACTIVITY_COLUMNS, activity_columns, order_activity, payment_activity, store_activity %}
+{%- set m = wh.database ~ '.' ~ wh.model %}
+{%- set sums %}{% for c in ACTIVITY_COLUMNS %}sum({{ c }}){% if c in ('spend', 'paid', 'card', 'paypal', 'gift_card', 'bank_transfer') %}::number(18, 2){% endif %} as {{ c }}{{ ', ' if not loop.last }}{% endfor %}{% endset %}
+{%- set nonzero %}{% for c in ACTIVITY_COLUMNS %}sum({{ c }}) <> 0{{ ' or ' if not loop.last }}{% endfor %}{% endset %}
+{%- set touched_customers %}select customer_id from {{ m }}.PENDING_CUSTOMER_ACTIVITY{% endset %}
+{%- set forced %}exists (
+    select 1 from {{ wh.database }}.{{ wh.audit }}.TRANSFORM_CHANGES where run_id = %(run_id)s and forced
+){% endset %}
+begin;
+
+-- 1. the touched (customer, date) rows join their deltas; their sums replace them
+insert into {{ m }}.PENDING_CUSTOMER_ACTIVITY ({{ activity_columns() }})
+select {{ activity_columns() }}
+from {{ m }}.CUSTOMER_ACTIVITY_DAILY as d
+where exists (
+    select 1 from {{ m }}.PENDING_CUSTOMER_ACTIVITY as p
+    where p.customer_id = d.customer_id and p.activity_date = d.activity_date
+);
+
+delete from {{ m }}.CUSTOMER_ACTIVITY_DAILY as d
+using (select distinct customer_id, activity_date from {{ m }}.PENDING_CUSTOMER_ACTIVITY) as p
+where d.customer_id = p.customer_id and d.activity_date = p.activity_date;
+
+insert into {{ m }}.CUSTOMER_ACTIVITY_DAILY ({{ activity_columns() }})
+select customer_id, activity_date, {{ sums }}
+from {{ m }}.PENDING_CUSTOMER_ACTIVITY
+group by customer_id, activity_date
+having {{ nonzero }};
+
+-- 2. full rebuild only: the touched customers' rows again, from the facts
+delete from {{ m }}.CUSTOMER_ACTIVITY_DAILY
+where customer_id in ({{ touched_customers }}) and {{ forced }};
+
+insert into {{ m }}.CUSTOMER_ACTIVITY_DAILY ({{ activity_columns() }})
+with customers as (
+    select distinct customer_id from {{ m }}.PENDING_CUSTOMER_ACTIVITY where {{ forced }}
+),
+
+orders as (
+    select o.*
+    from {{ m }}.FCT_ORDERS as o
+    inner join customers as c on c.customer_id = o.customer_id
+),
+
+payments as (
+    select y.payment_id, y.payment_method, y.amount, y.paid_date, o.customer_id
+    from {{ m }}.FCT_PAYMENTS as y
+    inner join orders as o on o.order_id = y.order_id
+),
+
+lines as (
+    select s.transaction_id, s.customer_id, s.sold_date, s.net_amount
+    from {{ m }}.FCT_STORE_SALES as s
+    inner join customers as c on c.customer_id = s.customer_id
+),
+
+activity ({{ activity_columns() }}) as (
+    {{ order_activity('orders', 1) }}
+    union all
+    {{ payment_activity('payments', 1) }}
+    union all
+    {{ store_activity('lines', 1) }}
+)
+
+select customer_id, activity_date, {{ sums }}
+from activity
+group by customer_id, activity_date
+having {{ nonzero }};
+
+-- 3. the touched customers' totals, from their rows
+delete from {{ m }}.CUSTOMER_ACTIVITY
+where customer_id in ({{ touched_customers }});
+
+insert into {{ m }}.CUSTOMER_ACTIVITY ({{ activity_columns() | replace('activity_date, ', '') }}, first_purchase_date, last_purchase_date)
+select
+    customer_id, {{ sums }},
+    min(iff(purchases > 0, activity_date, null)),
+    max(iff(purchases > 0, activity_date, null))
+from {{ m }}.CUSTOMER_ACTIVITY_DAILY
+where customer_id in ({{ touched_customers }})
+group by customer_id;
+
+delete from {{ m }}.PENDING_CUSTOMER_ACTIVITY;
+
+commit;
