@@ -1,4 +1,4 @@
-# Retail Control Tower: the two commands a newcomer needs are `make demo` and `make test`.
+# Retail Control Tower: the two commands a newcomer needs are `make demo` and `make test` (CI: `make test-all`).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 # task compiles thousands of modules again (import airflow.sdk: ~7 s of CPU instead of ~3 s).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install demo test bench up down status lint secrets docs clean
+.PHONY: install demo test test-all bench up down status lint secrets docs clean
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,11 +20,16 @@ install: $(VENV)/.installed ## create .venv with the pinned dependencies
 demo: install ## run a week of the daily pipeline on the local stack, print a summary
 	@$(PY) -m local.demo
 
-test: install ## the whole test suite (unit, DAG integrity, integration on a private stack, a browser test), plus lint and a secret scan
+test: install ## the quick tier (about 5 minutes): lint, secret scan, unit and DAG tests, one scale-1 day end to end on a private stack
+	@$(VENV)/bin/ruff check .
+	@$(MAKE) --no-print-directory secrets
+	@mkdir -p var && $(PY) -m pytest -m "not integration or smoke" --junitxml=var/test-report.xml
+
+test-all: install ## everything, as CI runs it: the quick tier's checks plus every integration module and the browser test
 	@$(VENV)/bin/ruff check .
 	@$(MAKE) --no-print-directory secrets
 	@local/ensure_chromium.sh
-	@mkdir -p var && $(PY) -m pytest --junitxml=var/test-report.xml
+	@mkdir -p var && $(PY) -m pytest --junitxml=var/test-all-report.xml
 
 bench: install ## benchmarks on a private stack: prints a table, writes benchmarks/results/<date>.json (about 40 minutes on a fast host, 75 on a slow one)
 	@$(PY) -m benchmarks.harness $(BENCH_ARGS)
@@ -43,7 +48,7 @@ lint: install
 
 # detect-secrets over every file git tracks or would track; a test fixture's fake secret is
 # marked on its line with `# pragma: allowlist secret`.
-secrets: install ## scan the repository for committed secrets (part of make test)
+secrets: install ## scan the repository for committed secrets (part of make test and make test-all)
 	@git ls-files -z --cached --others --exclude-standard | xargs -0 $(VENV)/bin/detect-secrets-hook \
 		&& echo "detect-secrets: no secrets found"
 

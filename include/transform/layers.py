@@ -87,7 +87,7 @@ class DataQualityError(Exception):
         self.check, self.window, self.failures = check, window, failures
         lines = "\n".join(f"  - {f.describe()}" for f in failures)
         super().__init__(
-            f"{len(failures)} critical check(s) of {check} failed for window {window} "
+            f"{len(failures)} critical check(s) of {check} failed in the run of {window.end} "
             f"(all results in AUDIT.DQ_RESULTS):\n{lines}"
         )
 

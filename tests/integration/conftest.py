@@ -7,10 +7,12 @@ from collections.abc import Iterator
 import pytest
 
 # Modules share one stack. test_ingestion owns "yesterday": it must be the first to unpause the
-# daily DAG (unpausing makes the scheduler run yesterday). The rest follow, then the churn model;
-# the secret scan goes last, over everything the others' runs left behind.
+# daily DAG (unpausing makes the scheduler run yesterday); in the quick tier (make test) the smoke
+# module runs alone and yesterday's scheduled run, without files, just fails on its own. The rest
+# follow, then the churn model; the secret scan goes last, over everything the others' runs left.
 MODULE_ORDER = (
     "test_ingestion",
+    "test_daily_smoke",
     "test_run_log",
     "test_operator_commands",
     "test_transforms",
