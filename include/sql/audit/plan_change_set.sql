@@ -9,10 +9,13 @@ begin;
 delete from {{ wh.database }}.{{ wh.audit }}.TRANSFORM_CHANGES where run_id = %(run_id)s;
 
 insert into {{ wh.database }}.{{ wh.audit }}.TRANSFORM_CHANGES (run_id, feed, batch_date, loaded_at, forced)
-select %(run_id)s, feed, batch_date, loaded_at, processed_loaded_at is not distinct from loaded_at
+{%- set forced = window.start < window.end %}
+select
+    %(run_id)s, feed, batch_date, loaded_at,
+    {% if forced %}batch_date between '{{ window.start }}' and '{{ window.end }}'{% else %}false{% endif %}
 from {{ wh.database }}.{{ wh.audit }}.BRONZE_PARTITIONS
 where processed_loaded_at is distinct from loaded_at
-{%- if window.start < window.end %}
+{%- if forced %}
     or batch_date between '{{ window.start }}' and '{{ window.end }}'
 {%- endif %};
 

@@ -18,8 +18,9 @@ create table if not exists {{ wh.database }}.{{ wh.audit }}.BRONZE_PARTITIONS (
     processed_run_id varchar
 );
 
--- Partitions loaded before change tracking existed: pending once, so the first run after the
--- upgrade recomputes everything from them (a one-time full rebuild). A no-op afterwards.
+-- Partitions loaded before change tracking existed: pending once, so the next run re-merges them
+-- all. The customer aggregates start empty then: run the full rebuild once after the upgrade
+-- (docs/production.md, "Upgrading"). A no-op afterwards.
 insert into {{ wh.database }}.{{ wh.audit }}.BRONZE_PARTITIONS (feed, batch_date, loaded_at, load_run_id)
 select f.feed, f.batch_date, max(f.last_seen_at), 'before change tracking'
 from {{ wh.database }}.{{ wh.audit }}.FILE_LOADS as f
@@ -36,7 +37,7 @@ create table if not exists {{ wh.database }}.{{ wh.audit }}.TRANSFORM_CHANGES (
     feed varchar not null,
     batch_date date not null,
     loaded_at timestamp_ntz not null,
-    forced boolean not null,           -- re-processed on request (lookback_days), not because it changed
+    forced boolean not null,           -- in the range a run's lookback_days asked to re-process
     planned_at timestamp_ntz default current_timestamp()
 );
 
