@@ -22,8 +22,9 @@ The grid, left to right:
 2. `acquire_transform_lock` (setup) ... `release_transform_lock` (teardown): one run at a time
    between its first SILVER merge and its GOLD publication, so backfills in any order and several
    at once end in the same tables (docs/architecture.md).
-   `plan_change_set`: the BRONZE partitions loaded since a publication last covered them (any
-   run's), plus, with `lookback_days` above 0, the business date's and the days before it again.
+   `plan_change_set`: the BRONZE partitions of the business date or before loaded since a
+   publication last covered them (any run's), plus, with `lookback_days` above 0, the business
+   date's and the days before it again.
 3. `silver`: one MERGE per object from the change set, newest record wins -> `silver_checks`:
    row accounting, keys, freshness.
 4. `model`: dimensions (SCD2 customers), then the facts the change set touches, then the

@@ -1,4 +1,8 @@
-"""The dates a daily run rebuilds: its business date and a lookback window before it."""
+"""A daily run's business date and the range its ``lookback_days`` forces into its change set.
+
+A run transforms what changed since the last publication (audit/plan_change_set.sql); the window
+only names its business date (``end``) and, with ``lookback_days`` above 0, the partitions it
+re-processes whether they changed or not (``start`` .. ``end``)."""
 
 from __future__ import annotations
 
