@@ -17,3 +17,13 @@
 {% macro build_dates(kind) -%}
     (select business_date from {{ wh.database }}.{{ wh.gold_stage }}.BUILD_DATES where kind = '{{ kind }}')
 {%- endmacro %}
+
+{#- The dates whose completeness a run's change set can change: the business date, each date of
+    its partitions and the day before each (its files carry late rows for it). One column, d. -#}
+{% macro change_set_dates(business_date) -%}
+    select '{{ business_date }}'::date as d
+    union
+    select batch_date from {{ changed_dates() }}
+    union
+    select dateadd(day, -1, batch_date)::date from {{ changed_dates() }}
+{%- endmacro %}

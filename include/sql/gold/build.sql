@@ -8,7 +8,7 @@
 --   completeness  the business date, and each date of the change set's partitions and the day
 --                 before it (a date is complete once its next day's feeds loaded)
 -- The customer tables are derived whole from MODEL's customer activity aggregates.
-{% from '_changes.sql' import changed_dates %}
+{% from '_changes.sql' import change_set_dates %}
 {%- set stage = wh.database ~ '.' ~ wh.gold_stage %}
 begin;
 
@@ -23,11 +23,7 @@ select distinct 'month', date_trunc('month', business_date)::date from {{ stage 
 insert into {{ stage }}.BUILD_DATES (kind, business_date)
 select distinct 'completeness', d
 from (
-    select '{{ window.end }}'::date as d
-    union
-    select batch_date from {{ changed_dates() }}
-    union
-    select dateadd(day, -1, batch_date)::date from {{ changed_dates() }}
+    {{ change_set_dates(window.end) }}
 );
 
 {% include 'gold/daily_revenue.sql' %};

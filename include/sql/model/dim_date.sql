@@ -1,6 +1,6 @@
 -- MODEL.DIM_DATE: one row per calendar date; each run adds the business date, the dates of the
 -- partitions in its change set and the day before each (late rows belong to it).
-{% from '_changes.sql' import changed_dates %}
+{% from '_changes.sql' import change_set_dates %}
 merge into {{ wh.database }}.{{ wh.model }}.DIM_DATE as t
 using (
     select
@@ -13,11 +13,7 @@ using (
         dayofweekiso(d) as iso_day_of_week,
         dayofweekiso(d) >= 6 as is_weekend
     from (
-        select '{{ window.end }}'::date as d
-        union
-        select batch_date from {{ changed_dates() }}
-        union
-        select dateadd(day, -1, batch_date)::date from {{ changed_dates() }}
+        {{ change_set_dates(window.end) }}
     )
 ) as s
 on t.date_key = s.date_key
