@@ -53,6 +53,7 @@ from include.config import (
     BI_REFRESH,
     LOOKBACK_DAYS,
     ML_BUCKET,
+    ML_QUEUE,
     ML_SCORING_BACKEND,
     ML_TRAIN_WEEKDAY,
     SENSOR_POKE_SECONDS,
@@ -244,7 +245,7 @@ def gold_publication() -> GoldPublishOperator:
 
 # ------------------------------------------------------------------------------------ churn model
 # One training at a time: each reads the champion the previous one may have promoted.
-@task(max_active_tis_per_dag=1, multiple_outputs=False)
+@task(max_active_tis_per_dag=1, multiple_outputs=False, queue=ML_QUEUE)
 def train_churn_model(**context) -> dict:
     """Weekly (or when the run's param asks): train, compare with the champion, register."""
     day, mode = business_date.from_context(context), run_params.train_mode(context["params"])
@@ -259,7 +260,7 @@ def train_churn_model(**context) -> dict:
         raise AirflowSkipException(f"not enough labelled history to train: {exc}") from exc
 
 
-@task(trigger_rule="none_failed", multiple_outputs=False)  # after training, or when it was skipped
+@task(trigger_rule="none_failed", multiple_outputs=False, queue=ML_QUEUE)  # after training, or when it was skipped
 def score_churn_customers(**context) -> dict:
     """The champion's churn score for every active customer, as of the business date."""
     from include.ml import registry
@@ -273,7 +274,7 @@ def score_churn_customers(**context) -> dict:
     return ml_score.score_customers(sf, S3Store(_s3(), ML_BUCKET), day)
 
 
-@task(trigger_rule="none_failed", multiple_outputs=False)  # also after a skipped scoring: then skips too
+@task(trigger_rule="none_failed", multiple_outputs=False, queue=ML_QUEUE)  # also after a skipped scoring
 def monitor_churn_model(**context) -> dict:
     """Stability of the date's scores against the model's holdout; realised quality of the scores of
     one horizon ago. Thresholds crossed: an alert to on-call, the task stays green (docs/ml.md)."""

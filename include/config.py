@@ -22,6 +22,9 @@ DATABRICKS_CONN_ID = _env("RETAIL_DATABRICKS_CONN_ID", "databricks_default")
 SMTP_CONN_ID = _env("RETAIL_SMTP_CONN_ID", "smtp_default")
 # The audit run-log may live behind its own connection (default: the pipeline's).
 AUDIT_CONN_ID = _env("RETAIL_AUDIT_CONN_ID", SNOWFLAKE_CONN_ID)
+# The Control Tower page (plugins/control_tower.py) reads the warehouse through this connection:
+# in production a user holding only the control tower role (docs/production.md).
+CONTROL_TOWER_CONN_ID = _env("RETAIL_CONTROL_TOWER_CONN_ID", "snowflake_control_tower")
 # A task never waits longer than this for its audit row to be written.
 AUDIT_TIMEOUT_SECONDS = float(_env("RETAIL_AUDIT_TIMEOUT_SECONDS", "30"))
 
@@ -83,6 +86,8 @@ class Roles:
     run_logger = property(lambda self: self._role("RUN_LOGGER"))  # the audit run-log listener
     bi_reader = property(lambda self: self._role("BI_READER"))  # GOLD views only
     auditor = property(lambda self: self._role("AUDITOR"))  # reads AUDIT
+    # the Control Tower page in the Airflow UI: BI reader + auditor + the ML views
+    control_tower = property(lambda self: self._role("CONTROL_TOWER"))
     pipeline = property(lambda self: self._role("PIPELINE"))  # the Airflow service user's role
 
 
@@ -130,6 +135,9 @@ ML_BUCKET = _env("RETAIL_ML_BUCKET", "retail-ml")
 # Where customer scoring runs: "airflow" (a task in the DAG) or "databricks" (the job below).
 ML_SCORING_BACKEND = _env("RETAIL_ML_SCORING_BACKEND", "airflow")
 DATABRICKS_SCORING_JOB_ID = _env("RETAIL_DATABRICKS_SCORING_JOB_ID", "")
+# The Celery queue of the churn model's tasks (training peaks at a few GiB): production routes it
+# to workers sized for it (docs/production.md#executors); ignored by the Local and Kubernetes executors.
+ML_QUEUE = _env("RETAIL_ML_QUEUE", "default")
 # Train on this weekday's run (0 = Monday ... 6 = Sunday); the run's param can force it.
 ML_TRAIN_WEEKDAY = int(_env("RETAIL_ML_TRAIN_WEEKDAY", "6"))
 

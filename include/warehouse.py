@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
-# which role each kind of task works as (include/sql/security/roles_and_grants.sql)
-TASK_ROLE_KINDS = ("loader", "transformer", "ml", "run_logger")
+# which role each kind of task works as (include/sql/security/roles_and_grants.sql); the
+# control tower is the UI page's reader, not a task
+TASK_ROLE_KINDS = ("loader", "transformer", "ml", "run_logger", "control_tower")
 
 
 def role_param(kind: str) -> dict[str, str]:

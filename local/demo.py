@@ -190,6 +190,7 @@ def summary(api, runs, faults, record, started) -> int:
     print("Where to look next:")
     print("  make up            restart the stack with this state, then open the Airflow UI")
     print(f"  {stack.login_hint()}")
+    print("  Control Tower:     the UI's navigation, or /control-tower/ (these dates, their problems, what to do)")
     print(f"  bucket files:      {stack.S3_ROOT}/{os.environ['RETAIL_LANDING_BUCKET']}/(inbox|history|quarantine)")
     print("  runbooks:          docs/runbooks/")
     if surprises:

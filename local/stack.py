@@ -47,9 +47,23 @@ PORTS = {
     "snowflake": int(os.environ.get("RCT_SNOWFLAKE_PORT", "9101")),
     "smtp": int(os.environ.get("RCT_SMTP_PORT", "9102")),
     "postgres": int(os.environ.get("RCT_POSTGRES_PORT", "9103")),
+    "redis": int(os.environ.get("RCT_REDIS_PORT", "9104")),
+}
+# local: LocalExecutor (the scheduler runs the tasks); celery: CeleryExecutor with a Redis broker
+# and the workers below, each its own process tree with its own log folder, as on separate machines.
+EXECUTOR = os.environ.get("RCT_EXECUTOR", "local").strip().lower()
+if EXECUTOR not in ("local", "celery"):
+    raise SystemExit(f"RCT_EXECUTOR must be local or celery, not {EXECUTOR!r}")
+# name -> (queues, concurrency): two general workers; one for the churn model's queue (its tasks
+# need more memory, so production gives that queue its own, bigger workers)
+CELERY_WORKERS = {
+    "worker-1": ("default", int(os.environ.get("RCT_WORKER_CONCURRENCY", "3"))),
+    "worker-2": ("default", int(os.environ.get("RCT_WORKER_CONCURRENCY", "3"))),
+    "worker-ml": ("ml", 1),
 }
 HOST = "127.0.0.1"
 BUCKET = os.environ.get("RETAIL_LANDING_BUCKET", "retail-landing")
+LOG_BUCKET = "airflow-logs"  # the Celery workers' task logs (remote logging)
 ML_BUCKET = os.environ.get("RETAIL_ML_BUCKET", "retail-ml")
 
 
@@ -129,11 +143,12 @@ def stack_env() -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor" if EXECUTOR == "celery" else "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": os.environ.get("RCT_PARALLELISM", "6"),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api}/execution/",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        # admin; a viewer (read only: may open the Control Tower); the tests add a user without a role
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": os.environ.get("RCT_AIRFLOW_USERS", "admin:admin,viewer:viewer"),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(AIRFLOW_HOME / "passwords.json"),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": (
             f"postgresql+psycopg2://airflow:{keys['postgres_password']}@{HOST}:{PORTS['postgres']}/airflow"
@@ -153,6 +168,9 @@ def stack_env() -> dict[str, str]:
         "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "5",
         "AIRFLOW__WORKERS__MAX_FAILED_HEARTBEATS": "3",
         "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": json.dumps(snowflake),
+        # the Control Tower page's reader (production: a user holding only RCT_CONTROL_TOWER); the
+        # stand-in has no roles, so it is the same login here
+        "AIRFLOW_CONN_SNOWFLAKE_CONTROL_TOWER": json.dumps(snowflake),
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws),
         "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(smtp),
         "RETAIL_STAGE_MODE": "put",
@@ -178,7 +196,40 @@ def stack_env() -> dict[str, str]:
         # cache compiled modules: each Airflow process and task would compile its imports again
         "PYTHONDONTWRITEBYTECODE": "",
     }
+    if EXECUTOR == "celery":
+        env.update(celery_env(keys))
     return env
+
+
+def celery_env(keys: dict[str, str]) -> dict[str, str]:
+    """CeleryExecutor settings, as production sets them (docs/production.md#executors)."""
+    return {
+        "AIRFLOW__CELERY__BROKER_URL": f"redis://{HOST}:{PORTS['redis']}/0",
+        "AIRFLOW__CELERY__RESULT_BACKEND": (
+            f"db+postgresql://airflow:{keys['postgres_password']}@{HOST}:{PORTS['postgres']}/airflow"
+        ),
+        "AIRFLOW__OPERATORS__DEFAULT_QUEUE": "default",
+        # a task whose worker died stops heartbeating: the scheduler fails that try after this many
+        # seconds and the task is retried on a worker that lives (Airflow's default: 300)
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "45",
+        # workers do not share a disk: each try's log goes to S3 when it ends, and the UI reads it
+        # from there whichever worker ran it
+        "AIRFLOW__LOGGING__REMOTE_LOGGING": "True",
+        "AIRFLOW__LOGGING__REMOTE_BASE_LOG_FOLDER": f"s3://{LOG_BUCKET}/airflow-logs",
+        "AIRFLOW__LOGGING__REMOTE_LOG_CONN_ID": "aws_default",
+        "AIRFLOW__LOGGING__DELETE_LOCAL_LOGS": "False",
+        "RETAIL_ML_QUEUE": "ml",
+    }
+
+
+def worker_env(name: str) -> dict[str, str]:
+    """What makes a worker "another machine" on this one: its own log folder and name."""
+    return {
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(AIRFLOW_HOME / "workers" / name / "logs"),
+        # the run-log and the UI show which worker ran a try (all share this host's name)
+        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "local.worker_identity.hostname",
+        "RCT_WORKER_NAME": name,
+    }
 
 
 @dataclass(frozen=True)
@@ -190,6 +241,7 @@ class Service:
     boot_seconds: int = 60
     user: Callable[[], str | None] = lambda: None  # run as this system user (PostgreSQL refuses root)
     stop_signal: int = signal.SIGTERM
+    env: Callable[[], dict[str, str]] = dict  # the service's own settings on top of the stack's
 
 
 def _port_open(port: int) -> bool:
@@ -487,7 +539,7 @@ def _start(service: Service, env: dict[str, str]) -> None:
         service.command(),
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**os.environ, **env},
+        env={**os.environ, **env, **service.env()},
         cwd=REPO if service.user() is None else "/",
         start_new_session=True,
         user=service.user(),
@@ -550,11 +602,60 @@ def _migrate(env: dict[str, str]) -> None:
     marker.touch()
 
 
-AIRFLOW_SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
+def _celery_worker_ok(name: str) -> bool:
+    """The worker answers a Celery ping on the broker."""
+    from celery import Celery
+
+    try:
+        app = Celery(broker=f"redis://{HOST}:{PORTS['redis']}/0")
+        return bool(app.control.ping(destination=[celery_worker_name(name)], timeout=1.0))
+    except Exception:  # noqa: BLE001 - broker not up yet: not healthy
+        return False
+
+
+def celery_worker_name(name: str) -> str:
+    return f"{name}@{socket.gethostname()}"
+
+
+def _celery_worker(name: str, queues: str, concurrency: int) -> Service:
+    return Service(
+        name,
+        lambda: [
+            _bin("airflow"), "celery", "worker", "--queues", queues, "--concurrency", str(concurrency),
+            "--celery-hostname", celery_worker_name(name),
+            # one log server per worker would need a port each, and the API server asks every
+            # worker on the same port: logs reach the UI through S3 (remote logging) instead
+            "--skip-serve-logs",
+        ],
+        lambda: _celery_worker_ok(name),
+        boot_seconds=180,
+        env=lambda: worker_env(name),
+    )  # fmt: skip
+
+
+if EXECUTOR == "celery":
+    SERVICES.insert(
+        len(SERVICES) - 4,  # before Airflow's services
+        Service(
+            "redis",
+            lambda: [
+                os.environ.get("RCT_REDIS_SERVER") or shutil.which("redis-server") or "redis-server",
+                "--bind", HOST, "--port", str(PORTS["redis"]), "--save", "", "--appendonly", "no",
+                "--dir", str(STATE), "--protected-mode", "yes",
+            ],
+            lambda: _port_open(PORTS["redis"]),
+            PORTS["redis"],
+        ),
+    )  # fmt: skip
+    SERVICES += [_celery_worker(name, queues, n) for name, (queues, n) in CELERY_WORKERS.items()]
+
+AIRFLOW_SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer") + (
+    tuple(CELERY_WORKERS) if EXECUTOR == "celery" else ()
+)
 
 
 def up(airflow: bool = True) -> None:
-    buckets = (S3_ROOT / BUCKET, S3_ROOT / ML_BUCKET)
+    buckets = (S3_ROOT / BUCKET, S3_ROOT / ML_BUCKET, S3_ROOT / LOG_BUCKET)
     for d in (LOGS, PIDS, AIRFLOW_HOME, *buckets, SNOWFLAKE_DIR, *(MAILDIR / s for s in ("cur", "new", "tmp"))):
         d.mkdir(parents=True, exist_ok=True)
     env = stack_env()

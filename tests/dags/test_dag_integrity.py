@@ -143,8 +143,8 @@ def _anchors(markdown: str) -> set[str]:
 
 
 def test_every_task_alert_links_to_a_runbook_heading_that_exists(dagbag) -> None:
-    from include.alerts import runbook_for
     from include.config import RUNBOOK_BASE
+    from include.runbooks import runbook_for
 
     docs = DAGS.parent
     for dag in dagbag.dags.values():

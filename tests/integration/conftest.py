@@ -18,6 +18,7 @@ MODULE_ORDER = (
     "test_transforms",
     "test_identity",
     "test_ui_backfill",
+    "test_control_tower",
     "test_weekly_churn_model",
     "test_secrets",
 )

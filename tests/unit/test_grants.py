@@ -29,11 +29,17 @@ WRITE = re.compile(
 SCHEMAS = {"bronze", "silver", "model", "gold", "gold_stage", "ml", "audit"}
 
 
+INHERITS: dict[str, set[str]] = {}  # role -> the roles granted to it
+
+
 def _grants() -> list[tuple[set[str], str, str]]:
     found = []
     for statement in statements(render_sql("security/roles_and_grants.sql")):
         text = " ".join(statement.strip().rstrip(";").split())
-        if text.lower().startswith(("create role if not exists", "grant role")):
+        if inherited := re.match(r"^grant role (\w+) to role (\w+)$", text, re.IGNORECASE):
+            INHERITS.setdefault(inherited[2], set()).add(inherited[1])
+            continue
+        if text.lower().startswith("create role if not exists"):
             continue
         match = GRANT.match(text)
         assert match, f"not a plain grant to a role: {text}"
@@ -45,11 +51,22 @@ def _grants() -> list[tuple[set[str], str, str]]:
 GRANTS = _grants()
 
 
+def _roles_of(role: str) -> set[str]:
+    """The role and every role granted to it, transitively."""
+    found, todo = set(), [role]
+    while todo:
+        if (current := todo.pop()) not in found:
+            found.add(current)
+            todo.extend(INHERITS.get(current, ()))
+    return found
+
+
 def _holds(role: str, privilege: str, schema: str, table: str) -> bool:
     qualified = WAREHOUSE.qualified(schema, table).lower()
     in_schema = f"{WAREHOUSE.database}.{schema}".lower()
+    roles = _roles_of(role)
     for privileges, target, grantee in GRANTS:
-        if grantee != role or privilege not in privileges:
+        if grantee not in roles or privilege not in privileges:
             continue
         if target in (f"table {qualified}", f"all tables in schema {in_schema}", f"all views in schema {in_schema}"):
             return True
@@ -59,6 +76,8 @@ def _holds(role: str, privilege: str, schema: str, table: str) -> bool:
 def _role_running(path: Path) -> str:
     """Which role runs a SQL file in production (docs/production.md#roles-and-grants)."""
     layer, name = path.parent.name, path.stem
+    if layer == "control_tower":  # the UI page's reader
+        return ROLES.control_tower
     if path.parent == SQL_DIR:  # macros of the transform steps (_changes.sql)
         return ROLES.transformer
     if layer in ("silver", "model", "gold") or "dq" in path.relative_to(SQL_DIR).parts:
@@ -119,16 +138,23 @@ def test_each_role_stays_in_its_layers() -> None:
     }
     assert _schemas_touched(ROLES.bi_reader) == {w["gold"]}
     assert _schemas_touched(ROLES.auditor) == {w["audit"]}
+    # the Control Tower: the BI reader's and the auditor's (inherited), and the ML schema's views
+    assert _schemas_touched(ROLES.control_tower) == {w["ml"]}
+    assert _roles_of(ROLES.control_tower) == {ROLES.control_tower, ROLES.bi_reader, ROLES.auditor}
     assert _schemas_touched(ROLES.run_logger) == {w["audit"]}
     assert w["ml"] not in _schemas_touched(ROLES.transformer)
 
 
 def test_readers_only_read() -> None:
-    for role in (ROLES.bi_reader, ROLES.auditor):
+    for role in (ROLES.bi_reader, ROLES.auditor, ROLES.control_tower):
         assert {p for privileges, _, grantee in GRANTS if grantee == role for p in privileges} <= {"usage", "select"}
-    # the BI reader sees GOLD's views, never its tables (nor the staging copy)
-    bi_targets = {target for _, target, grantee in GRANTS if grantee == ROLES.bi_reader}
-    assert not any("tables" in t or t.startswith("table ") for t in bi_targets)
+    # the BI reader sees GOLD's views, never its tables (nor the staging copy); the Control Tower
+    # sees ML's views, never its tables (scores, features)
+    for role in (ROLES.bi_reader, ROLES.control_tower):
+        targets = {target for _, target, grantee in GRANTS if grantee == role}
+        assert not any("tables" in t or t.startswith("table ") for t in targets), role
+    # no role is granted a role that writes to the readers
+    assert not (_roles_of(ROLES.control_tower) & {ROLES.pipeline, ROLES.loader, ROLES.transformer, ROLES.ml})
 
 
 def test_writers_write_only_their_own_layers() -> None:
@@ -186,3 +212,12 @@ def test_each_python_task_of_the_daily_dag_names_the_role_it_works_as() -> None:
         "score_churn_customers": {"ml"},
         "monitor_churn_model": {"ml"},
     }
+
+
+def test_the_control_tower_reads_gold_and_ml_only_through_views() -> None:
+    """Its role holds GOLD's and ML's views, not their tables: a query naming a table would fail
+    in production although the stand-in (no grants) would answer it."""
+    for path in sorted((SQL_DIR / "control_tower").glob("*.sql")):
+        for schema, name in REFERENCE.findall(path.read_text()):
+            if schema in ("gold", "ml"):
+                assert name.startswith("V_"), f"{path.name} reads the table {schema}.{name}"

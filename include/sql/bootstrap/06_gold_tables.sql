@@ -129,6 +129,12 @@ select k.revenue_date, k.channel, k.orders, k.customers, k.units, k.gross_amount
 from {{ wh.database }}.{{ wh.gold }}.DAILY_KPI as k
 left join {{ wh.database }}.{{ wh.gold }}.DATE_COMPLETENESS as c on c.business_date = k.revenue_date;
 
+-- Per business date: whether its input is complete, provisional, partial or absent, and which feeds
+-- are missing (the Control Tower page and BI read it; readers see GOLD's views, not its tables).
+create or replace view {{ wh.database }}.{{ wh.gold }}.V_DATE_COMPLETENESS as
+select business_date, status, feeds_loaded, feeds_expected, missing_feeds, next_day_feeds_loaded
+from {{ wh.database }}.{{ wh.gold }}.DATE_COMPLETENESS;
+
 create or replace view {{ wh.database }}.{{ wh.gold }}.V_KPI_MONTHLY_REVENUE as
 select month_start, channel, orders, customers, days_with_sales, units, gross_amount, discount_amount,
        net_revenue, avg_order_value

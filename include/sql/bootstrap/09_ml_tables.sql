@@ -121,3 +121,36 @@ create or replace view {{ wh.database }}.{{ wh.ml }}.V_LATEST_CHURN_SCORE as
 select customer_id, business_date, churn_score, decile, model_id, features_as_of, top_reasons, scored_at
 from {{ wh.database }}.{{ wh.ml }}.CUSTOMER_CHURN_SCORE
 where business_date = (select max(business_date) from {{ wh.database }}.{{ wh.ml }}.CUSTOMER_CHURN_SCORE);
+
+-- The model's state in one row, for the Control Tower page: the champion, the latest training
+-- (whichever candidate it promoted or not) and the latest monitoring measurement.
+create or replace view {{ wh.database }}.{{ wh.ml }}.V_MODEL_STATUS as
+with champion as (
+    select model_id, business_date, created_at from {{ wh.database }}.{{ wh.ml }}.V_CHAMPION
+),
+
+training as (
+    select business_date, max(created_at) as trained_at, count(*) as candidates,
+           max(iff(status = 'champion', model_id, null)) as promoted_model_id
+    from {{ wh.database }}.{{ wh.ml }}.MODEL_REGISTRY
+    where business_date = (select max(business_date) from {{ wh.database }}.{{ wh.ml }}.MODEL_REGISTRY)
+    group by business_date
+),
+
+monitoring as (
+    select business_date, count(*) as measures, count_if(status = 'alert') as alerts
+    from {{ wh.database }}.{{ wh.ml }}.MODEL_MONITORING
+    where business_date = (select max(business_date) from {{ wh.database }}.{{ wh.ml }}.MODEL_MONITORING)
+    group by business_date
+)
+
+select
+    (select model_id from champion) as champion_model_id,
+    (select business_date from champion) as champion_trained_for,
+    (select business_date from training) as last_training_date,
+    (select trained_at from training) as last_trained_at,
+    (select candidates from training) as last_training_candidates,
+    (select promoted_model_id from training) as last_training_promoted,
+    (select business_date from monitoring) as last_monitoring_date,
+    (select measures from monitoring) as last_monitoring_measures,
+    (select alerts from monitoring) as last_monitoring_alerts;

@@ -6,7 +6,7 @@
     ownership, a DROP, or a privilege on a schema a role does not need; future grants cover the
     tables and views a later deploy adds. -#}
 {%- set db = wh.database -%}
-{%- set all_roles = [roles.loader, roles.transformer, roles.ml, roles.run_logger, roles.bi_reader, roles.auditor] -%}
+{%- set all_roles = [roles.loader, roles.transformer, roles.ml, roles.run_logger, roles.bi_reader, roles.auditor, roles.control_tower] -%}
 {%- macro tables(privileges, schema, role) -%}
 grant {{ privileges }} on all tables in schema {{ db }}.{{ schema }} to role {{ role }};
 grant {{ privileges }} on future tables in schema {{ db }}.{{ schema }} to role {{ role }};
@@ -28,7 +28,10 @@ create role if not exists {{ role }};
 {% for role in [roles.loader, roles.transformer, roles.ml, roles.run_logger] %}
 grant role {{ role }} to role {{ roles.pipeline }};
 {%- endfor %}
-{% for role in [roles.pipeline, roles.bi_reader, roles.auditor] %}
+{% for role in [roles.bi_reader, roles.auditor] %}
+grant role {{ role }} to role {{ roles.control_tower }};
+{%- endfor %}
+{% for role in [roles.pipeline, roles.bi_reader, roles.auditor, roles.control_tower] %}
 grant role {{ role }} to role {{ roles.parent }};
 {%- endfor %}
 
@@ -105,3 +108,8 @@ grant select, insert, update on table {{ db }}.{{ wh.audit }}.{{ table }} to rol
 {{ schema_usage(wh.audit, roles.auditor) }}
 {{ tables("select", wh.audit, roles.auditor) }}
 {{ views(wh.audit, roles.auditor) }}
+
+-- Control Tower (the Airflow UI page): the BI reader's GOLD views and the auditor's AUDIT (both
+-- inherited, above), and the ML schema's views (the model's status), read only.
+{{ schema_usage(wh.ml, roles.control_tower) }}
+{{ views(wh.ml, roles.control_tower) }}
