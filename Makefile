@@ -17,7 +17,8 @@ $(VENV)/.installed: requirements.txt
 
 install: $(VENV)/.installed ## create .venv with the pinned dependencies
 
-demo: install ## run a week of the daily pipeline on the local stack, print a summary
+demo: install ## run a week of the daily pipeline on the local stack, print a summary (RCT_EXECUTOR=celery: on Celery workers)
+	@if [ "$$RCT_EXECUTOR" = celery ]; then local/ensure_redis.sh; fi
 	@$(PY) -m local.demo
 
 test: install ## the quick tier (about 5 minutes): lint, secret scan, unit and DAG tests, one scale-1 day end to end on a private stack
@@ -29,12 +30,14 @@ test-all: install ## everything, as CI runs it: the quick tier's checks plus eve
 	@$(VENV)/bin/ruff check .
 	@$(MAKE) --no-print-directory secrets
 	@local/ensure_chromium.sh
+	@local/ensure_redis.sh
 	@mkdir -p var && $(PY) -m pytest --junitxml=var/test-all-report.xml
 
 bench: install ## benchmarks on a private stack: prints a table, writes benchmarks/results/<date>.json (about 40 minutes on a fast host, 75 on a slow one)
 	@$(PY) -m benchmarks.harness $(BENCH_ARGS)
 
-up: install ## start the local stack, bootstrap the warehouse, keep the Airflow UI up
+up: install ## start the local stack, bootstrap the warehouse, keep the Airflow UI up (RCT_EXECUTOR=celery: Redis and three Celery workers)
+	@if [ "$$RCT_EXECUTOR" = celery ]; then local/ensure_redis.sh; fi
 	@$(PY) -m local.up
 
 down: ## stop every process of the local stack

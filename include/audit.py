@@ -142,7 +142,14 @@ def join_query_ids(query_ids: list[str]) -> str | None:
 
 
 def this_host() -> str:
-    return socket.gethostname()
+    """This machine as Airflow names it (``[core] hostname_callable``, as in the task instance's
+    hostname: the local Celery workers are named, not just their shared host)."""
+    try:
+        from airflow.utils.net import get_hostname
+
+        return get_hostname()
+    except Exception:  # noqa: BLE001 - a misconfigured callable must not cost the run-log row
+        return socket.gethostname()
 
 
 # -- writing ------------------------------------------------------------------------------------

@@ -174,6 +174,9 @@ def stack_env() -> dict[str, str]:
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws),
         "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(smtp),
         "RETAIL_STAGE_MODE": "put",
+        # the churn tasks' Celery queue (worker-ml listens on it); the LocalExecutor ignores queues,
+        # so the parsed DAG is the same under both executors
+        "RETAIL_ML_QUEUE": "ml",
         "RETAIL_LANDING_BUCKET": BUCKET,
         "RETAIL_ML_BUCKET": ML_BUCKET,
         "RETAIL_SENSOR_POKE_SECONDS": os.environ.get("RETAIL_SENSOR_POKE_SECONDS", "5"),
@@ -212,13 +215,15 @@ def celery_env(keys: dict[str, str]) -> dict[str, str]:
         # a task whose worker died stops heartbeating: the scheduler fails that try after this many
         # seconds and the task is retried on a worker that lives (Airflow's default: 300)
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "45",
+        # a task a dead worker had taken from the queue but not started is queued again after this
+        # (Redis hands an unacknowledged message to another worker only after hours; default 600 s)
+        "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "60",
         # workers do not share a disk: each try's log goes to S3 when it ends, and the UI reads it
         # from there whichever worker ran it
         "AIRFLOW__LOGGING__REMOTE_LOGGING": "True",
         "AIRFLOW__LOGGING__REMOTE_BASE_LOG_FOLDER": f"s3://{LOG_BUCKET}/airflow-logs",
         "AIRFLOW__LOGGING__REMOTE_LOG_CONN_ID": "aws_default",
         "AIRFLOW__LOGGING__DELETE_LOCAL_LOGS": "False",
-        "RETAIL_ML_QUEUE": "ml",
     }
 
 
@@ -633,21 +638,20 @@ def _celery_worker(name: str, queues: str, concurrency: int) -> Service:
     )  # fmt: skip
 
 
+REDIS = Service(
+    "redis",
+    lambda: [
+        os.environ.get("RCT_REDIS_SERVER") or shutil.which("redis-server") or "redis-server",
+        "--bind", HOST, "--port", str(PORTS["redis"]), "--save", "", "--appendonly", "no",
+        "--dir", str(STATE), "--protected-mode", "yes",
+    ],
+    lambda: _port_open(PORTS["redis"]),
+    PORTS["redis"],
+)  # fmt: skip
+CELERY_SERVICES = [REDIS, *(_celery_worker(name, queues, n) for name, (queues, n) in CELERY_WORKERS.items())]
 if EXECUTOR == "celery":
-    SERVICES.insert(
-        len(SERVICES) - 4,  # before Airflow's services
-        Service(
-            "redis",
-            lambda: [
-                os.environ.get("RCT_REDIS_SERVER") or shutil.which("redis-server") or "redis-server",
-                "--bind", HOST, "--port", str(PORTS["redis"]), "--save", "", "--appendonly", "no",
-                "--dir", str(STATE), "--protected-mode", "yes",
-            ],
-            lambda: _port_open(PORTS["redis"]),
-            PORTS["redis"],
-        ),
-    )  # fmt: skip
-    SERVICES += [_celery_worker(name, queues, n) for name, (queues, n) in CELERY_WORKERS.items()]
+    SERVICES.insert(len(SERVICES) - 4, REDIS)  # before Airflow's services
+    SERVICES += CELERY_SERVICES[1:]
 
 AIRFLOW_SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer") + (
     tuple(CELERY_WORKERS) if EXECUTOR == "celery" else ()
@@ -714,6 +718,8 @@ def _signal(service: Service, sig: int) -> None:
 def down() -> None:
     print("Stopping the local stack")
     for service in reversed(SERVICES):
+        _stop(service)
+    for service in reversed(CELERY_SERVICES):  # started under RCT_EXECUTOR=celery, stopped without it
         _stop(service)
 
 

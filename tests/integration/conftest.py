@@ -19,6 +19,7 @@ MODULE_ORDER = (
     "test_identity",
     "test_ui_backfill",
     "test_control_tower",
+    "test_celery",
     "test_weekly_churn_model",
     "test_secrets",
 )
