@@ -14,7 +14,8 @@ import pytest
 from include.control_tower import data, page
 
 D = date(2026, 11, 2)
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+REPO = Path(__file__).resolve().parents[2]
+DOCS = REPO / "docs"
 
 
 def run(day: date, state: str = "success", failed: tuple[str, ...] = (), *, after_h: int = 0, run_id: str = "") -> dict:
@@ -231,6 +232,16 @@ def test_the_plugin_puts_a_nav_entry_on_its_app_and_refuses_a_caller_without_a_t
     assert app["url_prefix"] == "/control-tower" and view["href"] == "control-tower/"
     assert (view["name"], view["destination"], view["url_route"]) == ("Control Tower", "nav", "control-tower")
     client = TestClient(app["app"])
+    # loading the plugin (every Airflow process does) must not import the app (FastAPI, API security)
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, importlib.util; sys.path.insert(0, 'plugins'); import control_tower; "
+        "print(any(m.startswith(('fastapi', 'include.control_tower')) for m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True)
+    assert loaded.stdout.strip().endswith("False"), loaded.stdout + loaded.stderr
     for route in ("/", "/api/overview", "/docs/runbooks/backfill.md"):
         assert client.get(route).status_code == 401, route  # before any warehouse or database read
 
