@@ -22,9 +22,10 @@ class AirflowAPI:
         self.base = base or f"http://{HOST}:{PORTS['airflow']}"
         self._token: str | None = None
 
-    def _login(self) -> str:
-        password = json.loads((AIRFLOW_HOME / "passwords.json").read_text())["admin"]
-        body = json.dumps({"username": "admin", "password": password}).encode()
+    def _login(self, user: str = "admin") -> str:
+        """An API token of one of the stack's users (its generated password)."""
+        password = json.loads((AIRFLOW_HOME / "passwords.json").read_text())[user]
+        body = json.dumps({"username": user, "password": password}).encode()
         req = urllib.request.Request(f"{self.base}/auth/token", body, {"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - http on loopback
             return json.load(resp)["access_token"]

@@ -21,7 +21,7 @@ import pytest
 
 from include.config import LANDING
 from include.simulator.run import GenerateRequest, generate
-from tests.integration.test_ui_backfill import ARTIFACTS, chromium
+from tests.integration.test_ui_backfill import ARTIFACTS, logged_in_page
 
 pytestmark = pytest.mark.integration
 FIRST = date(2026, 2, 9)  # no other module's dates near it
@@ -75,15 +75,9 @@ def _get(path: str, token: str | None) -> tuple[int, bytes]:
 
 
 def _token(user: str) -> str:
-    from local.stack import AIRFLOW_HOME, HOST, PORTS
+    from local.airflow_api import AirflowAPI
 
-    password = json.loads((AIRFLOW_HOME / "passwords.json").read_text())[user]
-    body = json.dumps({"username": user, "password": password}).encode()
-    request = urllib.request.Request(
-        f"http://{HOST}:{PORTS['airflow']}/auth/token", body, {"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - http on loopback
-        return json.load(response)["access_token"]
+    return AirflowAPI()._login(user)
 
 
 @pytest.fixture(scope="module")
@@ -91,21 +85,13 @@ def browsed(week):
     """What the operator saw: the page's rows by date, the runbook page, the run page it linked to."""
     from playwright.sync_api import sync_playwright
 
-    from local.stack import AIRFLOW_HOME, HOST, PORTS
+    from local.stack import HOST, PORTS
 
     base = f"http://{HOST}:{PORTS['airflow']}"
-    password = json.loads((AIRFLOW_HOME / "passwords.json").read_text())["admin"]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     seen: dict[str, object] = {}
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium(), args=[*args, "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1600, "height": 1100})
-        page.goto(base)
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", password)
-        page.keyboard.press("Enter")
-        page.wait_for_url(lambda url: "login" not in url, timeout=30_000)
+        browser, page = logged_in_page(pw, base, height=1100)
         # the navigation's entry opens the page inside Airflow's UI
         page.get_by_role("link", name="Control Tower").first.click()
         page.wait_for_url(re.compile(r"/plugin/control-tower"), timeout=30_000)

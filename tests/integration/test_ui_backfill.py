@@ -39,6 +39,22 @@ def chromium() -> str:
     )
 
 
+def logged_in_page(pw, base: str, height: int = 1000):
+    """(browser, page): the system's Chromium, logged in to the local stack's UI as admin."""
+    from local.stack import AIRFLOW_HOME
+
+    password = json.loads((AIRFLOW_HOME / "passwords.json").read_text())["admin"]
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+    browser = pw.chromium.launch(executable_path=chromium(), args=[*args, "--disable-sync", "--no-first-run"])
+    page = browser.new_page(viewport={"width": 1600, "height": height})
+    page.goto(base)
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "login" not in url, timeout=30_000)
+    return browser, page
+
+
 def _pick(page, index: int, day: date) -> None:
     """Fill the n-th date-and-time picker of the form (From = 0, To = 1), then close it.
 
@@ -71,10 +87,10 @@ def ui_backfill(stack):
     from playwright.sync_api import sync_playwright
 
     from local import session
-    from local.stack import AIRFLOW_HOME, HOST, PORTS
+    from local.stack import HOST, PORTS
 
     api = stack
-    executable = chromium()
+    chromium()  # no browser: fail before generating anything
     generate(
         GenerateRequest(start=FIRST, days=DAYS, scale=0.05, seed=8, out=f"s3://{LANDING.bucket}/{LANDING.inbox}"),
         progress=False,
@@ -84,16 +100,8 @@ def ui_backfill(stack):
     before = {b["id"] for b in api.request("GET", f"/backfills?dag_id={session.DAILY_DAG}")["backfills"]}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     base = f"http://{HOST}:{PORTS['airflow']}"
-    password = json.loads((AIRFLOW_HOME / "passwords.json").read_text())["admin"]
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, args=[*args, "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1600, "height": 1000})
-        page.goto(base)
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", password)
-        page.keyboard.press("Enter")
-        page.wait_for_url(lambda url: "login" not in url, timeout=30_000)
+        browser, page = logged_in_page(pw, base)
         page.goto(f"{base}/dags/{session.DAILY_DAG}")
         page.get_by_role("button", name="Trigger").click()
         page.get_by_text("Backfill", exact=True).last.click()
