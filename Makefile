@@ -31,7 +31,7 @@ test-all: install ## everything, as CI runs it: the quick tier's checks plus eve
 	@$(MAKE) --no-print-directory secrets
 	@local/ensure_chromium.sh
 	@local/ensure_redis.sh
-	@mkdir -p var && $(PY) -m pytest --junitxml=var/test-all-report.xml
+	@mkdir -p var && local/test_all.sh $(PY)
 
 bench: install ## benchmarks on a private stack: prints a table, writes benchmarks/results/<date>.json (about 40 minutes on a fast host, 75 on a slow one)
 	@$(PY) -m benchmarks.harness $(BENCH_ARGS)

@@ -170,10 +170,9 @@ class Stack:
         self.api.wait_for_runs(DAILY, lambda r: True, len(self.api.runs(DAILY)), timeout)
 
     def fresh(self) -> None:
-        from local import identity, session
+        from local import identity
 
         identity.empty_warehouse(self.hook)
-        session.run_setup(self.api)
 
     def generate(self, start: date, days: int, scale: float, seed: int = 42) -> dict[str, Any]:
         from include.config import LANDING

@@ -82,7 +82,6 @@ def fresh_warehouse(stack: object) -> object:
     from local import identity, session
 
     identity.empty_warehouse(session.snowflake_hook())
-    session.run_setup(stack)
     return stack
 
 
