@@ -8,7 +8,7 @@ transform lock in whatever order the scheduler gives them, and every date is tra
 the date its late rows belong to: four overlapping pairs processed in both orders, and a
 concurrent start. A longer range repeats those pairs (ten dates took 21 runs, 9 minutes).
 
-Re-running the whole completed range is in ``python -m benchmarks.identity`` (it would add ten
+Re-running the whole completed range is in ``python -m benchmarks.identity`` (it would add five
 more runs here); tests/integration/test_ingestion.py re-runs dates and compares every row.
 """
 
