@@ -13,6 +13,10 @@ from include.contracts import load_contract
 SQL_DIR = Path(__file__).with_name("sql")
 # The warehouse set-up, in order: every numbered file of include/sql/bootstrap/.
 BOOTSTRAP_STEPS = tuple(sorted(p.stem for p in (SQL_DIR / "bootstrap").glob("[0-9][0-9]_*.sql")))
+STAGE_STEP = "01_file_format_and_stage"
+# The set-up without the file format and stage: the tables, views and seed rows (what an in-process
+# warehouse needs, and what re-seeds an emptied one).
+TABLE_STEPS = tuple(step for step in BOOTSTRAP_STEPS if step != STAGE_STEP)
 
 # Exposed to every SQL template, in Python tasks and in SQL operators (user_defined_macros).
 SQL_GLOBALS: dict[str, Any] = {"wh": WAREHOUSE, "landing": LANDING, "roles": ROLES, "contract": load_contract()}

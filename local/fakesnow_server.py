@@ -231,16 +231,16 @@ fakesnow_statement_cost.apply()
 def _recreate_stage(instance: FakeSnow, db_path: Path) -> None:
     """The file formats and stages of a warehouse already on disk (the bootstrap's own SQL)."""
     from include.config import WAREHOUSE
-    from include.sql_render import BOOTSTRAP_STEPS, render_sql, statements
+    from include.sql_render import STAGE_STEP, TABLE_STEPS, render_sql, statements
 
     if not (db_path / f"{WAREHOUSE.database}.db").exists():
         return  # a new warehouse: the setup DAG creates everything
     cursor = instance.connect(database=WAREHOUSE.database, schema=WAREHOUSE.bronze).cursor()
-    for statement in statements(render_sql("bootstrap/01_file_format_and_stage.sql")):
+    for statement in statements(render_sql(f"bootstrap/{STAGE_STEP}.sql")):
         cursor.execute(statement)
-    for step in BOOTSTRAP_STEPS:  # the other stages (the ML schema's)
+    for step in TABLE_STEPS:  # the other stages (the ML schema's)
         for statement in statements(render_sql(f"bootstrap/{step}.sql")):
-            if step != "01_file_format_and_stage" and statement.lstrip().lower().startswith("create stage"):
+            if statement.lstrip().lower().startswith("create stage"):
                 cursor.execute(statement)
 
 

@@ -23,12 +23,9 @@ from include.contracts import FEED_NAMES, load_contract
 from include.simulator.generator import FeedSimulator
 from include.simulator.reference import load_reference
 from include.simulator.run import to_csv
-from include.sql_render import BOOTSTRAP_STEPS, render_sql, statements
+from include.sql_render import TABLE_STEPS, render_sql, statements
 from include.transform import layers
 from include.transform.window import Window
-
-# no stage in-process: the history's rows are inserted directly
-BOOTSTRAP = tuple(step for step in BOOTSTRAP_STEPS if step != "01_file_format_and_stage")
 
 
 class InProcessHook:
@@ -68,7 +65,7 @@ def in_process_warehouse() -> Iterator[InProcessHook]:
         hook = InProcessHook()
         conn = hook.get_conn()
         cur = conn.cursor()
-        for step in BOOTSTRAP:
+        for step in TABLE_STEPS:  # no stage in-process: the history's rows are inserted directly
             for statement in statements(render_sql(f"bootstrap/{step}.sql")):
                 cur.execute(statement)
         conn.close()
