@@ -48,6 +48,11 @@ PORTS = {
     "smtp": int(os.environ.get("RCT_SMTP_PORT", "9102")),
     "postgres": int(os.environ.get("RCT_POSTGRES_PORT", "9103")),
     "redis": int(os.environ.get("RCT_REDIS_PORT", "9104")),
+    # the scheduler's and the triggerer's own listeners (Airflow's defaults 8793, 8794, 8974):
+    # a second stack on the same host (make test-all runs two) needs its own
+    "task_logs": int(os.environ.get("RCT_TASK_LOG_PORT", "8793")),
+    "trigger_logs": int(os.environ.get("RCT_TRIGGER_LOG_PORT", "8794")),
+    "scheduler_health": int(os.environ.get("RCT_SCHEDULER_HEALTH_PORT", "8974")),
 }
 # local: LocalExecutor (the scheduler runs the tasks); celery: CeleryExecutor with a Redis broker
 # and the workers below, each its own process tree with its own log folder, as on separate machines.
@@ -163,6 +168,9 @@ def stack_env() -> dict[str, str]:
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "300",
         "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(_bundles()),
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(PORTS["scheduler_health"]),
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(PORTS["task_logs"]),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(PORTS["trigger_logs"]),
         # Heartbeats every 5 s and 3 failed ones tolerated, as by default; the supervisor checks
         # for a finished task process every 0.25 s (local/airflow_local_settings.py).
         "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "5",

@@ -6,10 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-# Modules share one stack. test_ingestion owns "yesterday": it must be the first to unpause the
-# daily DAG (unpausing makes the scheduler run yesterday); in the quick tier (make test) the smoke
-# module runs alone and yesterday's scheduled run, without files, just fails on its own. The rest
-# follow, then the churn model; the secret scan goes last, over everything the others' runs left.
+# Modules share one stack. make test-all starts two (local/test_all.sh): the modules marked
+# second_stack run on the second, the others on the first, the secret scan (every_stack) on both,
+# each stack in this order. test_ingestion owns "yesterday": it must be the first on its stack to
+# unpause the daily DAG (unpausing makes the scheduler run yesterday). On the second stack, and in
+# the quick tier (make test, the smoke module alone), yesterday's scheduled run, without files,
+# just fails on its own. The churn model comes late and the secret scan last,
+# over everything the others' runs left on its stack.
 MODULE_ORDER = (
     "test_ingestion",
     "test_daily_smoke",

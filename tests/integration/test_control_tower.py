@@ -23,7 +23,7 @@ from include.config import LANDING
 from include.simulator.run import GenerateRequest, generate
 from tests.integration.test_ui_backfill import ARTIFACTS, logged_in_page
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.second_stack]
 FIRST = date(2026, 2, 9)  # no other module's dates near it
 DAYS = 5
 LAST = FIRST + timedelta(days=DAYS - 1)

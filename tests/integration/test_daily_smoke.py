@@ -19,7 +19,7 @@ from include.config import LANDING, WAREHOUSE
 from include.contracts import FEED_NAMES
 from include.simulator.run import GenerateRequest, generate
 
-pytestmark = [pytest.mark.integration, pytest.mark.smoke]
+pytestmark = [pytest.mark.integration, pytest.mark.second_stack, pytest.mark.smoke]
 DAY = date(2026, 11, 2)  # far from the other modules' dates
 RUN_TIMEOUT = 600
 

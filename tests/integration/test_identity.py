@@ -26,7 +26,7 @@ from include.simulator.run import GenerateRequest, generate
 from local import identity
 
 # eleven DAG runs, five of them one after the other: longer than the suite's default per test
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(3600)]
+pytestmark = [pytest.mark.integration, pytest.mark.second_stack, pytest.mark.timeout(3600)]
 FIRST = date(2026, 9, 1)  # far from the other modules' dates and lookback windows
 DAYS = 5
 TIMEOUT = 2400

@@ -33,7 +33,7 @@ from include import operator_commands as commands
 from include.config import LANDING
 from include.simulator.run import GenerateRequest, generate
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.second_stack]
 REPO = Path(__file__).resolve().parents[2]
 DAG = "retail_daily"
 FIRST = date(2026, 10, 12)  # far from the other modules' dates and lookback windows

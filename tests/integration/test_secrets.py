@@ -16,7 +16,7 @@ import pytest
 
 from include.config import WAREHOUSE
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.every_stack]
 
 # the stand-ins' passwords and keys the DAG runs had in their connections and environment
 SECRET_NAMES = ("s3_secret_key", "snowflake_password", "postgres_password", "jwt_secret")

@@ -23,7 +23,7 @@ from include.contracts import FEED_NAMES
 from include.simulator.faults import ORPHAN_ORDER_IDS
 from include.simulator.run import GenerateRequest, generate
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.second_stack]
 RUN_TIMEOUT = 900
 # far from the ingestion test's dates (yesterday), so the lookback windows do not overlap
 FIRST = date(2026, 6, 1)

@@ -21,7 +21,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from include.config import LANDING
 from include.simulator.run import GenerateRequest, generate
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.second_stack]
 FIRST = date(2026, 8, 3)  # far from the other modules' dates and lookback windows
 DAYS = 3
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
