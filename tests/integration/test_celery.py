@@ -57,13 +57,16 @@ def _switch(executor: str) -> None:
 def celery(stack) -> Iterator[object]:
     from local import session
 
-    _switch("celery")
-    session.use_stack_env()
+    started_on = os.environ.get("RCT_EXECUTOR", "local")  # RCT_EXECUTOR=celery: the whole tier on Celery
+    if started_on != "celery":
+        _switch("celery")
+        session.use_stack_env()
     try:
         yield stack
     finally:
-        _switch("local")
-        session.use_stack_env()
+        if started_on != "celery":
+            _switch(started_on)
+            session.use_stack_env()
 
 
 def _run(api, day: date, during=None) -> dict:
