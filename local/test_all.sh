@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make test-all's pytest part, three processes side by side:
 # - the unit and DAG tests (they need no stack);
-# - the integration modules on the first private stack (var/test-stack, the ports of tests/conftest.py);
-# - the modules marked second_stack on a second private stack (var/test-stack-2, its own ports).
+# - the integration modules on the first private stack (var/test-stack, ports from 18180);
+# - the modules marked second_stack on a second private stack (var/test-stack-2, ports from 38180).
 # A daily run spends much of its time waiting (sensors' pokes, retry delays, a killed service's
 # restart, a browser), so two stacks share the two cores better than one. Each process has its
 # own state directory and ports: a unit test that starts a throw-away service, or a module that
