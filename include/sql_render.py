@@ -45,3 +45,8 @@ def statements(sql: str) -> list[str]:
         for statement, _ in split_statements(StringIO(sql), remove_comments=True)
         if statement.strip().rstrip(";").strip()
     ]
+
+
+def table_statements() -> list[str]:
+    """The set-up's statements without the stage (TABLE_STEPS), rendered and split, in order."""
+    return [statement for step in TABLE_STEPS for statement in statements(render_sql(f"bootstrap/{step}.sql"))]

@@ -23,7 +23,7 @@ from include.contracts import FEED_NAMES, load_contract
 from include.simulator.generator import FeedSimulator
 from include.simulator.reference import load_reference
 from include.simulator.run import to_csv
-from include.sql_render import TABLE_STEPS, render_sql, statements
+from include.sql_render import render_sql, statements, table_statements
 from include.transform import layers
 from include.transform.window import Window
 
@@ -65,9 +65,8 @@ def in_process_warehouse() -> Iterator[InProcessHook]:
         hook = InProcessHook()
         conn = hook.get_conn()
         cur = conn.cursor()
-        for step in TABLE_STEPS:  # no stage in-process: the history's rows are inserted directly
-            for statement in statements(render_sql(f"bootstrap/{step}.sql")):
-                cur.execute(statement)
+        for statement in table_statements():  # no stage in-process: the history's rows are inserted directly
+            cur.execute(statement)
         conn.close()
         yield hook
 

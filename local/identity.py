@@ -72,7 +72,7 @@ def empty_warehouse(hook: Any) -> None:
     this process: the stage is not a table and is kept, so its step is skipped. Through the
     scheduler the set-up DAG took 22 s per reset (tests/integration/conftest.py runs it once).
     """
-    from include.sql_render import TABLE_STEPS, render_sql, statements
+    from include.sql_render import table_statements
 
     tables = hook.get_records(
         f"select table_schema, table_name from {WAREHOUSE.database}.information_schema.tables "
@@ -80,8 +80,7 @@ def empty_warehouse(hook: Any) -> None:
     )
     for schema, table in tables:
         hook.run(f"delete from {WAREHOUSE.database}.{schema}.{table}", autocommit=True)
-    for step in TABLE_STEPS:
-        hook.run(statements(render_sql(f"bootstrap/{step}.sql")), autocommit=True)
+    hook.run(table_statements(), autocommit=True)
 
 
 def differences(a: dict[str, TableHash], b: dict[str, TableHash]) -> dict[str, tuple[Any, Any]]:

@@ -11,8 +11,8 @@ import pytest
 # each stack in this order. test_ingestion owns "yesterday": it must be the first on its stack to
 # unpause the daily DAG (unpausing makes the scheduler run yesterday). On the second stack, and in
 # the quick tier (make test, the smoke module alone), yesterday's scheduled run, without files,
-# just fails on its own. The churn model comes late and the secret scan last,
-# over everything the others' runs left on its stack.
+# just fails on its own. The churn model comes late and the secret scan last, over everything the
+# others' runs left on its stack.
 MODULE_ORDER = (
     "test_ingestion",
     "test_daily_smoke",

@@ -113,15 +113,14 @@ def _stand_in(steps: list[tuple[str, list[str]]], table: str) -> list[tuple]:
     import fakesnow
     import snowflake.connector
 
-    from include.sql_render import TABLE_STEPS
+    from include.sql_render import table_statements
     from local import fakesnow_stage_files
 
     # its own stage folder, removed at the end (fakesnow's own is a temporary folder never removed)
     with tempfile.TemporaryDirectory() as stage, fakesnow_stage_files.kept_in(Path(stage)), fakesnow.patch():
         cur = snowflake.connector.connect().cursor()
-        for name in TABLE_STEPS:
-            for statement in statements(render_sql(f"bootstrap/{name}.sql")):
-                cur.execute(statement)
+        for statement in table_statements():
+            cur.execute(statement)
         for path, inserts in steps:
             for statement in inserts or statements(render_sql(path, window=Window.for_run(date(2026, 3, 2), 0))):
                 cur.execute(statement, {"run_id": "r"} if "%(run_id)s" in statement else None)
