@@ -33,7 +33,11 @@ def test_the_window_of_a_task_follows_the_business_date_rule() -> None:
     assert Window.for_context(context) == Window(date(2026, 1, 3), date(2026, 1, 5))
 
 
-PENDING = {"retail_db.model.pending_revenue_dates", "retail_db.model.pending_customer_activity"}
+PENDING = {
+    "retail_db.model.pending_revenue_dates",
+    "retail_db.model.pending_customer_activity",
+    "retail_db.model.pending_customers",
+}
 # a step whose object is two tables: the per-customer aggregates, by date and whole
 OWN_TABLES = {
     "model/customer_activity.sql": {"retail_db.model.customer_activity_daily", "retail_db.model.customer_activity"}
@@ -71,18 +75,24 @@ def test_gold_build_writes_only_the_stage_and_publish_only_gold() -> None:
             "daily_kpi",
             "monthly_kpi",
             "date_completeness",
-            "customer_rfm",
-            "customer_features",
+            "customer_as_of",
+            "customer_rfm_base",
+            "customer_features_base",
             "publications",
         )
-    } | {"retail_db.model.pending_revenue_dates"}  # the published dates stop being pending
+    } | {"retail_db.model.pending_revenue_dates", "retail_db.model.pending_customers"}  # published: not pending
     updated = {s.split()[1] for s in publish if s.split()[0] == "update"}
     assert updated == {"retail_db.audit.bronze_partitions", "retail_db.gold_stage.build"}
-    # GOLD days the build does not cover are never touched by a publication
+    # GOLD days the build does not cover, and customers it did not rebuild, are never touched
+    joined = " ".join(" ".join(publish).split())
     assert (
         "delete from retail_db.gold.daily_revenue where revenue_date in "
         "(select business_date from retail_db.gold_stage.build_dates where kind = 'revenue')"
-    ) in " ".join(" ".join(publish).split())
+    ) in joined
+    assert (
+        "delete from retail_db.gold.customer_features_base where customer_id in "
+        "(select customer_id from retail_db.gold_stage.customer_changes)"
+    ) in joined
 
 
 def test_silver_merge_only_lets_a_newer_or_equal_record_win() -> None:
@@ -161,8 +171,18 @@ def test_gold_figures_do_not_depend_on_the_order_rows_were_loaded_in() -> None:
         "insert into RETAIL_DB.MODEL.FCT_ORDERS values ('O1', 'A', 'web', 'delivered', '2026-03-02', "
         "'2026-03-02 10:00:00', '2026-03-02 10:00:00', 'CA', 1, 1, 1, 0, 1)"
     ]  # the as-of date is the latest sale date
+    publish = [  # what gold/publish.sql copies for the customer view (its other tables are not built here)
+        "insert into RETAIL_DB.GOLD.CUSTOMER_AS_OF select * from RETAIL_DB.GOLD_STAGE.CUSTOMER_AS_OF",
+        "insert into RETAIL_DB.GOLD.CUSTOMER_RFM_BASE select * from RETAIL_DB.GOLD_STAGE.CUSTOMER_RFM_BASE",
+    ]
     rfm = _stand_in(
-        [("", deltas + order), ("model/customer_activity.sql", []), ("gold/customer_rfm.sql", [])],
-        "GOLD_STAGE.CUSTOMER_RFM",
+        [
+            ("", deltas + order),
+            ("model/customer_activity.sql", []),
+            ("gold/customer_changes.sql", []),
+            ("gold/customer_rfm.sql", []),
+            ("", publish),
+        ],
+        "GOLD.CUSTOMER_RFM",
     )
     assert [(row[0], row[4], row[7]) for row in rfm] == [("A", Decimal("0.60"), 1), ("B", Decimal("0.60"), 1)]

@@ -23,24 +23,28 @@ create table if not exists {{ wh.database }}.{{ wh.gold }}.MONTHLY_REVENUE (
     net_revenue number(14, 2) not null
 );
 
-create table if not exists {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM (
-    customer_id varchar not null,
-    as_of_date date not null,
-    recency_days number(38, 0) not null,
-    frequency number(38, 0) not null,
-    monetary number(14, 2) not null,
-    r_score number(1, 0) not null,
-    f_score number(1, 0) not null,
-    m_score number(1, 0) not null,
-    rfm_segment varchar not null
+-- The customer tables are views: what moves with the as-of date for every customer (recency,
+-- tenure, the RFM scores against the day's distribution) is derived when read, from per-customer
+-- rows GOLD keeps only for the customers a publication changed (gold/customer_rfm.sql,
+-- gold/customer_features.sql) and the as-of date of the latest publication. A day's build and
+-- publication therefore write the customers the day changed, not every customer.
+create table if not exists {{ wh.database }}.{{ wh.gold }}.CUSTOMER_AS_OF (
+    as_of_date date                    -- the latest sale date in MODEL when GOLD was published
 );
 
-create table if not exists {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES (
+create table if not exists {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM_BASE (
     customer_id varchar not null,
-    as_of_date date not null,
+    last_purchase_date date not null,
+    frequency number(38, 0) not null,
+    monetary number(14, 2) not null
+);
+
+create table if not exists {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES_BASE (
+    customer_id varchar not null,
     segment varchar,
     state varchar,
-    tenure_days number(38, 0) not null,
+    signup_date date not null,
+    last_purchase_date date,
     purchases_total number(38, 0) not null,
     online_orders_total number(38, 0) not null,
     store_visits_total number(38, 0) not null,
@@ -50,7 +54,6 @@ create table if not exists {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES (
     spend_total number(14, 2) not null,
     spend_90d number(14, 2) not null,
     avg_order_value number(14, 2) not null,
-    recency_days number(38, 0) not null,
     online_share number(6, 4) not null,
     cancel_return_share number(6, 4) not null,
     card_share number(6, 4) not null,
@@ -58,6 +61,67 @@ create table if not exists {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES (
     gift_card_share number(6, 4) not null,
     bank_transfer_share number(6, 4) not null
 );
+
+-- RFM as of the latest publication (rules: docs/metrics.md):
+--   r_score, m_score: 1 + floor(5 x the share of customers strictly worse): equal values, equal score
+--   f_score: purchases 1 -> 1, 2 -> 2, 3 -> 3, 4-5 -> 4, 6 or more -> 5 (most customers tie at 1)
+create or replace view {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM as
+with totals as (
+    select
+        b.customer_id,
+        a.as_of_date,
+        datediff(day, b.last_purchase_date, a.as_of_date) as recency_days,
+        b.frequency,
+        b.monetary
+    from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM_BASE as b
+    cross join {{ wh.database }}.{{ wh.gold }}.CUSTOMER_AS_OF as a
+),
+
+scored as (
+    select
+        totals.*,
+        1 + floor(5 * (rank() over (order by recency_days desc) - 1) / count(*) over ()) as r_score,
+        case
+            when frequency >= 6 then 5
+            when frequency >= 4 then 4
+            when frequency = 3 then 3
+            when frequency = 2 then 2
+            else 1
+        end as f_score,
+        1 + floor(5 * (rank() over (order by monetary) - 1) / count(*) over ()) as m_score
+    from totals
+)
+
+select
+    customer_id, as_of_date,
+    recency_days::number(38, 0) as recency_days,
+    frequency, monetary,
+    r_score::number(1, 0) as r_score,
+    f_score::number(1, 0) as f_score,
+    m_score::number(1, 0) as m_score,
+    case
+        when r_score >= 4 and f_score >= 4 then 'champions'
+        when f_score >= 4 then 'loyal'
+        when r_score >= 4 and f_score <= 2 then 'new_or_promising'
+        when r_score <= 2 and f_score >= 3 then 'at_risk'
+        when r_score <= 2 then 'hibernating'
+        else 'needs_attention'
+    end as rfm_segment  -- a one-purchase customer (f_score 1) is never a champion or loyal
+from scored;
+
+-- The churn model's inputs as of the latest publication (definitions: docs/metrics.md).
+create or replace view {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES as
+select
+    b.customer_id, a.as_of_date, b.segment, b.state,
+    datediff(day, b.signup_date, a.as_of_date)::number(38, 0) as tenure_days,
+    b.purchases_total, b.online_orders_total, b.store_visits_total, b.purchases_90d,
+    b.purchases_prev_90d, b.frequency_trend, b.spend_total, b.spend_90d, b.avg_order_value,
+    -- never bought: recency counts from signup
+    datediff(day, coalesce(b.last_purchase_date, b.signup_date), a.as_of_date)::number(38, 0) as recency_days,
+    b.online_share, b.cancel_return_share, b.card_share, b.paypal_share, b.gift_card_share,
+    b.bank_transfer_share
+from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES_BASE as b
+cross join {{ wh.database }}.{{ wh.gold }}.CUSTOMER_AS_OF as a;
 
 -- Per day and channel, plus channel 'all': distinct orders and customers counted at this grain.
 create table if not exists {{ wh.database }}.{{ wh.gold }}.DAILY_KPI (
@@ -102,16 +166,22 @@ create table if not exists {{ wh.database }}.{{ wh.gold }}.PUBLICATIONS (
     window_end date not null,
     run_id varchar not null,
     daily_revenue_rows number(38, 0),
-    customer_rows number(38, 0),
+    customer_rows number(38, 0),       -- customers whose RFM and feature rows it rebuilt
     published_at timestamp_ntz default current_timestamp()
 );
 
 -- GOLD_STAGE: where a run builds GOLD before its checks pass (write-audit-publish). Same
 -- columns as the published tables; BUILD says whose build it holds and when it was published.
-{% for table in ("DAILY_REVENUE", "MONTHLY_REVENUE", "DAILY_KPI", "MONTHLY_KPI", "DATE_COMPLETENESS", "CUSTOMER_RFM", "CUSTOMER_FEATURES") %}
+{% for table in ("DAILY_REVENUE", "MONTHLY_REVENUE", "DAILY_KPI", "MONTHLY_KPI", "DATE_COMPLETENESS", "CUSTOMER_AS_OF",
+                  "CUSTOMER_RFM_BASE", "CUSTOMER_FEATURES_BASE") %}
 create table if not exists {{ wh.database }}.{{ wh.gold_stage }}.{{ table }}
     like {{ wh.database }}.{{ wh.gold }}.{{ table }};
 {% endfor %}
+
+-- The customers whose rows the staged build replaces (gold/build.sql says which and why).
+create table if not exists {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_CHANGES (
+    customer_id varchar not null
+);
 
 create table if not exists {{ wh.database }}.{{ wh.gold_stage }}.BUILD (
     run_id varchar not null,
@@ -173,11 +243,13 @@ select 'MONTHLY_REVENUE', (select max(month_start) from whole_months)
 union all
 select 'MONTHLY_KPI', (select max(month_start) from whole_months)
 union all
-select 'CUSTOMER_RFM', (select max(r.as_of_date) from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM as r
-                        inner join complete_days as c on c.business_date = r.as_of_date)
+select 'CUSTOMER_RFM', (select max(a.as_of_date) from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_AS_OF as a
+                        inner join complete_days as c on c.business_date = a.as_of_date
+                        where exists (select 1 from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM_BASE))
 union all
-select 'CUSTOMER_FEATURES', (select max(f.as_of_date) from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES as f
-                             inner join complete_days as c on c.business_date = f.as_of_date);
+select 'CUSTOMER_FEATURES', (select max(a.as_of_date) from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_AS_OF as a
+                             inner join complete_days as c on c.business_date = a.as_of_date
+                             where exists (select 1 from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES_BASE));
 
 -- Per GOLD table: its newest data date, how old that is, and whether it is within its SLA
 -- (a day table: yesterday's data is expected, so at most 1 day old; a month table: the current
@@ -193,9 +265,12 @@ with newest as (
     union all
     select 'MONTHLY_KPI', max(month_start), 32 from {{ wh.database }}.{{ wh.gold }}.MONTHLY_KPI
     union all
-    select 'CUSTOMER_RFM', max(as_of_date), 1 from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM
+    -- the customer views' as-of date, without deriving every customer's scores to read it
+    select 'CUSTOMER_RFM', max(as_of_date), 1 from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_AS_OF
+    where exists (select 1 from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM_BASE)
     union all
-    select 'CUSTOMER_FEATURES', max(as_of_date), 1 from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES
+    select 'CUSTOMER_FEATURES', max(as_of_date), 1 from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_AS_OF
+    where exists (select 1 from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES_BASE)
 )
 
 select

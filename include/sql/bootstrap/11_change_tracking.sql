@@ -6,7 +6,7 @@
 --                           Pending = processed_loaded_at is distinct from loaded_at.
 -- AUDIT.TRANSFORM_CHANGES   the partitions a run took as its change set (plan_change_set).
 -- MODEL.PENDING_*           what the MODEL steps changed and GOLD has not published yet: revenue
---                           dates, and customer activity deltas for the customer aggregates.
+--                           dates, customers, and customer activity deltas for the aggregates.
 -- MODEL.CUSTOMER_ACTIVITY*  per-customer aggregates GOLD's RFM and features derive from.
 -- GOLD_STAGE.BUILD_DATES    the dates and months the staged build covers (publish replaces those).
 create table if not exists {{ wh.database }}.{{ wh.audit }}.BRONZE_PARTITIONS (
@@ -46,6 +46,11 @@ create table if not exists {{ wh.database }}.{{ wh.audit }}.TRANSFORM_CHANGES (
 create table if not exists {{ wh.database }}.{{ wh.model }}.PENDING_REVENUE_DATES (
     revenue_date date not null,
     source varchar not null            -- the MODEL step that noted it
+);
+
+-- Customers whose SCD2 versions or activity aggregates changed since GOLD last published them.
+create table if not exists {{ wh.database }}.{{ wh.model }}.PENDING_CUSTOMERS (
+    customer_id varchar not null
 );
 
 {%- set activity_columns %}

@@ -7,7 +7,8 @@
 --   month         the months of those dates
 --   completeness  the business date, and each date of the change set's partitions and the day
 --                 before it (a date is complete once its next day's feeds loaded)
--- The customer tables are derived whole from MODEL's customer activity aggregates.
+-- The customer tables: the rows of the customers the change set or the moved as-of date changed
+-- (gold/customer_changes.sql), from MODEL's customer activity aggregates.
 {% from '_changes.sql' import change_set_dates %}
 {%- set stage = wh.database ~ '.' ~ wh.gold_stage %}
 begin;
@@ -35,6 +36,8 @@ from (
 {% include 'gold/monthly_kpi.sql' %};
 
 {% include 'gold/date_completeness.sql' %};
+
+{% include 'gold/customer_changes.sql' %};
 
 {% include 'gold/customer_rfm.sql' %};
 

@@ -1,24 +1,26 @@
--- CUSTOMER_FEATURES (built in GOLD_STAGE, published whole by gold/publish.sql): the churn
--- model's inputs for every customer, as of the latest sale date in MODEL. The definitions are
--- gold/_customer_features.sql's (docs/metrics.md), which the churn model computes from the facts
--- at any cut-off; here the same values come from the customer aggregates MODEL keeps up to date,
--- so the daily cost follows the number of customers and the last 180 days, not the history:
--- totals from MODEL.CUSTOMER_ACTIVITY, less what is dated after the as-of date (payments and
--- status changes can be), and the 90-day windows from MODEL.CUSTOMER_ACTIVITY_DAILY.
+-- CUSTOMER_FEATURES_BASE (built in GOLD_STAGE for the customers in GOLD_STAGE.CUSTOMER_CHANGES,
+-- published by gold/publish.sql): the churn model's inputs as of the latest sale date in MODEL,
+-- less the two that move with the date by themselves (tenure and recency: the view
+-- GOLD.CUSTOMER_FEATURES derives them from the signup and last purchase dates kept here). The
+-- definitions are gold/_customer_features.sql's (docs/metrics.md), which the churn model computes
+-- from the facts at any cut-off; here the same values come from the customer aggregates MODEL
+-- keeps up to date, so the daily cost follows the customers that changed: totals from
+-- MODEL.CUSTOMER_ACTIVITY, less what is dated after the as-of date (payments and status changes
+-- can be), and the 90-day windows from MODEL.CUSTOMER_ACTIVITY_DAILY.
 -- tests/unit/test_customer_activity.py checks both ways give the same rows.
-{% from 'gold/_purchases.sql' import data_as_of %}
 {% from 'gold/_ratio.sql' import ratio %}
 {%- set daily = wh.database ~ '.' ~ wh.model ~ '.CUSTOMER_ACTIVITY_DAILY' %}
-delete from {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_FEATURES;
+{%- set changed = '(select customer_id from ' ~ wh.database ~ '.' ~ wh.gold_stage ~ '.CUSTOMER_CHANGES)' %}
+delete from {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_FEATURES_BASE;
 
-insert into {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_FEATURES (
-    customer_id, as_of_date, segment, state, tenure_days, purchases_total, online_orders_total,
+insert into {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_FEATURES_BASE (
+    customer_id, segment, state, signup_date, last_purchase_date, purchases_total, online_orders_total,
     store_visits_total, purchases_90d, purchases_prev_90d, frequency_trend, spend_total, spend_90d,
-    avg_order_value, recency_days, online_share, cancel_return_share, card_share, paypal_share,
+    avg_order_value, online_share, cancel_return_share, card_share, paypal_share,
     gift_card_share, bank_transfer_share
 )
 with as_of as (
-    select {{ data_as_of() }} as as_of_date
+    select as_of_date from {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_AS_OF
 ),
 
 customers as (
@@ -27,6 +29,7 @@ customers as (
     cross join as_of as a
     where c.valid_from < dateadd(day, 1, a.as_of_date) and c.valid_to >= dateadd(day, 1, a.as_of_date)
       and c.signup_date <= a.as_of_date
+      and c.customer_id in {{ changed }}
 ),
 
 -- activity dated after the as-of date: only cancellations and payments can be
@@ -42,6 +45,7 @@ later as (
     from {{ daily }} as d
     cross join as_of as a
     where d.activity_date > a.as_of_date
+        and d.customer_id in {{ changed }}
     group by d.customer_id
 ),
 
@@ -62,6 +66,7 @@ totals as (
         (t.bank_transfer - coalesce(l.bank_transfer, 0))::number(14, 2) as bank_transfer
     from {{ wh.database }}.{{ wh.model }}.CUSTOMER_ACTIVITY as t
     left join later as l on l.customer_id = t.customer_id
+    where t.customer_id in {{ changed }}
 ),
 
 recent as (
@@ -73,15 +78,16 @@ recent as (
     from {{ daily }} as d
     cross join as_of as a
     where d.activity_date > dateadd(day, -180, a.as_of_date) and d.activity_date <= a.as_of_date
+        and d.customer_id in {{ changed }}
     group by d.customer_id
 )
 
 select
     c.customer_id,
-    c.as_of_date,
     c.segment,
     c.state,
-    datediff(day, c.signup_date, c.as_of_date) as tenure_days,
+    c.signup_date,
+    t.last_purchase_date,
     coalesce(t.purchases, 0) as purchases_total,
     coalesce(t.online_purchases, 0) as online_orders_total,
     coalesce(t.store_purchases, 0) as store_visits_total,
@@ -91,8 +97,6 @@ select
     coalesce(t.spend, 0) as spend_total,
     coalesce(r.spend_90d, 0) as spend_90d,
     coalesce({{ ratio('t.spend', 't.purchases', 2) }}, 0) as avg_order_value,
-    -- never bought: recency counts from signup
-    datediff(day, coalesce(t.last_purchase_date, c.signup_date), c.as_of_date) as recency_days,
     coalesce({{ ratio('t.online_purchases', 't.purchases', 4) }}, 0) as online_share,
     coalesce({{ ratio('t.cancelled_or_returned', 't.orders', 4) }}, 0) as cancel_return_share,
     coalesce({{ ratio('t.card', 't.paid', 4) }}, 0) as card_share,

@@ -1,6 +1,7 @@
 -- GOLD write-audit-publish, step 3 (publish): copy the audited build from GOLD_STAGE into the
 -- published GOLD tables, in one transaction: the dates and months the build covers
--- (GOLD_STAGE.BUILD_DATES), and the whole RFM and feature tables. A reader sees either the
+-- (GOLD_STAGE.BUILD_DATES), the customers whose rows it rebuilt (GOLD_STAGE.CUSTOMER_CHANGES: the
+-- rows of the RFM and feature views) and the views' as-of date. A reader sees either the
 -- previous publication or this one. The operator first checks (gold/publish_guard.sql) that
 -- GOLD_STAGE holds this run's build and that its critical checks passed. In the same transaction
 -- the build's revenue dates stop being pending and the run's change set is marked processed, so
@@ -9,6 +10,7 @@
 {% from '_changes.sql' import build_dates %}
 {%- set g = wh.database ~ '.' ~ wh.gold -%}
 {%- set s = wh.database ~ '.' ~ wh.gold_stage -%}
+{%- set changed_customers = '(select customer_id from ' ~ s ~ '.CUSTOMER_CHANGES)' -%}
 {#- table: (the rows of GOLD it replaces, its columns) -#}
 {%- set tables = {
     'DAILY_REVENUE': ('revenue_date in ' ~ build_dates('revenue'),
@@ -22,13 +24,14 @@
         ~ 'avg_order_value'),
     'DATE_COMPLETENESS': ('business_date in ' ~ build_dates('completeness'),
         'business_date, status, feeds_loaded, feeds_expected, missing_feeds, next_day_feeds_loaded'),
-    'CUSTOMER_RFM': ('true',
-        'customer_id, as_of_date, recency_days, frequency, monetary, r_score, f_score, m_score, rfm_segment'),
-    'CUSTOMER_FEATURES': ('true',
-        'customer_id, as_of_date, segment, state, tenure_days, purchases_total, online_orders_total, '
+    'CUSTOMER_AS_OF': ('true', 'as_of_date'),
+    'CUSTOMER_RFM_BASE': ('customer_id in ' ~ changed_customers,
+        'customer_id, last_purchase_date, frequency, monetary'),
+    'CUSTOMER_FEATURES_BASE': ('customer_id in ' ~ changed_customers,
+        'customer_id, segment, state, signup_date, last_purchase_date, purchases_total, online_orders_total, '
         ~ 'store_visits_total, purchases_90d, purchases_prev_90d, frequency_trend, spend_total, spend_90d, '
-        ~ 'avg_order_value, recency_days, online_share, cancel_return_share, card_share, paypal_share, '
-        ~ 'gift_card_share, bank_transfer_share'),
+        ~ 'avg_order_value, online_share, cancel_return_share, card_share, paypal_share, gift_card_share, '
+        ~ 'bank_transfer_share'),
 } %}
 begin;
 {% for table, (replaced, columns) in tables.items() %}
@@ -42,11 +45,14 @@ insert into {{ g }}.PUBLICATIONS (
 )
 select b.business_date, b.window_start, b.window_end, %(run_id)s,
     (select count(*) from {{ s }}.DAILY_REVENUE),
-    (select count(*) from {{ s }}.CUSTOMER_FEATURES)
+    (select count(*) from {{ s }}.CUSTOMER_CHANGES)
 from {{ s }}.BUILD as b;
 
 delete from {{ wh.database }}.{{ wh.model }}.PENDING_REVENUE_DATES
 where revenue_date in {{ build_dates('revenue') }};
+
+delete from {{ wh.database }}.{{ wh.model }}.PENDING_CUSTOMERS
+where customer_id in {{ changed_customers }};
 
 update {{ wh.database }}.{{ wh.audit }}.BRONZE_PARTITIONS as p
 set processed_loaded_at = c.loaded_at, processed_run_id = c.run_id

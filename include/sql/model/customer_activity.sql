@@ -88,6 +88,10 @@ from {{ m }}.CUSTOMER_ACTIVITY_DAILY
 where customer_id in ({{ touched_customers }})
 group by customer_id;
 
+-- 4. the touched customers, for GOLD's customer tables; the deltas are applied
+insert into {{ m }}.PENDING_CUSTOMERS (customer_id)
+select distinct customer_id from {{ m }}.PENDING_CUSTOMER_ACTIVITY;
+
 delete from {{ m }}.PENDING_CUSTOMER_ACTIVITY;
 
 commit;

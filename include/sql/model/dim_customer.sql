@@ -3,8 +3,14 @@
 -- starts only when a tracked attribute (email, segment, city, state, zip_code) changes; name
 -- corrections do not open one. Rebuilding per customer from the full history (instead of closing
 -- and opening rows incrementally) makes the result independent of the order dates are processed in.
+-- The rebuilt customers are noted for GOLD's customer tables (MODEL.PENDING_CUSTOMERS).
 {% from '_changes.sql' import changed_batches %}
 begin;
+
+insert into {{ wh.database }}.{{ wh.model }}.PENDING_CUSTOMERS (customer_id)
+select distinct customer_id
+from {{ wh.database }}.{{ wh.silver }}.CUSTOMER_VERSIONS
+where _batch_date in {{ changed_batches('customers') }};
 
 delete from {{ wh.database }}.{{ wh.model }}.DIM_CUSTOMER
 where customer_id in (
