@@ -141,5 +141,3 @@ def test_a_full_rebuild_recomputes_damaged_aggregates_from_the_facts(warehouse) 
     window = Window(DAY_LIST[0] - timedelta(days=1), DAY_LIST[-1])
     layers.process_changes(warehouse, "full rebuild", window, gold=True)
     assert _aggregates(warehouse) == good
-
-

@@ -16,6 +16,7 @@ from include.config import WAREHOUSE
 from tests.unit.test_customer_activity import SCALE, SEED, M, _exact, _from_facts_sql, _rows
 
 G = f"{WAREHOUSE.database}.{WAREHOUSE.gold}"
+STAGE = f"{WAREHOUSE.database}.{WAREHOUSE.gold_stage}"
 
 
 def _customer_views_equal_a_whole_derivation(hook: Any) -> None:
@@ -44,7 +45,7 @@ def test_customer_rows_follow_an_as_of_date_that_moves_past_the_90_and_180_day_w
         for day in (first + timedelta(days=100), first + timedelta(days=101)):
             load_bronze(hook, day, day, scale=SCALE, seed=SEED)
             build_model(hook, day, day, gold=True)
-            (changed,) = _rows(hook, f"select count(*) from {WAREHOUSE.database}.{WAREHOUSE.gold_stage}.CUSTOMER_CHANGES")[0]
+            (changed,) = _rows(hook, f"select count(*) from {STAGE}.CUSTOMER_CHANGES")[0]
             (customers,) = _rows(hook, f"select count(*) from {G}.CUSTOMER_FEATURES_BASE")[0]
             assert 0 < changed < customers / 2, (changed, customers)  # a day rebuilds the day's customers
         _customer_views_equal_a_whole_derivation(hook)
