@@ -25,6 +25,8 @@ from include.config import WAREHOUSE
 IGNORED_COLUMNS = frozenset({"_LOADED_AT", "RUN_ID", "PUBLISHED_AT", "SCORED_AT", "CREATED_AT", "BUILT_AT"})
 # Logs, not data: one row per publication (its order and window contents depend on the run order).
 LOG_TABLES = frozenset({f"{WAREHOUSE.gold}.PUBLICATIONS"})
+# Views whose rows are derived when read (recency, tenure, RFM scores): compared as readers see them.
+DERIVED_VIEWS = (f"{WAREHOUSE.gold}.CUSTOMER_RFM", f"{WAREHOUSE.gold}.CUSTOMER_FEATURES")
 
 
 # Tables up to this many rows keep their rows beside the hash, so a difference can be shown.
@@ -39,7 +41,8 @@ class TableHash:
 
 
 def content_hashes(hook: Any, schemas: tuple[str, ...] | None = None) -> dict[str, TableHash]:
-    """Rows and a content hash of every base table in ``schemas`` (SILVER, MODEL, GOLD, ML)."""
+    """Rows and a content hash of every base table in ``schemas`` (SILVER, MODEL, GOLD, ML), and
+    of GOLD's customer views."""
     schemas = schemas or (WAREHOUSE.silver, WAREHOUSE.model, WAREHOUSE.gold, WAREHOUSE.ml)
     names = ", ".join(f"'{s}'" for s in schemas)
     tables = hook.get_records(
@@ -47,7 +50,8 @@ def content_hashes(hook: Any, schemas: tuple[str, ...] | None = None) -> dict[st
         f"where table_schema in ({names}) and table_type = 'BASE TABLE' order by 1, 2"
     )
     out: dict[str, TableHash] = {}
-    for schema, table in tables:
+    views = [tuple(v.split(".")) for v in DERIVED_VIEWS if v.split(".")[0] in schemas]
+    for schema, table in [*tables, *views]:
         name = f"{schema}.{table}"
         if name in LOG_TABLES:
             continue

@@ -151,8 +151,10 @@ def test_a_corrected_file_changes_only_what_the_correction_implies(passes) -> No
         "GOLD.MONTHLY_REVENUE",
         "GOLD.DAILY_KPI",
         "GOLD.MONTHLY_KPI",
-        "GOLD.CUSTOMER_RFM",
+        "GOLD.CUSTOMER_RFM",  # the views, and the customer's rows behind them
         "GOLD.CUSTOMER_FEATURES",
+        "GOLD.CUSTOMER_RFM_BASE",
+        "GOLD.CUSTOMER_FEATURES_BASE",
     }
     assert {"SILVER.ORDER_ITEMS", "MODEL.FCT_ORDER_ITEMS", "GOLD.DAILY_REVENUE"} <= changed <= implied
     before, after = passes["revenue"]
