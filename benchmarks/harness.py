@@ -170,9 +170,9 @@ class Stack:
         self.api.wait_for_runs(DAILY, lambda r: True, len(self.api.runs(DAILY)), timeout)
 
     def fresh(self) -> None:
-        from local import identity
+        from local import identity, session
 
-        identity.empty_warehouse(self.hook)
+        identity.empty_warehouse(session.snowflake_hook("snowflake_deploy"))
 
     def generate(self, start: date, days: int, scale: float, seed: int = 42) -> dict[str, Any]:
         from include.config import LANDING

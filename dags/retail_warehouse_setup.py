@@ -7,9 +7,15 @@ audit and data-quality tables, from the versioned SQL under
 `include/sql/bootstrap/`. Every statement is idempotent: run it on each deploy, or trigger it by
 hand after changing a table definition. It never drops or empties anything.
 
-Then, where `RETAIL_APPLY_GRANTS=true` (production), the least-privilege roles and grants of
-`include/sql/security/roles_and_grants.sql` through the administrator connection
-(`RETAIL_SNOWFLAKE_ADMIN_CONN_ID`); elsewhere `grants_enabled` skips that step and says why.
+It works as the **owner role** through `snowflake_deploy` (`RETAIL_SNOWFLAKE_DEPLOY_CONN_ID`): the
+role the account administrator prepared once (`python -m include.snowflake_admin prepare`,
+docs/production.md "First deploy on Snowflake"), which owns everything it creates, so a later
+deploy may replace the views and alter the tables.
+
+Then, where `RETAIL_APPLY_GRANTS=true` (production, and the local stack), the least-privilege
+roles and grants of `include/sql/security/roles_and_grants.sql` through the administrator
+connection (`RETAIL_SNOWFLAKE_ADMIN_CONN_ID`); elsewhere `grants_enabled` skips that step and says
+why. Next: `python -m include.preflight` checks the account before the first daily run.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
 from airflow.sdk import chain, dag, task
 
 from include.airflow_common import DEFAULT_ARGS, SQL_TEMPLATE_ARGS
-from include.config import APPLY_GRANTS, SNOWFLAKE_ADMIN_CONN_ID, SNOWFLAKE_CONN_ID
+from include.config import APPLY_GRANTS, ROLES, SNOWFLAKE_ADMIN_CONN_ID, SNOWFLAKE_DEPLOY_CONN_ID
 from include.sql_render import BOOTSTRAP_STEPS
+from include.warehouse import session_parameters
 
 
 @dag(
@@ -39,14 +46,15 @@ def retail_warehouse_setup() -> None:
     @task.short_circuit(ignore_downstream_trigger_rules=False)
     def grants_enabled() -> bool:
         if not APPLY_GRANTS:
-            print("RETAIL_APPLY_GRANTS is not true: roles and grants are not applied (the local stand-in has none)")
+            print("RETAIL_APPLY_GRANTS is not true: roles and grants are not applied")
         return APPLY_GRANTS
 
     chain(
         *[
             SQLExecuteQueryOperator(
                 task_id=f"apply_{step[3:]}",
-                conn_id=SNOWFLAKE_CONN_ID,
+                conn_id=SNOWFLAKE_DEPLOY_CONN_ID,
+                hook_params={"role": ROLES.owner, "session_parameters": session_parameters()},
                 sql=f"bootstrap/{step}.sql",
                 split_statements=True,
             )
@@ -56,6 +64,7 @@ def retail_warehouse_setup() -> None:
         SQLExecuteQueryOperator(
             task_id="apply_roles_and_grants",
             conn_id=SNOWFLAKE_ADMIN_CONN_ID,
+            hook_params={"session_parameters": session_parameters()},
             sql="security/roles_and_grants.sql",
             split_statements=True,
         ),

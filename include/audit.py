@@ -214,9 +214,9 @@ def _run(statement: Callable[[Any], Any]) -> Any:
     if _connection is None:
         from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
 
-        from include.warehouse import role_param
+        from include.warehouse import hook_params
 
-        hook = SnowflakeHook(snowflake_conn_id=AUDIT_CONN_ID, log_sql=False, **role_param("run_logger"))
+        hook = SnowflakeHook(snowflake_conn_id=AUDIT_CONN_ID, log_sql=False, **hook_params("run_logger"))
         _connection = hook.get_conn()
         _connection.autocommit(True)
     try:

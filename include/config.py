@@ -89,12 +89,35 @@ class Roles:
     # the Control Tower page in the Airflow UI: BI reader + auditor + the ML views
     control_tower = property(lambda self: self._role("CONTROL_TOWER"))
     pipeline = property(lambda self: self._role("PIPELINE"))  # the Airflow service user's role
+    # owns the database and every object in it: the set-up DAG creates and alters them as this role
+    owner = property(lambda self: self._role("OWNER"))
+
+    @property
+    def task_roles(self) -> tuple[str, ...]:
+        """Every role a platform task or reader works as."""
+        readers = (self.bi_reader, self.auditor, self.control_tower)
+        return (self.loader, self.transformer, self.ml, self.run_logger, *readers)
 
 
 ROLES = Roles()
+
+
+@dataclass(frozen=True)
+class ServiceUsers:
+    """The Snowflake users the platform's Airflow connections log in as (the account admin script,
+    include/sql/security/00_account_admin.sql, creates them with their default roles)."""
+
+    deploy: str = _env("RETAIL_SNOWFLAKE_DEPLOY_USER", "RCT_DEPLOY_SVC")  # snowflake_deploy: the set-up DAG
+    pipeline: str = _env("RETAIL_SNOWFLAKE_PIPELINE_USER", "RCT_PIPELINE_SVC")  # snowflake_default: every task
+    control_tower: str = _env("RETAIL_SNOWFLAKE_CONTROL_TOWER_USER", "RCT_CONTROL_TOWER_SVC")  # the UI page
+
+
+USERS = ServiceUsers()
+# The setup DAG creates the warehouse's objects through this connection, as the owner role.
+SNOWFLAKE_DEPLOY_CONN_ID = _env("RETAIL_SNOWFLAKE_DEPLOY_CONN_ID", "snowflake_deploy")
 # The setup DAG applies the roles and grants only where this is true, through an administrator
-# connection (a role with CREATE ROLE and MANAGE GRANTS, e.g. SECURITYADMIN). The local
-# Snowflake stand-in has no roles or grants, so it stays false there.
+# connection (a role with CREATE ROLE and MANAGE GRANTS, e.g. SECURITYADMIN); the local stack
+# applies them too (its stand-in enforces them).
 APPLY_GRANTS = _env("RETAIL_APPLY_GRANTS", "false").lower() == "true"
 SNOWFLAKE_ADMIN_CONN_ID = _env("RETAIL_SNOWFLAKE_ADMIN_CONN_ID", "snowflake_admin")
 

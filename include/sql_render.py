@@ -7,7 +7,7 @@ from typing import Any
 
 import jinja2
 
-from include.config import LANDING, ROLES, WAREHOUSE
+from include.config import LANDING, ROLES, USERS, WAREHOUSE
 from include.contracts import load_contract
 
 SQL_DIR = Path(__file__).with_name("sql")
@@ -19,7 +19,13 @@ STAGE_STEP = "01_file_format_and_stage"
 TABLE_STEPS = tuple(step for step in BOOTSTRAP_STEPS if step != STAGE_STEP)
 
 # Exposed to every SQL template, in Python tasks and in SQL operators (user_defined_macros).
-SQL_GLOBALS: dict[str, Any] = {"wh": WAREHOUSE, "landing": LANDING, "roles": ROLES, "contract": load_contract()}
+SQL_GLOBALS: dict[str, Any] = {
+    "wh": WAREHOUSE,
+    "landing": LANDING,
+    "roles": ROLES,
+    "users": USERS,
+    "contract": load_contract(),
+}
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(SQL_DIR),

@@ -12,6 +12,27 @@ from typing import Any
 # control tower is the UI page's reader, not a task
 TASK_ROLE_KINDS = ("loader", "transformer", "ml", "run_logger", "control_tower")
 
+# Session parameters every connection of the platform sets, whatever its Airflow connection says
+# (include/preflight.py reads them back on the account):
+# - TIMEZONE: Snowflake's default is America/Los_Angeles
+#   (https://docs.snowflake.com/en/sql-reference/parameters#timezone); current_timestamp() and
+#   current_date() follow it, and the platform's own timestamps (the run-log, the lock's lease, the
+#   freshness views) are UTC.
+# - AUTOCOMMIT: Snowflake's default, stated so that the provider's run() leaves it on instead of
+#   switching a connection to autocommit off and committing at its end
+#   (https://docs.snowflake.com/en/sql-reference/transactions#autocommit); the SQL files open their
+#   own transactions where they need one.
+# - LOCK_TIMEOUT: a statement waits this long for another transaction's lock on a table it
+#   updates, deletes from or merges into, then fails (Snowflake's default is 12 hours:
+#   https://docs.snowflake.com/en/sql-reference/parameters#lock-timeout); a task then fails and is
+#   retried instead of holding a worker slot for half a day.
+SESSION_PARAMETERS: dict[str, Any] = {"TIMEZONE": "UTC", "AUTOCOMMIT": True, "LOCK_TIMEOUT": 3600}
+
+
+def session_parameters(**overrides: Any) -> dict[str, Any]:
+    """The platform's session parameters, with ``overrides`` (names in upper case) on top."""
+    return {**SESSION_PARAMETERS, **{name.upper(): value for name, value in overrides.items()}}
+
 
 def role_param(kind: str) -> dict[str, str]:
     """``{"role": <the kind's role>}`` when ``RETAIL_TASK_ROLES=true``, else ``{}`` (the
@@ -27,13 +48,21 @@ def role_param(kind: str) -> dict[str, str]:
     return {"role": getattr(ROLES, kind)}
 
 
-def snowflake_hook(kind: str, conn_id: str | None = None) -> Any:
-    """The Snowflake provider hook a task of ``kind`` uses."""
+def hook_params(kind: str, **session: Any) -> dict[str, Any]:
+    """What a Snowflake hook of a task of ``kind`` is built with: its role (``role_param``) and
+    the platform's session parameters (``session`` on top). A hook's ``session_parameters``
+    replace its connection's, so these are the whole set."""
+    return {**role_param(kind), "session_parameters": session_parameters(**session)}
+
+
+def snowflake_hook(kind: str, conn_id: str | None = None, **session: Any) -> Any:
+    """The Snowflake provider hook a task of ``kind`` uses (``session``: session parameters on
+    top of the platform's, e.g. ``lock_timeout=30``)."""
     from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
 
     from include.config import SNOWFLAKE_CONN_ID
 
-    return SnowflakeHook(snowflake_conn_id=conn_id or SNOWFLAKE_CONN_ID, **role_param(kind))
+    return SnowflakeHook(snowflake_conn_id=conn_id or SNOWFLAKE_CONN_ID, **hook_params(kind, **session))
 
 
 @contextmanager

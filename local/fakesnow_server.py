@@ -34,6 +34,12 @@
 8. Each statement parsed once instead of twice, and a row-count or status result described from
    its own schema instead of a second DuckDB plan (local/fakesnow_statement_cost.py).
 
+9. Snowflake's behaviour where the platform relies on it (local/fakesnow_snowflake.py): session
+   parameters from the login (the user, role and session parameters fakesnow's login drops are
+   passed on), DDL committing an open transaction, table locks that make a second writer wait,
+   MERGE determinism, CSV escapes, integer division, Snowflake's grammar; and roles, users and
+   grants (local/fakesnow_account.py). A session the client closes rolls back what it left open.
+
     python local/fakesnow_server.py --host 127.0.0.1 --port 9101 --db-path var/stack/snowflake
 """
 
@@ -43,6 +49,7 @@ import argparse
 import logging
 import os
 import re
+import secrets
 import sys
 import threading
 import time
@@ -58,6 +65,8 @@ from fakesnow.instance import FakeSnow
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repository's modules
 from local import (
+    fakesnow_account,  # noqa: E402
+    fakesnow_snowflake,  # noqa: E402
     fakesnow_stage_files,  # noqa: E402
     fakesnow_statement_cost,  # noqa: E402
     fakesnow_wide_copy,  # noqa: E402,F401 - applies the fix
@@ -81,20 +90,20 @@ CHECKPOINT_IDLE_WAL_BYTES = int(float(os.environ.get("FAKESNOW_CHECKPOINT_IDLE_W
 TRACE = os.environ.get("FAKESNOW_TRACE")  # a file: one line per statement (profiling)
 _trace_lock = threading.Lock()
 _BEGIN = re.compile(r"\s*(begin|start\s+transaction)\b", re.IGNORECASE)
-_END = re.compile(r"\s*(commit|rollback)\b", re.IGNORECASE)
 _ROLLBACK = re.compile(r"\s*rollback\b", re.IGNORECASE)
 _LEADING_COMMENTS = re.compile(r"^(\s+|--[^\n]*(\n|$)|/\*.*?\*/)*", re.DOTALL)
+fakesnow_snowflake.apply()  # Snowflake's behaviour; the server's own wrapper (below) runs on top of it
+fakesnow_account.apply()  # roles, users and grants, enforced
 _original_execute = FakeSnowflakeCursor.execute
 _sessions_lock = threading.Lock()
 _held = threading.Event()
 
 
 class _Session:
-    """What the server knows of one session's transaction."""
+    """What the server knows of one session's statements (its transaction: fakesnow_snowflake)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()  # held while a statement runs
-        self.open_since: float | None = None  # an explicit transaction is open
         self.last_active = time.monotonic()
         self.aborted = False
 
@@ -148,10 +157,6 @@ def _execute_in_session(
                 errno=625,
                 sqlstate="40001",
             ) from exc
-        if _BEGIN.match(head):
-            state.open_since = time.monotonic()
-        elif _END.match(head):
-            state.open_since = None
         if HOLD and HOLD_MARKER and not _held.is_set() and HOLD.search(" ".join(command.split())):
             _held.set()
             _hold(command, HOLD_MARKER)
@@ -210,7 +215,7 @@ def _abort_detached_transactions() -> None:
         time.sleep(1)
         for conn in list(fakesnow_server.sessions.values()):
             state = _session(conn)
-            if state.open_since is None or time.monotonic() - state.last_active < ABORT_AFTER_S:
+            if not fakesnow_snowflake.session_of(conn).explicit or time.monotonic() - state.last_active < ABORT_AFTER_S:
                 continue
             if not state.lock.acquire(blocking=False):
                 continue  # a statement is running: not idle
@@ -219,13 +224,89 @@ def _abort_detached_transactions() -> None:
             except Exception as exc:  # noqa: BLE001 - already ended by DuckDB: nothing to undo
                 log.info("detached transaction already ended (%s)", exc)
             finally:
-                state.open_since, state.aborted = None, True
+                fakesnow_snowflake.end_transaction(conn)
+                state.aborted = True
                 state.lock.release()
             log.warning("aborted a transaction idle for %.0f s (its client is gone?)", ABORT_AFTER_S)
 
 
-FakeSnowflakeCursor.execute = _execute
 fakesnow_statement_cost.apply()
+FakeSnowflakeCursor.execute = _execute
+
+
+async def _login_request(request: Any) -> Any:
+    """fakesnow's login, passing on what it drops: the user, the role and every session parameter
+    (TIMEZONE, LOCK_TIMEOUT...), as Snowflake's login takes them."""
+    import gzip
+    import json
+
+    from fakesnow.expr import normalise_ident
+    from starlette.responses import JSONResponse
+
+    body = await request.body()
+    if request.headers.get("Content-Encoding") == "gzip":
+        body = gzip.decompress(body)
+    data = json.loads(body)["data"]
+    session_parameters = data.get("SESSION_PARAMETERS") or {}
+    database = (d := request.query_params.get("databaseName")) and normalise_ident(d)
+    schema = (s := request.query_params.get("schemaName")) and normalise_ident(s)
+    autocommit = session_parameters.get("AUTOCOMMIT", True)
+    token = secrets.token_urlsafe(32)
+    try:
+        fakesnow_server.sessions[token] = fakesnow_server.shared_fs.connect(
+            database,
+            schema,
+            autocommit=autocommit,
+            user=data.get("LOGIN_NAME"),
+            role=request.query_params.get("roleName"),
+            session_parameters=session_parameters,
+        )
+    except snowflake.connector.errors.ProgrammingError as exc:  # refused, as Snowflake refuses a login
+        code = f"{exc.errno:06d}"
+        return JSONResponse({"data": {"errorCode": code}, "code": code, "message": exc.msg, "success": False})
+    return JSONResponse(
+        {
+            "data": {
+                "token": token,
+                "serverVersion": fakesnow_server.SERVER_VERSION,
+                "parameters": [
+                    {"name": "AUTOCOMMIT", "value": autocommit},
+                    {"name": "CLIENT_SESSION_KEEP_ALIVE_HEARTBEAT_FREQUENCY", "value": 3600},
+                    {"name": "CLIENT_STAGE_ARRAY_BINDING_THRESHOLD", "value": 0},
+                ],
+                "sessionInfo": {"databaseName": database, "schemaName": schema},
+            },
+            "success": True,
+        }
+    )
+
+
+async def _session_request(request: Any) -> Any:
+    """fakesnow's session endpoint; a session the client deletes is closed (Snowflake rolls back
+    what it left open and releases its locks)."""
+    from starlette.responses import JSONResponse
+
+    token = fakesnow_server.to_token(request)
+    conn = fakesnow_server.sessions.get(token)
+    if conn is not None and bool(request.query_params.get("delete")):
+        del fakesnow_server.sessions[token]
+        with _session(conn).lock:
+            conn.close()
+    return JSONResponse({"data": None, "code": None, "message": None, "success": True})
+
+
+def _replace_routes() -> None:
+    from starlette.routing import Route
+
+    routes = fakesnow_server.app.router.routes
+    for i, route in enumerate(routes):
+        if getattr(route, "path", None) == "/session/v1/login-request":
+            routes[i] = Route("/session/v1/login-request", _login_request, methods=["POST"])
+        elif getattr(route, "path", None) == "/session":
+            routes[i] = Route("/session", _session_request, methods=["POST"])
+
+
+_replace_routes()
 
 
 def _recreate_stage(instance: FakeSnow, db_path: Path) -> None:
@@ -235,7 +316,11 @@ def _recreate_stage(instance: FakeSnow, db_path: Path) -> None:
 
     if not (db_path / f"{WAREHOUSE.database}.db").exists():
         return  # a new warehouse: the setup DAG creates everything
-    cursor = instance.connect(database=WAREHOUSE.database, schema=WAREHOUSE.bronze).cursor()
+    instance.create_database_on_connect = True  # attach the database file again (this connection only)
+    try:
+        cursor = instance.connect(database=WAREHOUSE.database, schema=WAREHOUSE.bronze).cursor()
+    finally:
+        instance.create_database_on_connect = False
     for statement in statements(render_sql(f"bootstrap/{STAGE_STEP}.sql")):
         cursor.execute(statement)
     for step in TABLE_STEPS:  # the other stages (the ML schema's)
@@ -251,7 +336,11 @@ def main() -> None:
     parser.add_argument("--db-path", required=True)
     args = parser.parse_args()
     fakesnow_stage_files.keep_in(Path(args.db_path) / "stages")
-    fakesnow_server.shared_fs = FakeSnow(db_path=args.db_path)
+    fakesnow_account.keep_in(Path(args.db_path) / "account.json")  # roles, users, grants survive a restart
+    # a login names a database but does not create it (Snowflake: the set-up DAG's owner role does)
+    fakesnow_server.shared_fs = FakeSnow(
+        db_path=args.db_path, create_database_on_connect=False, create_schema_on_connect=False
+    )
     fakesnow_server.shared_fs.duck_conn.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     _recreate_stage(fakesnow_server.shared_fs, Path(args.db_path))
     threading.Thread(target=_abort_detached_transactions, name="detached-transactions", daemon=True).start()

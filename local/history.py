@@ -34,13 +34,17 @@ class InProcessHook:
     def get_conn(self) -> Any:
         import snowflake.connector
 
-        # with a database, as the pipeline's connection has (the stand-in's helper macros live there)
+        from include.warehouse import session_parameters
+
+        # with a database, as the pipeline's connection has (the stand-in's helper macros live
+        # there), and the platform's session parameters, as every pipeline connection has
         return snowflake.connector.connect(
             account="local",
             user="local",
             password="local",  # noqa: S106  # pragma: allowlist secret - the in-process stand-in ignores it
             database=WAREHOUSE.database,
             schema=WAREHOUSE.bronze,
+            session_parameters=session_parameters(),
         )
 
 
@@ -53,9 +57,14 @@ def in_process_warehouse() -> Iterator[InProcessHook]:
     import fakesnow
 
     from local import (
+        fakesnow_account,
+        fakesnow_snowflake,
         fakesnow_stage_files,
         fakesnow_wide_copy,  # noqa: F401 - COPY of the ML tables' wide files
     )
+
+    fakesnow_snowflake.apply()  # Snowflake's behaviour where the platform relies on it
+    fakesnow_account.apply()  # roles and grants (this process's sessions are an account administrator's)
 
     with (
         tempfile.TemporaryDirectory(prefix="rct-stage-") as stage_files,
@@ -69,6 +78,59 @@ def in_process_warehouse() -> Iterator[InProcessHook]:
             cur.execute(statement)
         conn.close()
         yield hook
+
+
+@contextmanager
+def in_process_account(stage_mode: str = "put") -> Iterator[Any]:
+    """A warehouse set up as on a first deploy, in this process: the admin script as an account
+    administrator, the set-up's SQL as the owner role through the deploy user, the roles and
+    grants. Yields ``connect(user, role=None, **session)``, a connection of a service user as the
+    local stand-in enforces it (local/fakesnow_account.py)."""
+    import dataclasses
+    import tempfile
+    from pathlib import Path
+
+    import fakesnow
+    import snowflake.connector
+
+    from include.config import USERS
+    from include.sql_render import BOOTSTRAP_STEPS
+    from include.warehouse import session_parameters
+    from local import (
+        fakesnow_account,
+        fakesnow_snowflake,
+        fakesnow_stage_files,
+        fakesnow_wide_copy,  # noqa: F401 - COPY of files with ten or more columns
+    )
+
+    fakesnow_snowflake.apply()
+    fakesnow_account.apply()
+    fakesnow_account.reset()
+    wh = dataclasses.replace(WAREHOUSE, stage_mode=stage_mode)
+
+    def connect(user: str, role: str | None = None, **session: Any) -> Any:
+        params = {"role": role} if role else {}
+        return snowflake.connector.connect(
+            user=user, database=WAREHOUSE.database, schema=WAREHOUSE.bronze,
+            session_parameters=session_parameters(**session), **params,
+        )  # fmt: skip
+
+    with (
+        tempfile.TemporaryDirectory(prefix="rct-stage-") as stage_files,
+        fakesnow_stage_files.kept_in(Path(stage_files)),
+        fakesnow.patch(create_database_on_connect=False, create_schema_on_connect=False),
+    ):
+        admin = connect("local_admin").cursor()
+        for statement in statements(render_sql("security/00_account_admin.sql", wh=wh)):
+            admin.execute(statement)
+        deploy = connect(USERS.deploy).cursor()
+        for step in BOOTSTRAP_STEPS:
+            for statement in statements(render_sql(f"bootstrap/{step}.sql", wh=wh)):
+                deploy.execute(statement)
+        for statement in statements(render_sql("security/roles_and_grants.sql", wh=wh)):
+            admin.execute(statement)
+        yield connect
+    fakesnow_account.reset()
 
 
 def _as_text(table: pa.Table) -> pa.Table:

@@ -70,7 +70,8 @@ def content_hashes(hook: Any, schemas: tuple[str, ...] | None = None) -> dict[st
 
 
 def empty_warehouse(hook: Any) -> None:
-    """Every table of the warehouse emptied and re-seeded, as on a fresh install.
+    """Every table of the warehouse emptied and re-seeded, as on a fresh install. ``hook``: the
+    owner role's (the stack's snowflake_deploy), which may empty every table and replace the views.
 
     The re-seeding applies the set-up DAG's own statements (include/sql/bootstrap, idempotent) in
     this process: the stage is not a table and is kept, so its step is skipped. Through the
@@ -124,7 +125,7 @@ def run_pass(
     from local import session
 
     if fresh:
-        empty_warehouse(hook)
+        empty_warehouse(session.snowflake_hook("snowflake_deploy"))
     last = first + timedelta(days=days - 1)
     started = time.monotonic()
     backfill = session.backfill(

@@ -28,7 +28,26 @@ def yesterday() -> date:
     return datetime.now(UTC).date() - timedelta(days=1)
 
 
+def prepare_account() -> None:
+    """The account administrator's one-time preparation, as docs/production.md runs it:
+    ``python -m include.snowflake_admin prepare`` through the admin connection."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "include.snowflake_admin", "prepare"],
+        cwd=REPO,
+        env={**os.environ, **stack_env()},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if done.returncode:
+        raise RuntimeError(f"preparing the account failed:\n{done.stdout}{done.stderr}")
+
+
 def run_setup(api: AirflowAPI, timeout: float = 300) -> None:
+    """The first deploy's steps on the local stack: the admin script, then the set-up DAG."""
+    prepare_account()
     api.wait_for_dag(SETUP_DAG)
     api.set_paused(SETUP_DAG, False)
     run_id = api.trigger(SETUP_DAG)
@@ -56,10 +75,14 @@ def business_date_of(run: dict[str, Any]) -> date:
     return day
 
 
-def snowflake_hook() -> Any:
+def snowflake_hook(conn_id: str = "snowflake_admin") -> Any:
+    """A hook on the stack's warehouse: by default the account administrator's (what the tests and
+    the demo read and reset is not any one task role's); ``snowflake_deploy`` for the owner role."""
     from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
 
-    return SnowflakeHook(snowflake_conn_id="snowflake_default", log_sql=False)
+    from include.warehouse import session_parameters
+
+    return SnowflakeHook(snowflake_conn_id=conn_id, log_sql=False, session_parameters=session_parameters())
 
 
 def s3_client() -> Any:

@@ -31,6 +31,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # run as a script (python local/stack.py): the repository's modules
+    sys.path.insert(0, str(REPO))
+from include.config import USERS  # noqa: E402 - the service users, named as production's connections name them
+
 VENV_BIN = Path(sys.executable).parent
 STATE = Path(os.environ.get("RCT_STATE_DIR", REPO / "var" / "stack")).resolve()
 LOGS = STATE / "logs"
@@ -111,24 +115,27 @@ def stack_env() -> dict[str, str]:
     keys = local_keys()
     s3_url = f"http://{HOST}:{PORTS['s3']}"
     api = f"http://{HOST}:{PORTS['airflow']}"
-    snowflake = {
-        "conn_type": "snowflake",
-        "login": "local_pipeline",
-        "password": keys["snowflake_password"],  # fakesnow accepts any; long enough to be masked in logs
-        "schema": "BRONZE",
-        "extra": {
-            "account": "local",
-            "warehouse": "LOCAL_WH",
-            "database": os.environ.get("RETAIL_DATABASE", "RETAIL_DB"),
-            "host": HOST,
-            "port": PORTS["snowflake"],
-            # honoured by local/airflow_local_settings.py; the provider does not pass it itself
-            "protocol": "http",
-            # Snowflake's own default, stated so the hook knows it: without it the provider sends
-            # "ALTER SESSION SET autocommit" before and "COMMIT" after every call (docs/production.md)
-            "session_parameters": {"AUTOCOMMIT": True},
-        },
-    }
+    def snowflake(login: str) -> str:
+        """A Snowflake connection to the stand-in, logging in as ``login`` (the account admin script,
+        include/sql/security/00_account_admin.sql, gives the platform's users their roles)."""
+        return json.dumps(
+            {
+                "conn_type": "snowflake",
+                "login": login,
+                "password": keys["snowflake_password"],  # fakesnow accepts any; long enough to be masked in logs
+                "schema": "BRONZE",
+                "extra": {
+                    "account": "local",
+                    "warehouse": "LOCAL_WH",
+                    "database": os.environ.get("RETAIL_DATABASE", "RETAIL_DB"),
+                    "host": HOST,
+                    "port": PORTS["snowflake"],
+                    # honoured by local/airflow_local_settings.py; the provider does not pass it itself
+                    "protocol": "http",
+                },
+            }
+        )
+
     aws = {
         "conn_type": "aws",
         "login": keys["s3_access_key"],
@@ -175,10 +182,16 @@ def stack_env() -> dict[str, str]:
         # for a finished task process every 0.25 s (local/airflow_local_settings.py).
         "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "5",
         "AIRFLOW__WORKERS__MAX_FAILED_HEARTBEATS": "3",
-        "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": json.dumps(snowflake),
-        # the Control Tower page's reader (production: a user holding only RCT_CONTROL_TOWER); the
-        # stand-in has no roles, so it is the same login here
-        "AIRFLOW_CONN_SNOWFLAKE_CONTROL_TOWER": json.dumps(snowflake),
+        # each connection logs in as its own user, with the roles the admin script gives it; the
+        # stand-in enforces the grants (local/fakesnow_account.py), as Snowflake does
+        "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": snowflake(USERS.pipeline),
+        "AIRFLOW_CONN_SNOWFLAKE_DEPLOY": snowflake(USERS.deploy),
+        "AIRFLOW_CONN_SNOWFLAKE_CONTROL_TOWER": snowflake(USERS.control_tower),
+        # the account administrator (a user the stand-in does not restrict): the admin script, the
+        # set-up DAG's grants, and the tests' and the demo's look into the warehouse
+        "AIRFLOW_CONN_SNOWFLAKE_ADMIN": snowflake("local_admin"),
+        "RETAIL_APPLY_GRANTS": "true",
+        "RETAIL_TASK_ROLES": "true",
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws),
         "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(smtp),
         "RETAIL_STAGE_MODE": "put",

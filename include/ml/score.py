@@ -105,7 +105,11 @@ class _EnvHook:
             for key in ("account", "user", "password", "role", "warehouse", "private_key_file", "authenticator")
             if os.environ.get(f"RETAIL_SNOWFLAKE_{key.upper()}")
         }
-        return snowflake.connector.connect(database=os.environ.get("RETAIL_DATABASE", "RETAIL_DB"), **params)
+        from include.warehouse import session_parameters
+
+        return snowflake.connector.connect(
+            database=os.environ.get("RETAIL_DATABASE", "RETAIL_DB"), session_parameters=session_parameters(), **params
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,7 +32,7 @@ from include.business_date import BusinessDateTemplates
 from include.config import SNOWFLAKE_CONN_ID, WAREHOUSE
 from include.transform.layers import CheckResult, DataQualityError, rows_affected
 from include.transform.window import Window
-from include.warehouse import one_connection, role_param, transaction
+from include.warehouse import hook_params, one_connection, transaction
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,9 @@ class _RunWindowTemplates(BusinessDateTemplates):
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
         context["window"] = Window.for_context(context)
         super().render_template_fields(context, jinja_env)
-        # SILVER, MODEL, GOLD, the checks: the transformer role (where task roles are on)
-        self.hook_params = {**(self.hook_params or {}), **role_param("transformer")}
+        # SILVER, MODEL, GOLD, the checks: the transformer role (where task roles are on) and the
+        # platform's session parameters (include/warehouse.py)
+        self.hook_params = {**(self.hook_params or {}), **hook_params("transformer")}
 
 
 def _rows_affected_handler(cursor: Any) -> list[tuple[int]]:

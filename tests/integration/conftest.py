@@ -84,7 +84,7 @@ def fresh_warehouse(stack: object) -> object:
     """An empty warehouse for a module whose assertions cover whole tables (ledger, GOLD, RFM)."""
     from local import identity, session
 
-    identity.empty_warehouse(session.snowflake_hook())
+    identity.empty_warehouse(session.snowflake_hook("snowflake_deploy"))
     return stack
 
 

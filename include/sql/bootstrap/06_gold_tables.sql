@@ -63,7 +63,11 @@ create table if not exists {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES_BAS
 );
 
 -- RFM as of the latest publication (rules: docs/metrics.md):
---   r_score, m_score: 1 + floor(5 x the share of customers strictly worse): equal values, equal score
+--   r_score, m_score: 1 + floor(5 x the share of customers strictly worse): equal values, equal score.
+--     Computed without a division: 1 + the number of k in 1..4 with k x customers <= 5 x worse.
+--     Snowflake divides integers to 6 decimals (https://docs.snowflake.com/en/sql-reference/operators-arithmetic),
+--     so floor(5 x worse / customers) rounds up to the next score for a boundary customer from
+--     about 2 million customers on; products of integers are exact on every engine.
 --   f_score: purchases 1 -> 1, 2 -> 2, 3 -> 3, 4-5 -> 4, 6 or more -> 5 (most customers tie at 1)
 create or replace view {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM as
 with totals as (
@@ -77,10 +81,20 @@ with totals as (
     cross join {{ wh.database }}.{{ wh.gold }}.CUSTOMER_AS_OF as a
 ),
 
-scored as (
+ranked as (
     select
         totals.*,
-        1 + floor(5 * (rank() over (order by recency_days desc) - 1) / count(*) over ()) as r_score,
+        5 * (rank() over (order by recency_days desc) - 1) as recency_worse_x5,
+        5 * (rank() over (order by monetary) - 1) as monetary_worse_x5,
+        count(*) over () as customers
+    from totals
+),
+
+scored as (
+    select
+        ranked.*,
+        1 + iff(recency_worse_x5 >= customers, 1, 0) + iff(recency_worse_x5 >= 2 * customers, 1, 0)
+        + iff(recency_worse_x5 >= 3 * customers, 1, 0) + iff(recency_worse_x5 >= 4 * customers, 1, 0) as r_score,
         case
             when frequency >= 6 then 5
             when frequency >= 4 then 4
@@ -88,8 +102,9 @@ scored as (
             when frequency = 2 then 2
             else 1
         end as f_score,
-        1 + floor(5 * (rank() over (order by monetary) - 1) / count(*) over ()) as m_score
-    from totals
+        1 + iff(monetary_worse_x5 >= customers, 1, 0) + iff(monetary_worse_x5 >= 2 * customers, 1, 0)
+        + iff(monetary_worse_x5 >= 3 * customers, 1, 0) + iff(monetary_worse_x5 >= 4 * customers, 1, 0) as m_score
+    from ranked
 )
 
 select
