@@ -270,6 +270,7 @@ async def asend_alert(alert: Alert, context: Any) -> None:
 ERROR_LINES = 12
 SENSOR_TASK = re.compile(r"^ingest_(?P<feed>[a-z_]+)\.wait_for_file$")
 
+
 def _rerun_commands(
     dag_id: str,
     task_id: str,

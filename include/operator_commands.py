@@ -48,6 +48,14 @@ DOCUMENTED: dict[str, str] = {
     "--reprocess-behavior completed --dag-run-conf '{\"lookback_days\": 3660}'",
 }
 
+# docs/production.md "First deploy on Snowflake", in order: executed as written, in that order, by
+# tests/integration/test_first_deploy.py
+FIRST_DEPLOY: tuple[str, ...] = (
+    "python -m include.snowflake_admin prepare",
+    "airflow dags trigger retail_warehouse_setup",
+    "python -m include.preflight",
+)
+
 
 class NoCliCommand(ValueError):
     """The CLI cannot select exactly this task of exactly this run; use the REST call or the UI."""

@@ -86,21 +86,34 @@ class Rendering:
 
 
 def _sample(name: str, day: date) -> Any:
-    samples: dict[str, Any] = {
-        "business_date": day,
+    """A value of the type the task binds for a placeholder of this name."""
+    from datetime import datetime, time
+
+    named: dict[str, Any] = {
         "scored_date": day - timedelta(days=90),
-        "day": day,
         "first": day - timedelta(days=29),
         "last": day,
-        "map_index": -1,
-        "try_number": 1,
-        "max_tries": 3,
-        "horizon_days": 90,
-        "lease_minutes": 120,
-        "stale_seconds": 60,
-        "rows": 0,
+        "day": day,
+        "new_delivery": False,
+        "duration_s": 1.5,
     }
-    return samples.get(name, f"preflight_{name}")
+    if name in named:
+        return named[name]
+    if name.endswith("_date"):
+        return day
+    if name.endswith("_at"):
+        return datetime.combine(day, time(1, 0))
+    if name.startswith("rows") or name in (
+        "map_index",
+        "try_number",
+        "max_tries",
+        "tries",
+        "horizon_days",
+        "lease_minutes",
+        "stale_seconds",
+    ):
+        return -1 if name == "map_index" else 1
+    return f"preflight_{name}"
 
 
 def _window_renderings(template: str, day: date) -> list[Rendering]:

@@ -418,7 +418,7 @@ def _use_statement(cursor: FakeSnowflakeCursor, state: Session, text: str) -> bo
 # ------------------------------------------------------------------------------- catalogue
 def _qualify(cursor: FakeSnowflakeCursor, parts: list[str], kind: str) -> list[str]:
     conn = cursor._conn
-    want = {"DATABASE": 1, "SCHEMA": 2}.get(kind, 3)
+    want = {"DATABASE": 1, "WAREHOUSE": 1, "INTEGRATION": 1, "ACCOUNT": 1, "SCHEMA": 2}.get(kind, 3)
     context = [conn.database or "", conn.schema or ""]
     return [*context[: want - len(parts)], *parts] if len(parts) < want else parts
 
@@ -461,6 +461,20 @@ def object_exists(cursor: FakeSnowflakeCursor, kind: str, name: str) -> bool:
             cursor, "VIEW", ".".join(parts[:2])
         )
     return name in existing_objects(cursor, kind, ".".join(parts[:-1]))
+
+
+def _external(cursor: FakeSnowflakeCursor, stage: str) -> bool:
+    database, schema, name = stage.split(".")
+    row = (
+        cursor._conn._duck_conn.cursor()
+        .execute(
+            "select url from _fs_global._fs_information_schema._fs_stages "
+            "where database_name = ? and schema_name = ? and upper(name) = ?",
+            (database, schema, name),
+        )
+        .fetchone()
+    )
+    return bool(row and row[0] and not str(row[0]).startswith("file://"))
 
 
 def _kind_of(cursor: FakeSnowflakeCursor, name: str) -> str:
@@ -550,9 +564,11 @@ def check(cursor: FakeSnowflakeCursor, state: Session, text: str) -> None:
         if stage:
             name = ".".join(_qualify(cursor, _parts(stage[1].split("/")[0]), "STAGE"))
             _usage_of_containers(cursor, state, name, roles)
-            needed = ("WRITE",) if lowered.startswith(("put", "remove", "rm")) else ("READ",)
-            for privilege in needed:
-                _require(cursor, state, privilege, "STAGE", name, roles)
+            if _external(cursor, name):  # an external stage is read with USAGE
+                needed = "USAGE"
+            else:
+                needed = "WRITE" if lowered.startswith(("put", "remove", "rm")) else "READ"
+            _require(cursor, state, needed, "STAGE", name, roles)
         return
     if lowered.startswith(
         ("show ", "describe ", "desc ", "use ", "alter session", "begin", "commit", "rollback", "explain ")
@@ -697,7 +713,7 @@ def _after(cursor: FakeSnowflakeCursor, state: Session, head: str) -> None:
     if lowered.startswith("create"):
         record_created(cursor, state, head)
     elif lowered.startswith("drop"):
-        record_dropped(cursor, head)
+        record_dropped(cursor, " ".join(head.split()).rstrip(";"))
 
 
 def reset() -> None:

@@ -80,6 +80,8 @@ _LOCKING = re.compile(
 _ALTER_SESSION = re.compile(r"alter\s+session\s+(set|unset)\s+(.*?)\s*;?\s*$", re.IGNORECASE | re.DOTALL)
 _SHOW_PARAMETERS = re.compile(r"show\s+parameters(?:\s+like\s+'([^']*)')?(?:\s+in\s+session)?\s*;?\s*$", re.IGNORECASE)
 _CREATE_OR_ALTER_FORMAT = re.compile(rf"create\s+or\s+alter\s+(file\s+format\s+{_NAME}.*)$", re.IGNORECASE | re.DOTALL)
+_DROP_STAGE = re.compile(rf"drop\s+stage\s+(if\s+exists\s+)?{_NAME}\s*;?\s*$", re.IGNORECASE)
+_LIST_PATH = re.compile(r"(?:list|ls)\s+@([\w$.\"]+)/(\S*?)\s*;?\s*$", re.IGNORECASE)
 _ALTER_FORMAT = re.compile(
     rf"alter\s+file\s+format\s+(?:if\s+exists\s+)?{_NAME}\s+set\s+(.*)$", re.IGNORECASE | re.DOTALL
 )
@@ -350,6 +352,10 @@ def _execute_as_snowflake(
         return _create_or_alter_file_format(self, m[1])
     if m := _ALTER_FORMAT.match(head):
         return _alter_file_format(self, m[1], m[2])
+    if m := _LIST_PATH.match(head):
+        return _list_path(self, m[1], m[2])
+    if m := _DROP_STAGE.match(head):
+        return _drop_stage(self, m[2], bool(m[1]))
 
     in_transaction = state.explicit or bool(getattr(conn, "_in_transaction", False))
     if _BEGIN.match(head):
@@ -391,15 +397,18 @@ def _explain(cursor: FakeSnowflakeCursor, statement: str) -> FakeSnowflakeCursor
         raise _error(f"EXPLAIN supports queries and DML, not {statement.split()[0].upper()}", 1003, "42000")
     cursor.check_db_and_schema(expression)
     plans = []
-    for part in cursor._transform_explode(expression):
+    parts = cursor._transform_explode(expression)
+    if isinstance(expression, exp.Merge):
+        parts = parts[:1]  # the join of target and source; the rest reads fakesnow's own temporary table
+    for part in parts:
         transformed = cursor._transform(part, None)
-        duck = cursor._conn._duck_conn.cursor()
+        if isinstance(transformed, exp.Create) and transformed.expression is not None:
+            transformed = transformed.expression  # plan the query, create nothing
         try:
-            plans.extend(
-                str(row[-1]) for row in duck.execute("explain " + transformed.sql(dialect="duckdb")).fetchall()
-            )
+            rows = cursor._conn._duck_conn.execute("explain " + transformed.sql(dialect="duckdb")).fetchall()
         except Exception as exc:  # noqa: BLE001 - a statement that does not compile, as Snowflake says it
             raise _error(f"SQL compilation error:\n{str(exc).splitlines()[0]}", 2003, "42S02") from exc
+        plans.extend(str(row[-1]) for row in rows)
     return _answer(cursor, [("GlobalStats", "\n".join(plans))], ["step", "operation"])
 
 
@@ -507,6 +516,30 @@ def _alter_file_format(cursor: FakeSnowflakeCursor, name: str, settings: str) ->
         (json.dumps(options), database, schema, format_name),
     )
     return status(cursor)
+
+
+def _drop_stage(cursor: FakeSnowflakeCursor, name: str, if_exists: bool) -> FakeSnowflakeCursor:
+    """DROP STAGE (fakesnow has none): the stage goes from the catalog; its files stay on disk."""
+    database, schema, stage = _qualified(cursor._conn, name).split(".")
+    deleted = (
+        cursor._conn._duck_conn.cursor()
+        .execute(
+            "delete from _fs_global._fs_information_schema._fs_stages "
+            "where database_name = ? and schema_name = ? and upper(name) = ? returning name",
+            (database, schema, stage),
+        )
+        .fetchall()
+    )
+    if not deleted and not if_exists:
+        raise _error(f"Stage '{database}.{schema}.{stage}' does not exist or not authorized.", 2003, "02000")
+    return status(cursor, f"{stage} successfully dropped.")
+
+
+def _list_path(cursor: FakeSnowflakeCursor, stage: str, path: str) -> FakeSnowflakeCursor:
+    """LIST @stage/path: the stage's files below the path (fakesnow lists only a whole stage)."""
+    _original_execute(cursor, f"list @{stage}")
+    rows = [row for row in cursor.fetchall() if str(row[0]).split("/", 1)[-1].startswith(path)]
+    return _answer(cursor, [tuple(str(v) for v in row) for row in rows], ["name", "size", "md5", "last_modified"])
 
 
 # ------------------------------------------------------------------- CSV escapes (COPY INTO)

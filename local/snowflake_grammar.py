@@ -62,6 +62,15 @@ FUNCTIONS = frozenset(
         *("LAG", "LEAD", "LEAST", "LOWER", "MAX", "MD5", "MEDIAN", "MIN", "MONTH", "NULLIF", "QUARTER", "RANK"),
         *("RATIO_TO_REPORT", "ROUND", "ROW_NUMBER", "SUM", "SYSDATE", "TO_CHAR", "TO_DATE", "TRIM", "TRY_CAST"),
         *("TRY_TO_DATE", "TRY_TO_NUMBER", "TRY_TO_TIMESTAMP", "TRY_TO_TIMESTAMP_NTZ", "UPPER", "YEAR", "AVG", "STDDEV"),
+        *("SUBSTRING", "SUBSTR", "PARSE_JSON", "TO_VARCHAR", "TO_NUMBER", "TO_TIMESTAMP", "TO_TIMESTAMP_NTZ", "LENGTH"),
+        *("REPLACE", "SPLIT_PART", "REGEXP_LIKE", "REGEXP_SUBSTR", "ARRAY_AGG", "LISTAGG", "OBJECT_CONSTRUCT"),
+        *("ANY_VALUE", "APPROX_COUNT_DISTINCT", "STDDEV_POP", "VARIANCE", "MODE", "PERCENTILE_CONT", "NTILE"),
+        *("DENSE_RANK", "FIRST_VALUE", "LAST_VALUE", "BOOLAND_AGG", "BOOLOR_AGG", "SIGN", "SQRT", "LN", "LOG", "EXP"),
+        *("POWER", "CEIL", "TRUNC", "DATE_PART", "LAST_DAY", "DAYNAME", "WEEK", "DAYOFWEEK", "CURRENT_TIME"),
+        *("UUID_STRING", "CHARINDEX", "POSITION", "CONTAINS", "STARTSWITH", "ENDSWITH", "LPAD", "RPAD", "INITCAP"),
+        *("ZEROIFNULL", "NVL", "NVL2", "DECODE", "TRY_TO_DECIMAL", "TRY_TO_BOOLEAN", "TO_BOOLEAN", "DATE_FROM_PARTS"),
+        *("ARRAY_SIZE", "ARRAY_CONSTRUCT", "FLATTEN", "GET", "OBJECT_KEYS", "GENERATOR", "SEQ4", "UNIFORM", "RANDOM"),
+        *("SUM_IF", "AVG_IF", "MAX_BY", "MIN_BY", "REGR_SLOPE", "CORR", "COVAR_POP", "HASH_AGG", "SHA2"),
     }
 )
 # Data types as sqlglot writes them in Snowflake's dialect
@@ -74,7 +83,7 @@ TYPES = frozenset(
 STATEMENTS = (
     exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Copy,
     exp.Create, exp.Alter, exp.Drop, exp.TruncateTable, exp.Transaction, exp.Commit, exp.Rollback, exp.Command,
-    exp.Grant, exp.Use, exp.Describe, exp.Show, exp.Set, exp.Put, exp.ListStage, exp.Comment,
+    exp.Grant, exp.Revoke, exp.Use, exp.Describe, exp.Show, exp.Set, exp.Put, exp.ListStage, exp.Comment,
 )  # fmt: skip
 _CALL = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\(")
 _NOT_CALLS = (exp.Binary, exp.Unary, exp.Predicate, exp.Connector, exp.Case, exp.Window, exp.Subquery)

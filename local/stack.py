@@ -115,6 +115,7 @@ def stack_env() -> dict[str, str]:
     keys = local_keys()
     s3_url = f"http://{HOST}:{PORTS['s3']}"
     api = f"http://{HOST}:{PORTS['airflow']}"
+
     def snowflake(login: str) -> str:
         """A Snowflake connection to the stand-in, logging in as ``login`` (the account admin script,
         include/sql/security/00_account_admin.sql, gives the platform's users their roles)."""

@@ -16,6 +16,7 @@ import pytest
 MODULE_ORDER = (
     "test_ingestion",
     "test_daily_smoke",
+    "test_first_deploy",
     "test_run_log",
     "test_operator_commands",
     "test_transforms",

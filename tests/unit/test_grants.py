@@ -1,11 +1,12 @@
 """The Snowflake roles and grants (include/sql/security/roles_and_grants.sql) give each role what
 its SQL needs and nothing more.
 
-The local stand-in has no roles or grants (docs/production.md#roles-and-grants), so these tests
-check the rendered statements against what the project's own SQL reads and writes: every table a
-step's SQL names is granted to the role that runs the step, and no role holds a privilege outside
-its layer (tables a template names through a variable, as the SILVER merges do, are covered by
-the schema-wide grants the layer tests require).
+These tests check the rendered statements against what the project's own SQL reads and writes,
+without a warehouse: every table a step's SQL names is granted to the role that runs the step, and
+no role holds a privilege outside its layer (tables a template names through a variable, as the
+SILVER merges do, are covered by the schema-wide grants the layer tests require). The local
+stand-in enforces the same grants at run time (local/fakesnow_account.py), and the preflight reads
+them back on an account (include/preflight.py).
 """
 
 from __future__ import annotations
@@ -74,25 +75,10 @@ def _holds(role: str, privilege: str, schema: str, table: str) -> bool:
 
 
 def _role_running(path: Path) -> str:
-    """Which role runs a SQL file in production (docs/production.md#roles-and-grants)."""
-    layer, name = path.parent.name, path.stem
-    if layer == "control_tower":  # the UI page's reader
-        return ROLES.control_tower
-    if path.parent == SQL_DIR:  # macros of the transform steps (_changes.sql)
-        return ROLES.transformer
-    if layer in ("silver", "model", "gold") or "dq" in path.relative_to(SQL_DIR).parts:
-        return ROLES.transformer
-    if layer == "bronze":
-        return ROLES.loader
-    if layer == "ml":
-        return ROLES.ml
-    if layer == "audit":
-        if "transform_lock" in name or name in ("plan_change_set", "processed_without_gold"):
-            return ROLES.transformer
-        if name in ("record_file", "file_already_loaded", "feed_date_ledger"):
-            return ROLES.loader
-        return ROLES.run_logger
-    raise AssertionError(f"no role is known to run {path}")
+    """Which role runs a SQL file in production: the SQL inventory's map (include/sql_inventory.py)."""
+    from include.sql_inventory import role_of
+
+    return getattr(ROLES, role_of(path.relative_to(SQL_DIR).as_posix()))
 
 
 STEP_SQL = sorted(p for p in SQL_DIR.rglob("*.sql") if p.parent.name not in ("bootstrap", "security"))

@@ -22,6 +22,7 @@ BRONZE = WAREHOUSE.qualified(WAREHOUSE.bronze, "ORDERS")
 SILVER = WAREHOUSE.qualified(WAREHOUSE.silver, "ORDERS")
 GOLD = WAREHOUSE.qualified(WAREHOUSE.gold, "DAILY_REVENUE")
 FORMAT = WAREHOUSE.qualified(WAREHOUSE.bronze, WAREHOUSE.file_format)
+RUN_LOG = WAREHOUSE.qualified(WAREHOUSE.audit, "TASK_RUN_LOG")
 PUT_MODE = dataclasses.replace(WAREHOUSE, stage_mode="put")
 
 
@@ -42,10 +43,10 @@ def _refused(cursor: Any, sql: str) -> str:
 @pytest.mark.parametrize(
     ("role", "allowed", "refused"),
     [
-        (ROLES.loader, [f"select count(*) from {BRONZE}", f"delete from {BRONZE} where false"], [f"select 1 from {SILVER}"]),
-        (ROLES.transformer, [f"select count(*) from {BRONZE}", f"delete from {GOLD} where false"], [f"delete from {BRONZE} where false"]),
+        (ROLES.loader, [f"select 1 from {BRONZE}", f"delete from {BRONZE} where false"], [f"select 1 from {SILVER}"]),
+        (ROLES.transformer, [f"select 1 from {BRONZE}", f"delete from {GOLD} where false"], [f"delete from {BRONZE}"]),
         (ROLES.ml, [f"select count(*) from {GOLD}"], [f"delete from {GOLD} where false", f"select 1 from {SILVER}"]),
-        (ROLES.run_logger, [f"select count(*) from {WAREHOUSE.qualified(WAREHOUSE.audit, 'TASK_RUN_LOG')}"], [f"select 1 from {GOLD}"]),
+        (ROLES.run_logger, [f"select count(*) from {RUN_LOG}"], [f"select 1 from {GOLD}"]),
     ],
 )  # fmt: skip
 def test_each_task_role_works_with_its_grants_and_nothing_more(connect, role, allowed, refused) -> None:
@@ -89,7 +90,7 @@ def test_a_redeploy_keeps_the_loaders_file_format_grant_where_create_or_replace_
     ``create or replace`` it replaced dropped it on every deploy, and no future grant brings it
     back: the next COPY failed until someone applied the grants again."""
     deploy, loader = connect(USERS.deploy).cursor(), connect(USERS.pipeline, ROLES.loader).cursor()
-    copy = f"copy into {BRONZE} (order_id) from @{PUT_MODE.database}.{PUT_MODE.bronze}.{PUT_MODE.stage}/none/ file_format = (format_name = '{FORMAT}')"
+    copy = f"copy into {BRONZE} (order_id) from {PUT_MODE.stage_ref}/none/ file_format = (format_name = '{FORMAT}')"
     loader.execute(copy)  # no file there: 0 files processed, but the grants were checked
     for statement in statements(render_sql("bootstrap/01_file_format_and_stage.sql", wh=PUT_MODE)):
         deploy.execute(statement)

@@ -35,6 +35,11 @@ def _connect(**params: Any) -> Any:
     return snowflake.connector.connect(database=WAREHOUSE.database, schema=WAREHOUSE.audit, **params)
 
 
+def _platform(**session: Any) -> Any:
+    """A connection as every connection of the platform opens one (include/warehouse.py)."""
+    return _connect(session_parameters=session_parameters(**session))
+
+
 def _one(cursor: Any, sql: str) -> Any:
     cursor.execute(sql)
     return cursor.fetchone()[0]
@@ -42,7 +47,7 @@ def _one(cursor: Any, sql: str) -> Any:
 
 @pytest.fixture
 def table(warehouse: Any) -> Iterator[Any]:
-    cur = _connect(session_parameters=session_parameters()).cursor()
+    cur = _platform().cursor()
     cur.execute(f"create or replace table {T} (k int, v int)")
     cur.execute(f"insert into {T} values (1, 10), (2, 20)")
     yield cur
@@ -54,7 +59,7 @@ def test_a_session_without_a_time_zone_runs_on_los_angeles_time_and_the_platform
     timestamp_ntz is then 7 or 8 hours behind the UTC the run-log and the lock's lease use."""
     now = datetime.now(UTC).replace(tzinfo=None)
     default = _one(_connect().cursor(), "select current_timestamp()::timestamp_ntz")
-    platform = _one(_connect(session_parameters=session_parameters()).cursor(), "select current_timestamp()::timestamp_ntz")
+    platform = _one(_platform().cursor(), "select current_timestamp()::timestamp_ntz")
     assert 6.9 < (now - default).total_seconds() / 3600 < 8.1
     assert abs((platform - now).total_seconds()) < 60
     cur = _connect().cursor()
@@ -95,12 +100,14 @@ def test_a_merge_joining_a_target_row_twice_fails_as_on_snowflake(table) -> None
         f"merge into {T} as t using (select 5 as k, 50 as v union all select 5, 50) as s on t.k = s.k "
         "when not matched then insert (k, v) values (s.k, s.v)"
     )
-    table.execute(f"merge into {T} as t using (select 1 as k, 11 as v) as s on t.k = s.k when matched then update set v = s.v")
+    table.execute(
+        f"merge into {T} as t using (select 1 as k, 11 as v) as s on t.k = s.k when matched then update set v = s.v"
+    )
     assert _one(table, f"select v from {T} where k = 1") == 11
 
 
 def test_a_second_writer_waits_for_the_lock_and_gives_up_after_its_lock_timeout(table) -> None:
-    holder, waiter = _connect(session_parameters=session_parameters()), _connect(session_parameters=session_parameters())
+    holder, waiter = _platform(), _platform()
     h, w = holder.cursor(), waiter.cursor()
     h.execute("begin")
     h.execute(f"update {T} set v = v + 1 where k = 1")
@@ -120,7 +127,7 @@ def test_a_second_writer_waits_for_the_lock_and_gives_up_after_its_lock_timeout(
 
 def test_a_deadlock_fails_the_statement_that_closes_the_cycle(table) -> None:
     table.execute(f"create or replace table {T}_B (k int)")
-    a, b = _connect(session_parameters=session_parameters()).cursor(), _connect(session_parameters=session_parameters()).cursor()
+    a, b = _platform().cursor(), _platform().cursor()
     a.execute("begin")
     a.execute(f"delete from {T} where k = 1")
     b.execute("begin")
@@ -146,12 +153,12 @@ def test_a_deadlock_fails_the_statement_that_closes_the_cycle(table) -> None:
 
 
 def test_a_closed_session_rolls_back_and_releases_its_locks(table) -> None:
-    gone = _connect(session_parameters=session_parameters())
+    gone = _platform()
     cur = gone.cursor()
     cur.execute("begin")
     cur.execute(f"update {T} set v = 0")
     gone.close()
-    other = _connect(session_parameters=session_parameters(lock_timeout=2)).cursor()
+    other = _platform(lock_timeout=2).cursor()
     other.execute(f"update {T} set v = v + 1 where k = 1")
     assert _one(other, f"select v from {T} where k = 1") == 11
 
@@ -160,14 +167,14 @@ def test_integers_divide_to_six_decimals(warehouse) -> None:
     """https://docs.snowflake.com/en/sql-reference/operators-arithmetic: DuckDB divides in floating
     point. Where it matters: 5 x 2,199,999 / 2,200,000 is 4.999997727..., which Snowflake rounds
     to 4.999998 - and to 5.000000 once the divisor passes 10 million."""
-    cur = _connect(session_parameters=session_parameters()).cursor()
+    cur = _platform().cursor()
     assert float(_one(cur, "select 1 / 3")) == pytest.approx(0.333333, abs=1e-9)
     assert int(_one(cur, "select floor(5 * (20000000 - 1) / 20000000)")) == 5  # the old RFM arithmetic
     assert float(_one(cur, "select 1.0 / 3")) == pytest.approx(1 / 3)  # not both integers: as before
 
 
 def test_a_statement_snowflake_would_not_compile_fails(warehouse) -> None:
-    cur = _connect(session_parameters=session_parameters()).cursor()
+    cur = _platform().cursor()
     with pytest.raises(ProgrammingError, match="not Snowflake SQL: EPOCH_MS"):
         cur.execute("select epoch_ms(0)")
 

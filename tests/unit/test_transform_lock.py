@@ -74,7 +74,7 @@ def test_the_lock_is_taken_and_given_back_whatever_the_connections_autocommit(
     assert lock.try_acquire(hook, "run_b", DAY, lease_minutes=60)[0]
 
 
-def test_a_look_that_meets_another_writer_waits_then_looks_again(warehouse: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_look_that_meets_another_writer_waits_then_looks_again(warehouse: Any, monkeypatch: Any) -> None:
     """Snowflake makes the second UPDATE of the lock row wait for the first transaction (the stand-in
     now too); the look gives up after its lock timeout, and the next look decides on what was
     committed."""

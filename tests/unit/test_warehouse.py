@@ -85,3 +85,52 @@ def test_files_put_into_a_stage_of_the_in_process_warehouse_leave_nothing_behind
         conn.close()
     assert not os.path.exists(folder), "the block's stage folder is removed at its end"
     assert not os.path.exists(made_at_import), "fakesnow's own temporary folder is not left behind"
+
+
+def test_every_connection_the_platform_opens_sets_its_session_parameters() -> None:
+    """TIMEZONE (Snowflake's default is America/Los_Angeles), AUTOCOMMIT and LOCK_TIMEOUT on every
+    Snowflake connection: each hook or connector call in the code passes them (a hook's
+    ``session_parameters`` replace its connection's), and the hooks built for each task carry UTC."""
+    import ast
+    from pathlib import Path
+
+    from include.warehouse import SESSION_PARAMETERS, hook_params, snowflake_hook
+
+    repo = Path(__file__).resolve().parents[2]
+    unset = []
+    for folder in ("dags", "include", "plugins", "local", "benchmarks"):
+        for path in (repo / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+                is_connect = name == "connect" and "snowflake.connector" in ast.unparse(node.func)
+                if name == "SnowflakeHook" or is_connect:
+                    passed = {k.arg for k in node.keywords}
+                    spread = any(k.arg is None for k in node.keywords)  # **hook_params(...)
+                    if "session_parameters" not in passed and not spread:
+                        unset.append(f"{path.relative_to(repo)}:{node.lineno}")
+    assert unset == [], f"Snowflake connections without the platform's session parameters: {unset}"
+    assert SESSION_PARAMETERS["TIMEZONE"] == "UTC" and SESSION_PARAMETERS["AUTOCOMMIT"] is True
+    for kind in ("loader", "transformer", "ml", "run_logger", "control_tower"):
+        assert snowflake_hook(kind).session_parameters["TIMEZONE"] == "UTC"
+        assert hook_params(kind)["session_parameters"]["LOCK_TIMEOUT"] <= 3600
+
+
+def test_the_sql_steps_and_the_set_up_carry_the_session_parameters() -> None:
+    from datetime import datetime
+    from pathlib import Path
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    from include.transform.operators import LayerSQLOperator
+
+    step = LayerSQLOperator(task_id="silver_orders", sql="select 1")
+    context = {"params": {"lookback_days": 0, "business_date": None}, "logical_date": datetime(2026, 6, 1)}
+    step.render_template_fields(context)
+    assert step.hook_params["session_parameters"]["TIMEZONE"] == "UTC"
+    setup_file = Path(__file__).resolve().parents[2] / "dags" / "retail_warehouse_setup.py"
+    bag = DagBag(dag_folder=str(setup_file), safe_mode=False)
+    setup = bag.dags["retail_warehouse_setup"]
+    sql_tasks = [t for t in setup.tasks if hasattr(t, "hook_params")]
+    assert sql_tasks and all(t.hook_params["session_parameters"]["TIMEZONE"] == "UTC" for t in sql_tasks)
