@@ -15,12 +15,13 @@ from include.config import ROLES, USERS, WAREHOUSE
 
 SNOWFLAKE_SECTIONS = ("connect", "session", "objects", "grants", "stage", "compile")
 FORMAT = WAREHOUSE.qualified(WAREHOUSE.bronze, WAREHOUSE.file_format)
+PASSWORD = "local"  # pragma: allowlist secret - the in-process stand-in ignores it
 
 
 def _connection(login: str) -> str:
     extra = {"account": "local", "database": WAREHOUSE.database}
     return json.dumps(
-        {"conn_type": "snowflake", "login": login, "password": "local", "schema": "BRONZE", "extra": extra}
+        {"conn_type": "snowflake", "login": login, "password": PASSWORD, "schema": "BRONZE", "extra": extra}
     )
 
 
@@ -136,9 +137,7 @@ def test_an_unreachable_databricks_job_is_reported(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(config, "DATABRICKS_SCORING_JOB_ID", "42")
     monkeypatch.setenv(
         "AIRFLOW_CONN_DATABRICKS_DEFAULT",
-        json.dumps(
-            {"conn_type": "databricks", "host": f"http://127.0.0.1:{port}", "password": "token-x"}
-        ),  # pragma: allowlist secret
+        json.dumps({"conn_type": "databricks", "host": f"http://127.0.0.1:{port}", "password": PASSWORD}),
     )
     (check,) = preflight.run(("databricks",))
     assert check.status == "FAIL" and "job 42" in check.name
