@@ -15,7 +15,7 @@ from include.config import ROLES, USERS, WAREHOUSE
 
 SNOWFLAKE_SECTIONS = ("connect", "session", "objects", "grants", "stage", "compile")
 FORMAT = WAREHOUSE.qualified(WAREHOUSE.bronze, WAREHOUSE.file_format)
-PASSWORD = "local"  # pragma: allowlist secret - the in-process stand-in ignores it
+PASSWORD = "local"  # noqa: S105  # pragma: allowlist secret - the in-process stand-in ignores it
 
 
 def _connection(login: str) -> str:

@@ -35,7 +35,7 @@ def _hook(monkeypatch: pytest.MonkeyPatch, session_parameters: dict[str, Any] | 
     extra: dict[str, Any] = {"account": "local", "database": WAREHOUSE.database}
     if session_parameters is not None:
         extra["session_parameters"] = session_parameters
-    password = "local"  # pragma: allowlist secret - the in-process stand-in ignores it
+    password = "local"  # noqa: S105  # pragma: allowlist secret - the in-process stand-in ignores it
     conn = {"conn_type": "snowflake", "login": "local", "password": password, "schema": WAREHOUSE.audit, "extra": extra}
     monkeypatch.setenv("AIRFLOW_CONN_SNOWFLAKE_LOCK_TEST", json.dumps(conn))
     return SnowflakeHook(snowflake_conn_id="snowflake_lock_test")
