@@ -9,13 +9,15 @@ unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install demo test test-all bench up down status lint secrets docs clean
 
-$(VENV)/.installed: requirements.txt
+# Two locks: requirements.txt is what production runs (the image installs only it);
+# requirements-dev.txt adds the local stack's stand-ins, the test tools and the linters.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check uv
-	@$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -r requirements.txt
+	@$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -r requirements.txt -r requirements-dev.txt
 	@touch $@
 
-install: $(VENV)/.installed ## create .venv with the pinned dependencies
+install: $(VENV)/.installed ## create .venv with both pinned locks (production's and development's)
 
 demo: install ## run a week of the daily pipeline on the local stack, print a summary (RCT_EXECUTOR=celery: on Celery workers)
 	@if [ "$$RCT_EXECUTOR" = celery ]; then local/ensure_redis.sh; fi

@@ -1,15 +1,18 @@
-"""Local-stack-only Airflow settings, on PYTHONPATH only when the local stack runs.
+"""Local-only Airflow settings: the local stack's patches of Airflow, provider and botocore
+internals. Production never loads them: the image holds no local/ (Dockerfile), and this file,
+when Airflow finds it on PYTHONPATH, does nothing unless ``RCT_LOCAL_PATCHES`` asks:
 
-The Snowflake provider passes ``host`` and ``port`` from a connection's extras to the connector
-but not ``protocol``, so it always speaks https; the fakesnow server speaks plain http. This
-makes the provider honour an explicit ``protocol`` extra. Production never loads this file and
-its connections have no such extra, so nothing changes there.
+- ``RCT_LOCAL_PATCHES=all``: every patch below (the local stack, local/stack.py);
+- ``RCT_LOCAL_PATCHES=snowflake_http``: only what the warehouse stand-in needs (docker-compose.yaml);
+- a comma-separated list of names; unset or empty: nothing.
 
-The rest is speed on two cores, none of it changing what a task does (see each function):
-imports, plugins, botocore's service models and compiled SQL templates filled once before
-LocalExecutor forks its workers (a forked task process imports edited project code again); the
-AWS hooks' caller lookup without reading every frame's source; heartbeats every 5 s with the
-task's exit noticed within a quarter second; finished backfills marked complete within seconds.
+Every patch is **local-only**: one makes the provider reach the stand-in at all, the others save
+time on two cores without changing what a task does. ``PATCHES`` lists each with its measured gain
+and the private names it relies on; ``tests/unit/test_local_settings.py`` fails when one of those
+names changes in the installed versions, and this file refuses to apply anything on an Airflow,
+provider or botocore other than the ones it was written for (``WRITTEN_FOR``). Patches whose gain
+was under a few percent of a demo day were removed (docs/performance.md, 2026-12-06).
+
 ``RCT_PROFILE_TASKS=<folder>`` writes a CPU profile of every task process (benchmarks only).
 """
 
@@ -17,7 +20,21 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+# The versions these patches were written and measured against.
+WRITTEN_FOR = {
+    "apache-airflow": "3.3.2",
+    "apache-airflow-providers-snowflake": "6.20.0",
+    "apache-airflow-providers-amazon": "9.39.0",
+    "botocore": "1.43.117",
+}
+
+
+class UnsupportedVersion(RuntimeError):
+    """An installed package is not the version the local patches were written for."""
 
 
 def honour_snowflake_protocol_extra() -> None:
@@ -32,11 +49,9 @@ def honour_snowflake_protocol_extra() -> None:
         if extra_dict.get("protocol"):
             conn_config["protocol"] = extra_dict["protocol"]
 
+    _add_network_config.__wrapped__ = original  # type: ignore[attr-defined]  # its signature, for the tests
     SnowflakeHook._add_network_config = _add_network_config  # type: ignore[method-assign]
     SnowflakeHook._rct_protocol_patch = True  # type: ignore[attr-defined]
-
-
-honour_snowflake_protocol_extra()
 
 
 def preload_task_imports() -> None:
@@ -184,15 +199,6 @@ def find_aws_callers_without_reading_sources() -> None:
     AwsGenericHook._find_operator_class_name = staticmethod(_find_operator_class_name)  # type: ignore[method-assign]
     AwsGenericHook._find_executor_class_name = staticmethod(_find_executor_class_name)  # type: ignore[method-assign]
     AwsGenericHook._rct_caller_patch = True  # type: ignore[attr-defined]
-
-
-def compile_sql_templates() -> None:
-    """Compile every SQL template of ``include/sql`` once, before workers fork (each task process
-    compiled the ones it rendered). Local stack only."""
-    from include.sql_render import _ENV, SQL_DIR
-
-    for path in SQL_DIR.rglob("*.sql"):
-        _ENV.get_template(path.relative_to(SQL_DIR).as_posix())
 
 
 # Seconds between the scheduler's checks for backfills whose runs have all finished (Airflow: a
@@ -346,44 +352,10 @@ def parse_dag_files_once_per_worker() -> None:
             logging.getLogger(__name__).info("DAG file not parsed in the worker: %s", exc)
         return original_start(cls, *args, **kwargs)
 
+    start.__wrapped__ = original_start  # type: ignore[attr-defined]  # its signature, for the tests
     dagbag.BundleDagBag = CachedBundleDagBag
     supervisor.ActivitySubprocess.start = classmethod(start)  # type: ignore[method-assign, assignment]
     supervisor.ActivitySubprocess._rct_parse_patch = True  # type: ignore[attr-defined]
-
-
-def tell_the_supervisor_each_secret_once() -> None:
-    """A task process sends each secret to mask to its supervisor once, not on every lookup.
-
-    ``mask_secret`` waits for the supervisor's answer every time, and every hook's connection
-    lookup masks the same password and keys again: 633 of a scale-1 day's 1,023 task-to-supervisor
-    round trips (11 a task), each a wake-up of a process on two busy cores. The supervisor keeps a
-    mask for the task's whole life, so a repeat is dropped; the task's own masker still gets every
-    call. A scale-1 day alone, 4 days each on one fresh stack: median run 48.8 s against 50.4 s,
-    machine CPU 80.4 s against 85.3 s, task processes and workers 25.7 s against 27.2 s. Local
-    stack only.
-    """
-    import json
-
-    from airflow.sdk.execution_time import comms
-
-    if getattr(comms.CommsDecoder, "_rct_mask_patch", False):
-        return
-    original = comms.CommsDecoder.send
-    sent: set[str] = set()
-
-    def send(self: Any, msg: Any) -> Any:
-        if isinstance(msg, comms.MaskSecret):
-            key = json.dumps([msg.value, msg.name], sort_keys=True, default=str)
-            if key in sent:
-                return None
-            result = original(self, msg)
-            sent.add(key)
-            return result
-        return original(self, msg)
-
-    comms.CommsDecoder.send = send  # type: ignore[method-assign]
-    comms.CommsDecoder._rct_mask_patch = True  # type: ignore[attr-defined]
-    os.register_at_fork(after_in_child=sent.clear)  # a new process has a new supervisor
 
 
 def profile_task_processes(folder: str) -> None:
@@ -407,14 +379,122 @@ def profile_task_processes(folder: str) -> None:
     task_runner.main = main
 
 
-preload_task_imports()
-preload_task_listeners()
-share_botocore_service_models()
-find_aws_callers_without_reading_sources()
-compile_sql_templates()
-parse_dag_files_once_per_worker()
-tell_the_supervisor_each_secret_once()
-prompt_backfill_completion()
-notice_task_exit_promptly()
+@dataclass(frozen=True)
+class Patch:
+    name: str
+    apply: Callable[[], None]
+    reason: str  # why, and what it measured
+    relies_on: tuple[str, ...]  # "module:attribute.path" of the private names it needs
+
+
+def preload() -> None:
+    preload_task_imports()
+    preload_task_listeners()
+
+
+PATCHES: dict[str, Patch] = {
+    patch.name: patch
+    for patch in (
+        Patch(
+            "snowflake_http",
+            honour_snowflake_protocol_extra,
+            "the provider passes host and port but not protocol: without it nothing reaches the stand-in (http)",
+            ("airflow.providers.snowflake.hooks.snowflake:SnowflakeHook._add_network_config",),
+        ),
+        Patch(
+            "preload",
+            preload,
+            "task processes fork from a scheduler that imported the providers, the connector and the project: "
+            "about 4 s of imports less per task process (docs/performance.md, 2026-11-23)",
+            (
+                "airflow.sdk.listener:get_listener_manager.cache_clear",
+                "airflow.sdk.plugins_manager:_get_plugins.cache_clear",
+            ),
+        ),
+        Patch(
+            "worker_parse",
+            parse_dag_files_once_per_worker,
+            "a task's DAG parse fell from a median of 485 ms to 32 ms (2026-12-01): the worker parses once",
+            (
+                "airflow.dag_processing.dagbag:BundleDagBag",
+                "airflow.sdk.execution_time.supervisor:ActivitySubprocess.start",
+                "airflow.dag_processing.bundles.manager:DagBundlesManager.get_bundle",
+            ),
+        ),
+        Patch(
+            "task_exit",
+            notice_task_exit_promptly,
+            "a finished task was noticed up to 5 s late (143 of 493 tasks): a scale-1 day 49.8 s -> 39.0 s (0.78x)",
+            (
+                "airflow.sdk.execution_time.supervisor:MIN_HEARTBEAT_INTERVAL",
+                "airflow.sdk.execution_time.supervisor:ActivitySubprocess._send_heartbeat_if_needed",
+            ),
+        ),
+        Patch(
+            "backfill_completion",
+            prompt_backfill_completion,
+            "a new backfill waited 4-33 s for the scheduler's 30 s mark of the previous one; 2-3 s now "
+            "(the demo runs one backfill, the tests dozens)",
+            (
+                "airflow.utils.event_scheduler:EventScheduler.call_regular_interval",
+                "airflow.jobs.scheduler_job_runner:SchedulerJobRunner._mark_backfills_complete",
+            ),
+        ),
+        Patch(
+            "botocore_models",
+            share_botocore_service_models,
+            "every S3 hook's boto3 session parsed botocore's S3 model again (several MB of JSON)",
+            (
+                "botocore.loaders:Loader()._cache",
+                "botocore.loaders:Loader()._search_paths",
+                "botocore.loaders:Loader.BUILTIN_DATA_PATH",
+            ),
+        ),
+        Patch(
+            "aws_caller",
+            find_aws_callers_without_reading_sources,
+            "inspect.stack() in the AWS hooks' user-agent lookup took about 11% of task-process samples",
+            (
+                "airflow.providers.amazon.aws.hooks.base_aws:AwsGenericHook._find_operator_class_name",
+                "airflow.providers.amazon.aws.hooks.base_aws:AwsGenericHook._find_executor_class_name",
+            ),
+        ),
+    )
+}
+
+
+def requested() -> list[str]:
+    """The patches ``RCT_LOCAL_PATCHES`` asks for."""
+    wanted = [w.strip() for w in os.environ.get("RCT_LOCAL_PATCHES", "").split(",") if w.strip()]
+    if wanted == ["all"]:
+        return list(PATCHES)
+    if unknown := [w for w in wanted if w not in PATCHES]:
+        raise ValueError(f"RCT_LOCAL_PATCHES: unknown {unknown}; known: all, {', '.join(PATCHES)}")
+    return wanted
+
+
+def check_versions() -> None:
+    """Refuse to patch internals of versions these patches were not written for."""
+    from importlib.metadata import version
+
+    wrong = {name: version(name) for name, expected in WRITTEN_FOR.items() if version(name) != expected}
+    if wrong:
+        raise UnsupportedVersion(
+            "local/airflow_local_settings.py was written for "
+            + ", ".join(f"{n} {WRITTEN_FOR[n]}" for n in wrong)
+            + f" but finds {wrong}: check each patch's private names (tests/unit/test_local_settings.py), "
+            "re-measure its gain, then update WRITTEN_FOR - or unset RCT_LOCAL_PATCHES"
+        )
+
+
+def apply(names: list[str]) -> None:
+    if not names:
+        return
+    check_versions()
+    for name in names:
+        PATCHES[name].apply()
+
+
+apply(requested())
 if os.environ.get("RCT_PROFILE_TASKS"):
     profile_task_processes(os.environ["RCT_PROFILE_TASKS"])

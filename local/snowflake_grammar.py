@@ -106,7 +106,7 @@ def problems(sql: str) -> tuple[str, ...]:
         return (f"Snowflake's grammar does not parse it: {str(exc).splitlines()[0]}",)
     found: list[str] = []
     for tree in parsed:
-        if tree is None:
+        if tree is None or isinstance(tree, exp.Semicolon):  # a comment after the statement's ";"
             continue
         if not isinstance(tree, STATEMENTS) or (isinstance(tree, exp.Command) and not head.startswith(COMMANDS)):
             found.append(f"not a Snowflake statement: {head[:60]!r}")

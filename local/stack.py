@@ -152,6 +152,9 @@ def stack_env() -> dict[str, str]:
     env = {
         "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "local")]),
+        # local/airflow_local_settings.py's patches: every one on the local stack (local-only, each with
+        # its measured gain there); production's image holds no local/
+        "RCT_LOCAL_PATCHES": os.environ.get("RCT_LOCAL_PATCHES", "all"),
         "AIRFLOW_HOME": str(AIRFLOW_HOME),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),

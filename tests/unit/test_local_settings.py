@@ -1,7 +1,11 @@
-"""The local stack's speed settings (local/airflow_local_settings.py) change costs, not answers."""
+"""The local stack's patches (local/airflow_local_settings.py): applied only when asked, only on the
+versions they were written for, relying on private names that still exist, and changing costs,
+not answers."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import os
 import sys
 import time
@@ -9,6 +13,58 @@ from pathlib import Path
 
 import airflow_local_settings as local_settings  # on the test path, as on the stack's PYTHONPATH
 import pytest
+
+# the patches under test, as the local stack applies them (RCT_LOCAL_PATCHES=all)
+local_settings.apply(list(local_settings.PATCHES))
+
+
+@pytest.mark.parametrize(
+    "name", [n for p in local_settings.PATCHES.values() for n in p.relies_on], ids=lambda n: n.split(":")[-1]
+)
+def test_every_private_name_a_patch_relies_on_exists_in_the_installed_versions(name: str) -> None:
+    """Fails when an upgrade renames or removes what a patch replaces: the patch would break, or
+    (patching by name) go inert without a word."""
+    module, _, path = name.partition(":")
+    target = importlib.import_module(module)
+    for part in path.split("."):
+        instance = part.endswith("()")  # an instance attribute: look on an instance
+        part = part.removesuffix("()")
+        assert hasattr(target, part), f"{name}: {part} is gone"
+        target = getattr(target, part)() if instance else getattr(target, part)
+
+
+def test_the_backfill_patch_still_finds_the_scheduler_scheduling_its_backfill_check() -> None:
+    """The patch recognises the scheduler's call by the action's name: the call must still exist."""
+    from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
+
+    source = inspect.getsource(SchedulerJobRunner)
+    assert "call_regular_interval" in source and "self._mark_backfills_complete," in source
+
+
+def test_the_patched_methods_keep_the_signatures_they_were_written_for() -> None:
+    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+    from airflow.sdk.execution_time import supervisor
+
+    # inspect.signature follows the patches' __wrapped__ to the methods they replace
+    for method, parameters in (
+        (SnowflakeHook._add_network_config, {"self", "conn_config", "extra_dict"}),
+        (supervisor.ActivitySubprocess.start, {"dag_rel_path", "bundle_info"}),  # the patch reads both by name
+    ):
+        assert parameters <= set(inspect.signature(method).parameters), method
+
+
+def test_nothing_is_patched_unless_asked_and_never_on_another_version(monkeypatch) -> None:
+    monkeypatch.delenv("RCT_LOCAL_PATCHES", raising=False)
+    assert local_settings.requested() == []
+    monkeypatch.setenv("RCT_LOCAL_PATCHES", "all")
+    assert local_settings.requested() == list(local_settings.PATCHES)
+    monkeypatch.setenv("RCT_LOCAL_PATCHES", "snowflake_http, nonsense")
+    with pytest.raises(ValueError, match="unknown"):
+        local_settings.requested()
+    monkeypatch.setitem(local_settings.WRITTEN_FOR, "apache-airflow", "3.2.0")
+    with pytest.raises(local_settings.UnsupportedVersion, match="written for apache-airflow 3.2.0"):
+        local_settings.apply(["snowflake_http"])
+    local_settings.apply([])  # nothing asked: no version check, nothing applied
 
 
 def test_the_aws_caller_lookup_names_the_operator_on_the_stack() -> None:
@@ -112,42 +168,3 @@ def test_a_task_process_starts_from_its_workers_parse_until_the_dag_file_changes
     assert fresh is not workers and "retail_daily" in fresh.dags
     other = dagbag.BundleDagBag(**{**args, "safe_mode": True})  # not built as a task builds it
     assert other is not workers
-
-
-def test_a_task_tells_its_supervisor_each_secret_to_mask_once() -> None:
-    import socket
-    import threading
-
-    import msgspec
-    from airflow.sdk.execution_time import comms
-
-    assert comms.CommsDecoder._rct_mask_patch
-    task_end, supervisor_end = socket.socketpair()
-    received: list[dict] = []
-
-    def supervise() -> None:  # answers every request frame, as the supervisor does
-        decoder = msgspec.msgpack.Decoder(comms._RequestFrame)
-        while length := supervisor_end.recv(4):
-            body = b""
-            while len(body) < int.from_bytes(length, "big"):
-                body += supervisor_end.recv(int.from_bytes(length, "big") - len(body))
-            frame = decoder.decode(body)
-            received.append(frame.body)
-            supervisor_end.sendall(comms._ResponseFrame(id=frame.id).as_bytes())
-
-    thread = threading.Thread(target=supervise, daemon=True)
-    thread.start()
-    decoder = comms.CommsDecoder(socket=task_end)
-    try:
-        masks = [("s3cr3t-pw", "password"), ("s3cr3t-pw", "password"), ("k3y", None), ("s3cr3t-pw", "other")]
-        for value, name in masks:
-            decoder.send(comms.MaskSecret(value=value, name=name))
-        decoder.send(comms.GetVariable(key="x"))
-        decoder.send(comms.GetVariable(key="x"))  # only masks are deduplicated
-    finally:
-        task_end.close()
-        thread.join(5)
-        supervisor_end.close()
-    sent = [(body["value"], body["name"]) for body in received if body["type"] == "MaskSecret"]
-    assert sent == [("s3cr3t-pw", "password"), ("k3y", None), ("s3cr3t-pw", "other")]
-    assert [body["key"] for body in received if body["type"] == "GetVariable"] == ["x", "x"]
