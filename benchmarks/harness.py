@@ -51,7 +51,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
-DAILY = "retail_daily"
+DAILY = "retail_daily"  # include.config.DAILY_DAG_ID (the harness sets its environment before importing include)
 MEASURED: dict[str, Any] = {}  # the cases of this bench run so far (scale_history compares with scale)
 LAYERS = {
     "ingest": ("ingest_", "sweep_inbox"),

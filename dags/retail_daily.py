@@ -51,6 +51,7 @@ from include.airflow_common import DAG_CALLBACKS, DEFAULT_ARGS, SQL_TEMPLATE_ARG
 from include.config import (
     AWS_CONN_ID,
     BI_REFRESH,
+    DAILY_DAG_ID,
     LOOKBACK_DAYS,
     ML_BUCKET,
     ML_QUEUE,
@@ -333,7 +334,7 @@ def refresh_bi_dataset():
 
 
 @dag(
-    dag_id="retail_daily",
+    dag_id=DAILY_DAG_ID,
     doc_md=__doc__,
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),

@@ -25,13 +25,13 @@ from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
 from airflow.sdk import chain, dag, task
 
 from include.airflow_common import DEFAULT_ARGS, SQL_TEMPLATE_ARGS
-from include.config import APPLY_GRANTS, ROLES, SNOWFLAKE_ADMIN_CONN_ID, SNOWFLAKE_DEPLOY_CONN_ID
+from include.config import APPLY_GRANTS, ROLES, SETUP_DAG_ID, SNOWFLAKE_ADMIN_CONN_ID, SNOWFLAKE_DEPLOY_CONN_ID
 from include.sql_render import BOOTSTRAP_STEPS
 from include.warehouse import session_parameters
 
 
 @dag(
-    dag_id="retail_warehouse_setup",
+    dag_id=SETUP_DAG_ID,
     doc_md=__doc__,
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),

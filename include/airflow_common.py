@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from include.alerts import OnCallFailureNotifier, RecoveryNotifier, deadline_missed
@@ -45,12 +45,3 @@ SQL_TEMPLATE_ARGS: dict[str, Any] = {
     "template_searchpath": [str(SQL_DIR)],
     "user_defined_macros": dict(SQL_GLOBALS),
 }
-
-
-def business_date(context: dict[str, Any]) -> date:
-    """The business date a run processes: the start of its data interval (UTC).
-
-    The daily DAG runs on a data-interval timetable, so the run for 2026-01-05 covers
-    [2026-01-05 00:00, 2026-01-06 00:00) and starts once that day is over.
-    """
-    return context["data_interval_start"].date()

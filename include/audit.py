@@ -18,7 +18,6 @@ import logging
 import os
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -262,15 +261,12 @@ def _fetch(sql_file: str, params: dict[str, Any]) -> list[tuple]:
 def _with_retries(what: str, write: Callable[[], None], delays: tuple[float, ...]) -> None:
     """``write()``, and again after each of ``delays`` while it raises (it must be safe to repeat:
     a statement whose answer was lost may have committed). Raises the last error."""
-    for delay in (*delays, None):
-        try:
-            write()
-            return
-        except Exception as exc:
-            if delay is None:
-                raise
-            log.info("audit write for %s failed (%s: %s); trying again in %.1f s", what, type(exc).__name__, exc, delay)
-            time.sleep(delay)
+    from include.retrying import GaveUp, with_retries
+
+    try:
+        with_retries(f"audit write for {what}", write, delays, logger=log)
+    except GaveUp as exc:
+        raise exc.cause from exc
 
 
 def _write(what: str, statements: Callable[[dict[str, Any]], None], row: Any, *, background: bool) -> None:

@@ -16,6 +16,10 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name, default) or default
 
 
+# The DAGs' ids: the alerts, the runbooks' commands, the Control Tower and the local stack name them.
+DAILY_DAG_ID = "retail_daily"
+SETUP_DAG_ID = "retail_warehouse_setup"
+
 SNOWFLAKE_CONN_ID = _env("RETAIL_SNOWFLAKE_CONN_ID", "snowflake_default")
 AWS_CONN_ID = _env("RETAIL_AWS_CONN_ID", "aws_default")
 DATABRICKS_CONN_ID = _env("RETAIL_DATABRICKS_CONN_ID", "databricks_default")

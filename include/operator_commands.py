@@ -31,7 +31,9 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-DAG_ID = "retail_daily"
+from include.config import DAILY_DAG_ID
+
+DAG_ID = DAILY_DAG_ID
 
 # What the runbooks, the README and the DAG's doc_md may show (placeholders in angle brackets):
 # each is executed with its placeholders filled by tests/integration/test_operator_commands.py.

@@ -27,6 +27,23 @@ RUNBOOK_SECTIONS: tuple[tuple[str, str], ...] = (
 )
 RUNBOOK_FALLBACK = "on-call.md#what-reaches-on-call"
 
+# Sections for what an alert or the Control Tower page reports besides a failed task.
+UNRECOGNISED_FILES = "ingestion.md#sweep_inbox-found-unrecognised-files"
+LATE_FILES = "ingestion.md#sweep_inbox-found-late-files"
+QUARANTINED_FILE = "ingestion.md#ingest_feedvalidate_file-failed-the-file-was-quarantined"
+MISSING_FILE = "ingestion.md#ingest_feedwait_for_file-failed-sensor-timed-out"
+REJECTED_ROWS = "ingestion.md#rows-were-rejected"
+CHECK_WARNINGS = "transforms.md#warnings-the-run-stays-green"
+BACKFILL_FROM_THE_UI = "backfill.md#from-the-ui"
+MODEL_MONITORING = "churn-model.md#monitor_churn_model-alerted"
+LATE_RUN = "on-call.md#late-the-daily-run-has-not-finished-deadline-alert"
+LOST_ALERTS = RUNBOOK_FALLBACK
+# every section named here besides the task map (tests/dags checks each anchor is a real heading)
+NAMED_SECTIONS = (
+    UNRECOGNISED_FILES, LATE_FILES, QUARANTINED_FILE, MISSING_FILE, REJECTED_ROWS, CHECK_WARNINGS,
+    BACKFILL_FROM_THE_UI, MODEL_MONITORING, LATE_RUN, LOST_ALERTS,
+)  # fmt: skip
+
 
 def runbook_section(task_id: str) -> str:
     """The runbook section (``file.md#anchor``) for a failed task."""
@@ -35,4 +52,9 @@ def runbook_section(task_id: str) -> str:
 
 def runbook_for(task_id: str) -> str:
     """The runbook section on-call should open for a failed task."""
-    return f"{RUNBOOK_BASE}/{runbook_section(task_id)}"
+    return link(runbook_section(task_id))
+
+
+def link(section: str) -> str:
+    """A section (``file.md#anchor``) as on-call reads it: under ``RETAIL_RUNBOOK_BASE``."""
+    return f"{RUNBOOK_BASE}/{section}"

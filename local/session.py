@@ -9,11 +9,11 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from include.config import DAILY_DAG_ID, SETUP_DAG_ID
 from local.airflow_api import AirflowAPI
 from local.stack import MAILDIR, REPO, stack_env
 
-DAILY_DAG = "retail_daily"
-SETUP_DAG = "retail_warehouse_setup"
+DAILY_DAG, SETUP_DAG = DAILY_DAG_ID, SETUP_DAG_ID
 
 
 def use_stack_env() -> None:

@@ -71,6 +71,7 @@ CELERY_WORKERS = {
     "worker-ml": ("ml", 1),
 }
 HOST = "127.0.0.1"
+S3_DIR_CACHE_SECONDS = 2  # how soon the S3 server lists a file written into its folder directly
 BUCKET = os.environ.get("RETAIL_LANDING_BUCKET", "retail-landing")
 LOG_BUCKET = "airflow-logs"  # the Celery workers' task logs (remote logging)
 ML_BUCKET = os.environ.get("RETAIL_ML_BUCKET", "retail-ml")
@@ -435,6 +436,13 @@ SERVICES = [
             f"{local_keys()['s3_access_key']},{local_keys()['s3_secret_key']}",
             "--config",
             "/dev/null",
+            # a file dropped into the bucket folder by hand (an on-call drill's re-delivery) is
+            # listed within seconds, not after rclone's 5-minute directory cache; a local folder
+            # cannot be polled for changes
+            "--dir-cache-time",
+            f"{S3_DIR_CACHE_SECONDS}s",
+            "--poll-interval",
+            "0",
         ],
         lambda: _port_open(PORTS["s3"]),
         PORTS["s3"],

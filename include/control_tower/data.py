@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from include import operator_commands
+from include import operator_commands, runbooks
 from include.runbooks import RUNBOOK_FALLBACK, runbook_section  # the alerts' task -> section map
 
 DAG_ID = operator_commands.DAG_ID
@@ -35,13 +35,13 @@ MODEL_STATUS = (  # the columns of ML.V_MODEL_STATUS (include/sql/control_tower/
 )  # fmt: skip
 
 # runbook sections (file#anchor under RUNBOOK_BASE) for what the page reports besides a failed task
-RUNBOOK_LATE_FILE = "ingestion.md#sweep_inbox-found-late-files"
-RUNBOOK_QUARANTINE = "ingestion.md#ingest_feedvalidate_file-failed-the-file-was-quarantined"
-RUNBOOK_REJECTS = "ingestion.md#rows-were-rejected"
-RUNBOOK_WARNINGS = "transforms.md#warnings-the-run-stays-green"
-RUNBOOK_BACKFILL = "backfill.md#from-the-ui"
-RUNBOOK_LOST_ALERTS = RUNBOOK_FALLBACK
-RUNBOOK_MISSING_FILE = "ingestion.md#ingest_feedwait_for_file-failed-sensor-timed-out"
+RUNBOOK_LATE_FILE = runbooks.LATE_FILES
+RUNBOOK_QUARANTINE = runbooks.QUARANTINED_FILE
+RUNBOOK_REJECTS = runbooks.REJECTED_ROWS
+RUNBOOK_WARNINGS = runbooks.CHECK_WARNINGS
+RUNBOOK_BACKFILL = runbooks.BACKFILL_FROM_THE_UI
+RUNBOOK_LOST_ALERTS = runbooks.LOST_ALERTS
+RUNBOOK_MISSING_FILE = runbooks.MISSING_FILE
 
 
 @dataclass

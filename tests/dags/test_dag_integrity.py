@@ -157,6 +157,15 @@ def test_every_task_alert_links_to_a_runbook_heading_that_exists(dagbag) -> None
             assert anchor in _anchors(file.read_text()), f"{dag.dag_id}.{task_id}: no heading #{anchor} in {path}"
 
 
+def test_every_named_runbook_section_is_a_heading_that_exists() -> None:
+    """The sections alerts and the Control Tower link besides a failed task's (include/runbooks.py)."""
+    from include.runbooks import NAMED_SECTIONS
+
+    for section in NAMED_SECTIONS:
+        name, _, anchor = section.partition("#")
+        assert anchor in _anchors((DAGS.parent / "docs" / "runbooks" / name).read_text()), section
+
+
 def test_dag_files_do_no_work_at_parse_time() -> None:
     """No Variable/Connection look-ups or hooks built at module level."""
     for path in DAGS.glob("*.py"):

@@ -151,6 +151,7 @@ def alert_log(monkeypatch) -> list:
 
 def test_one_broken_channel_does_not_silence_the_others(monkeypatch) -> None:
     from include import alerts
+    from include.alerts import delivery
 
     sent = []
 
@@ -162,8 +163,8 @@ def test_one_broken_channel_does_not_silence_the_others(monkeypatch) -> None:
         def notify(self, context):
             raise ConnectionError("slack down")
 
-    monkeypatch.setattr(alerts, "channel_notifiers", lambda alert: [Broken(), Working()])
-    monkeypatch.setattr(alerts, "ALERT_RETRY_DELAYS_SECONDS", (0.0,))
+    monkeypatch.setattr(delivery, "channel_notifiers", lambda alert: [Broken(), Working()])
+    monkeypatch.setattr(delivery, "ALERT_RETRY_DELAYS_SECONDS", (0.0,))
     try:
         alerts.send_alert(alerts.Alert("s", "h", "t"), {})
     except ConnectionError:
@@ -181,6 +182,7 @@ def test_an_alert_is_retried_until_the_mail_server_answers(monkeypatch, caplog) 
     from aiosmtpd.controller import Controller
 
     from include import alerts
+    from include.alerts import delivery
 
     received = []
 
@@ -195,8 +197,8 @@ def test_an_alert_is_retried_until_the_mail_server_answers(monkeypatch, caplog) 
     extra = {"disable_tls": True, "disable_ssl": True, "from_email": "rct@localhost"}
     conn = {"conn_type": "smtp", "host": "127.0.0.1", "port": port, "extra": extra}
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps(conn))
-    monkeypatch.setattr(alerts, "ALERT_CHANNELS", ("email",))
-    monkeypatch.setattr(alerts, "ALERT_RETRY_DELAYS_SECONDS", (0.1, 0.1))
+    monkeypatch.setattr(delivery, "ALERT_CHANNELS", ("email",))
+    monkeypatch.setattr(delivery, "ALERT_RETRY_DELAYS_SECONDS", (0.1, 0.1))
     server = Controller(Inbox(), hostname="127.0.0.1", port=port)
     pauses = []
 
@@ -205,19 +207,20 @@ def test_an_alert_is_retried_until_the_mail_server_answers(monkeypatch, caplog) 
         if len(pauses) == 1:
             server.start()  # the relay comes back during the first pause
 
-    monkeypatch.setattr(alerts, "_pause", pause_then_start)
+    monkeypatch.setattr(delivery, "_pause", pause_then_start)
     try:
         alerts.send_alert(alerts.Alert("[retail_daily] FAILED 2026-03-02 x", "<p>h</p>", "t"), {})
     finally:
         server.stop()
     assert pauses == [0.1] and len(received) == 1 and "FAILED 2026-03-02" in received[0]
-    assert "not sent through SmtpNotifier (try 1)" in caplog.text
+    assert "through SmtpNotifier failed (try 1" in caplog.text
 
 
 def test_every_channel_outcome_is_in_the_alert_log_a_lost_alert_with_its_error(monkeypatch, alert_log) -> None:
     from types import SimpleNamespace
 
     from include import alerts
+    from include.alerts import delivery
 
     class Working:
         def notify(self, context):
@@ -227,8 +230,8 @@ def test_every_channel_outcome_is_in_the_alert_log_a_lost_alert_with_its_error(m
         def notify(self, context):
             raise ConnectionRefusedError("relay down")
 
-    monkeypatch.setattr(alerts, "channel_notifiers", lambda alert: [Down(), Working()])
-    monkeypatch.setattr(alerts, "ALERT_RETRY_DELAYS_SECONDS", (0.0, 0.0))
+    monkeypatch.setattr(delivery, "channel_notifiers", lambda alert: [Down(), Working()])
+    monkeypatch.setattr(delivery, "ALERT_RETRY_DELAYS_SECONDS", (0.0, 0.0))
     ti = SimpleNamespace(dag_id="retail_daily", task_id="ingest_orders.validate_file", run_id="manual__1")
     with pytest.raises(ConnectionRefusedError):
         alerts.send_alert(alerts.Alert("[retail_daily] FAILED 2026-03-02", "<p>h</p>", "t"), {"ti": ti})
@@ -244,13 +247,14 @@ def test_every_channel_outcome_is_in_the_alert_log_a_lost_alert_with_its_error(m
 
 def test_an_alert_still_not_sent_after_the_retries_is_logged_whole_as_lost(monkeypatch, caplog) -> None:
     from include import alerts
+    from include.alerts import delivery
 
     class Down:
         def notify(self, context):
             raise ConnectionRefusedError("relay down")
 
-    monkeypatch.setattr(alerts, "channel_notifiers", lambda alert: [Down()])
-    monkeypatch.setattr(alerts, "ALERT_RETRY_DELAYS_SECONDS", (0.0, 0.0))
+    monkeypatch.setattr(delivery, "channel_notifiers", lambda alert: [Down()])
+    monkeypatch.setattr(delivery, "ALERT_RETRY_DELAYS_SECONDS", (0.0, 0.0))
     with pytest.raises(ConnectionRefusedError):
         alerts.send_alert(alerts.Alert("[retail_daily] FAILED d", "<p>h</p>", "the error and the runbook"), {})
     assert "alert LOST after 3 tries through Down: [retail_daily] FAILED d" in caplog.text
@@ -293,3 +297,20 @@ def test_a_model_monitoring_alert_lists_the_crossed_thresholds_and_where_to_look
     assert "psi of recency_days = 0.4100 (threshold 0.2500)" in alert.text
     assert "MODEL_MONITORING where business_date = '2026-06-05'" in alert.text
     assert "churn-model.md#monitor_churn_model-alerted" in alert.text
+
+
+def test_importing_the_alerts_does_no_work_and_a_bad_channel_fails_when_an_alert_is_sent(monkeypatch) -> None:
+    """A misconfigured channel list used to fail every DAG's import; now the alert that cannot be
+    sent fails, naming the setting (and the preflight reports it before the first run)."""
+    import importlib
+
+    from include import alerts
+    from include.alerts import delivery
+
+    monkeypatch.setattr(delivery, "ALERT_CHANNELS", ("pigeon",))
+    importlib.reload(alerts)  # nothing checked at import
+    with pytest.raises(ValueError, match="unknown channel"):
+        alerts.send_alert(alerts.Alert("s", "<p>h</p>", "t"), {})
+    monkeypatch.setattr(delivery, "ALERT_CHANNELS", ())
+    with pytest.raises(ValueError, match="never hear"):
+        alerts.channel_notifiers(alerts.Alert("s", "h", "t"))

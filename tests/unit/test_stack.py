@@ -64,3 +64,39 @@ def test_a_failed_test_s_report_gets_the_warnings_its_services_logged_meanwhile(
         "postgres: 2026-12-03 10:00:03 UTC [7] ERROR:  relation does not exist",  # a log begun meanwhile
         "scheduler: 2026-12-03 10:00:02 [warning  ] audit write failed (1 in this process) for dag run r1 [x]",
     ]
+
+
+def test_a_file_dropped_into_the_bucket_folder_is_listed_within_seconds(state: Path, monkeypatch) -> None:
+    """The demo prints the bucket's folder; a file an on-call drill drops there by hand must reach
+    the sensors before the validate task's retries run out (rclone's directory cache: 5 minutes)."""
+    import time
+
+    import boto3
+
+    with socket.socket() as free:
+        free.bind((stack.HOST, 0))
+        port = free.getsockname()[1]
+    root = state / "s3"
+    (root / "retail-landing" / "inbox").mkdir(parents=True)
+    monkeypatch.setattr(stack, "S3_ROOT", root)
+    monkeypatch.setitem(stack.PORTS, "s3", port)
+    keys = {"s3_access_key": "localkey", "s3_secret_key": "localsecret"}  # pragma: allowlist secret
+    monkeypatch.setattr(stack, "local_keys", lambda: keys)
+    (service,) = [s for s in stack.SERVICES if s.name == "s3"]
+    stack._start(service, {})
+    try:
+        client = boto3.client(
+            "s3", endpoint_url=f"http://{stack.HOST}:{port}", aws_access_key_id="localkey",
+            aws_secret_access_key="localsecret", region_name="us-east-1",  # noqa: S106  # pragma: allowlist secret
+        )  # fmt: skip
+        assert client.list_objects_v2(Bucket="retail-landing", Prefix="inbox/").get("KeyCount", 0) == 0
+        (root / "retail-landing" / "inbox" / "orders_20261201.csv").write_text("order_id\n1\n")
+        deadline = time.monotonic() + 4 * stack.S3_DIR_CACHE_SECONDS + 2
+        while time.monotonic() < deadline:
+            if client.list_objects_v2(Bucket="retail-landing", Prefix="inbox/").get("KeyCount", 0):
+                break
+            time.sleep(0.25)
+        else:
+            raise AssertionError("the hand-dropped file was not listed")
+    finally:
+        stack._stop(service)
