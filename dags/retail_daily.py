@@ -66,7 +66,8 @@ from include.config import (
 )
 from include.contracts import FEED_NAMES
 from include.ingest.sensors import PartnerFileSensor
-from include.transform.layers import AGGREGATES, CHECKS, DIMENSIONS, FACT_AFTER, FACTS, LAYER_OBJECTS
+from include.transform.graph import upstream
+from include.transform.layers import CHECKS, LAYER_OBJECTS
 from include.transform.operators import (
     DataQualityCheckOperator,
     GoldPublishOperator,
@@ -193,9 +194,14 @@ def release_transform_lock(**context) -> str:
 
 
 # ------------------------------------------------------------------------------------- layers
-def layer_objects(layer: str, objects: tuple[str, ...]) -> list[LayerSQLOperator]:
-    """One task per object: the MERGE or delete + insert in include/sql/<layer>/<object>.sql."""
-    return [LayerSQLOperator(task_id=obj, sql=f"{layer}/{obj}.sql") for obj in objects]
+def layer_objects(layer: str) -> list[LayerSQLOperator]:
+    """One task per object: the MERGE or delete + insert in include/sql/<layer>/<object>.sql, each
+    after the objects whose tables its SQL reads (include/transform/graph.py)."""
+    tasks = {obj: LayerSQLOperator(task_id=obj, sql=f"{layer}/{obj}.sql") for obj in LAYER_OBJECTS[layer]}
+    for obj, earlier in upstream(layer).items():
+        for first in earlier:
+            tasks[first] >> tasks[obj]
+    return list(tasks.values())
 
 
 def layer_checks(layer: str) -> list[DataQualityCheckOperator]:
@@ -380,18 +386,11 @@ def retail_daily() -> None:
     lock = acquire_transform_lock()
     plan_change_set = LayerSQLOperator(task_id="plan_change_set", sql="audit/plan_change_set.sql")
     with TaskGroup("silver", tooltip="one MERGE per SILVER object from the change set, newest record wins") as silver:
-        layer_objects("silver", LAYER_OBJECTS["silver"])
+        layer_objects("silver")
     with TaskGroup("silver_checks", tooltip="row accounting, keys, freshness") as silver_checks:
         layer_checks("silver")
     with TaskGroup("model", tooltip="dimensions (SCD2 customers), facts, customer aggregates") as model:
-        dimensions = layer_objects("model", DIMENSIONS)
-        facts = {fact.task_id.split(".")[-1]: fact for fact in layer_objects("model", FACTS)}
-        (aggregates,) = layer_objects("model", AGGREGATES)
-        for dimension in dimensions:
-            dimension >> list(facts.values())
-        for fact, after in FACT_AFTER.items():
-            facts[after] >> facts[fact]
-        list(facts.values()) >> aggregates
+        layer_objects("model")
     with TaskGroup("model_checks", tooltip="orphans, SCD2 integrity, fact keys") as model_checks:
         layer_checks("model")
     with TaskGroup("gold", tooltip="write-audit-publish: build, check, publish") as gold:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +21,47 @@ STAGE_STEP = "01_file_format_and_stage"
 # warehouse needs, and what re-seeds an emptied one).
 TABLE_STEPS = tuple(step for step in BOOTSTRAP_STEPS if step != STAGE_STEP)
 
+# The tables a rendering names through ref(), while ``referencing()`` records them.
+_REFERENCED: ContextVar[set[str] | None] = ContextVar("referenced", default=None)
+LAYERS = ("bronze", "silver", "model", "gold", "gold_stage", "ml", "audit")
+
+
+def ref(name: str) -> str:
+    """``'<layer>.<object>'`` as the SQL names it: ``database.schema.object`` (the schema of the
+    layer from the configuration). The only way a template names a table, view, stage or file
+    format: the graph of what each step reads and writes (include/transform/graph.py) comes from
+    these calls."""
+    layer, _, obj = name.partition(".")
+    if layer not in LAYERS or not obj:
+        raise ValueError(f"ref({name!r}): '<layer>.<object>' with a layer of {', '.join(LAYERS)}")
+    if (seen := _REFERENCED.get()) is not None:
+        seen.add(f"{layer}.{obj.upper()}")
+    return f"{WAREHOUSE.database}.{getattr(WAREHOUSE, layer)}.{obj}"
+
+
+def schema(layer: str) -> str:
+    """A layer's schema as the SQL names it (``database.schema``), for schema-wide statements."""
+    if layer not in LAYERS:
+        raise ValueError(f"schema({layer!r}): one of {', '.join(LAYERS)}")
+    return f"{WAREHOUSE.database}.{getattr(WAREHOUSE, layer)}"
+
+
+@contextmanager
+def referencing() -> Iterator[set[str]]:
+    """Inside the block, every ``ref()`` a rendering makes is added to the yielded set."""
+    seen: set[str] = set()
+    token = _REFERENCED.set(seen)
+    try:
+        yield seen
+    finally:
+        _REFERENCED.reset(token)
+
+
 # Exposed to every SQL template, in Python tasks and in SQL operators (user_defined_macros).
 SQL_GLOBALS: dict[str, Any] = {
+    "ref": ref,
+    "schema": schema,
+    "layers": LAYERS,
     "wh": WAREHOUSE,
     "landing": LANDING,
     "roles": ROLES,

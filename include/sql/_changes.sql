@@ -4,18 +4,18 @@
 
 {#- Business dates of the feed's BRONZE partitions in the run's change set. -#}
 {% macro changed_batches(feed) -%}
-    (select batch_date from {{ wh.database }}.{{ wh.audit }}.TRANSFORM_CHANGES
+    (select batch_date from {{ ref('audit.TRANSFORM_CHANGES') }}
      where run_id = %(run_id)s and feed = '{{ feed }}')
 {%- endmacro %}
 
 {#- Business dates of any feed's BRONZE partitions in the run's change set. -#}
 {% macro changed_dates() -%}
-    (select batch_date from {{ wh.database }}.{{ wh.audit }}.TRANSFORM_CHANGES where run_id = %(run_id)s)
+    (select batch_date from {{ ref('audit.TRANSFORM_CHANGES') }} where run_id = %(run_id)s)
 {%- endmacro %}
 
 {#- Dates (or months' first days) of one kind the staged GOLD build covers (gold/build.sql). -#}
 {% macro build_dates(kind) -%}
-    (select business_date from {{ wh.database }}.{{ wh.gold_stage }}.BUILD_DATES where kind = '{{ kind }}')
+    (select business_date from {{ ref('gold_stage.BUILD_DATES') }} where kind = '{{ kind }}')
 {%- endmacro %}
 
 {#- The dates whose completeness a run's change set can change: the business date, each date of

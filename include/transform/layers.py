@@ -16,24 +16,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from include.contracts import FEED_NAMES
 from include.sql_render import render_sql, statements
+from include.transform import graph
 from include.transform.window import Window
 
 log = logging.getLogger(__name__)
 
-DIMENSIONS = ("dim_date", "dim_customer", "dim_product", "dim_store")
-FACTS = ("fct_orders", "fct_order_items", "fct_payments", "fct_store_sales", "fct_inventory_snapshot")
-# fct_payments counts each payment for its order's customer: it runs once fct_orders has settled them
-FACT_AFTER = {"fct_payments": "fct_orders"}
-# the per-customer aggregates GOLD derives RFM and features from, from the facts' changes
-AGGREGATES = ("customer_activity",)
-
-LAYER_OBJECTS: dict[str, tuple[str, ...]] = {
-    # one SILVER object per feed (silver/<feed>.sql), plus the customer records SCD2 is built from
-    "silver": ("customer_versions", *FEED_NAMES),
-    "model": (*DIMENSIONS, "fct_orders", *(f for f in FACTS if f != "fct_orders"), *AGGREGATES),
-}
+# Each layer's steps in an order their SQL allows: a step runs after the steps whose tables it
+# reads (include/transform/graph.py, from the ref() calls); the DAG's edges come from the same graph.
+LAYER_OBJECTS: dict[str, tuple[str, ...]] = {layer: graph.ordered(layer) for layer in ("silver", "model")}
 
 # Check files per layer: include/sql/dq/<layer>/<check>.sql, each returning CheckResult rows.
 CHECKS: dict[str, tuple[str, ...]] = {

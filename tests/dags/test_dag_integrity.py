@@ -69,7 +69,8 @@ def test_no_cycles_and_every_task_reachable(dagbag) -> None:
 def test_daily_dag_shape(dagbag) -> None:
     """The grid is the pipeline: ingest groups, the lock, then one group per layer and its checks."""
     from include.contracts import FEED_NAMES
-    from include.transform.layers import AGGREGATES, CHECKS, DIMENSIONS, FACT_AFTER, FACTS, LAYER_OBJECTS
+    from include.transform.graph import upstream as within
+    from include.transform.layers import CHECKS, LAYER_OBJECTS
 
     dag = dagbag.dags["retail_daily"]
     assert dag.timetable.__class__.__name__ == "CronDataIntervalTimetable"
@@ -92,21 +93,22 @@ def test_daily_dag_shape(dagbag) -> None:
     assert lock.is_setup and lock.upstream_task_ids == loads
     silver = {f"silver.{obj}" for obj in LAYER_OBJECTS["silver"]}
     silver_checks = {f"silver_checks.{c}" for c in CHECKS["silver"]}
-    dims, facts = {f"model.{d}" for d in DIMENSIONS}, {f"model.{f}" for f in FACTS}
     model_checks = {f"model_checks.{c}" for c in CHECKS["model"]}
     gold_checks = {f"gold.{c}" for c in CHECKS["gold"]} | {"gold.column_checks"}
     # the change set is taken under the lock, before any SILVER merge
     assert upstream("plan_change_set") == {lock.task_id}
     assert all(upstream(t) == {"plan_change_set"} for t in silver)
     assert all(upstream(t) == silver for t in silver_checks)
-    assert all(upstream(t) == silver_checks for t in dims)
-    # a payment counts for its order's customer: after the orders' facts settled that
-    for fact in FACTS:
-        after = {f"model.{FACT_AFTER[fact]}"} if fact in FACT_AFTER else set()
-        assert upstream(f"model.{fact}") == dims | after, fact
-    aggregates = {f"model.{a}" for a in AGGREGATES}
-    assert all(upstream(t) == facts for t in aggregates)
-    assert all(upstream(t) == aggregates for t in model_checks)
+    # within MODEL, each object after those whose tables it reads (include/transform/graph.py);
+    # the first ones after the SILVER checks, the MODEL checks after the last ones
+    edges = within("model")
+    for obj, earlier in edges.items():
+        expected = {f"model.{e}" for e in earlier} or silver_checks
+        assert upstream(f"model.{obj}") == expected, obj
+    last = {f"model.{o}" for o in LAYER_OBJECTS["model"] if not any(o in e for e in edges.values())}
+    assert last == {"model.customer_activity", "model.dim_date", "model.dim_customer", "model.dim_product",
+                    "model.dim_store", "model.fct_inventory_snapshot"}  # fmt: skip
+    assert all(upstream(t) == last for t in model_checks)
     assert upstream("gold.build") == model_checks
     assert all(upstream(t) == {"gold.build"} for t in gold_checks)
     assert upstream("gold.publish") == gold_checks

@@ -1,8 +1,8 @@
 -- Take the transform lock for a run if it is free (or already this run's, or its lease expired)
 -- and no run still waiting has waited longer. One UPDATE: Snowflake serialises concurrent
 -- updates of the row, so at most one run wins.
-{%- set waiters = wh.database ~ '.' ~ wh.audit ~ '.TRANSFORM_LOCK_WAITERS' %}
-update {{ wh.database }}.{{ wh.audit }}.TRANSFORM_LOCK
+{%- set waiters = ref('audit.TRANSFORM_LOCK_WAITERS') %}
+update {{ ref('audit.TRANSFORM_LOCK') }}
 set holder_run_id = %(run_id)s,
     holder_business_date = %(business_date)s::date,
     acquired_at = current_timestamp()::timestamp_ntz,

@@ -5,8 +5,8 @@ select
     f.status,
     (
         select count(*)
-        from {{ wh.database }}.{{ wh.audit }}.DAG_RUN_LOG as r
+        from {{ ref('audit.DAG_RUN_LOG') }} as r
         where r.dag_id = %(dag_id)s and r.business_date = %(day)s::date and r.state = 'running'
     ) as runs_under_way
-from {{ wh.database }}.{{ wh.audit }}.FILE_LOADS as f
+from {{ ref('audit.FILE_LOADS') }} as f
 where f.feed = %(feed)s and f.batch_date = %(day)s::date

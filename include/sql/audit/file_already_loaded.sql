@@ -6,14 +6,14 @@ select
     f.rows_in_file,
     (
         select count(*)
-        from {{ wh.database }}.{{ wh.audit }}.FILE_LOADS as n
+        from {{ ref('audit.FILE_LOADS') }} as n
         where n.feed = f.feed
           and n.batch_date = f.batch_date
           and n.status = 'LOADED'
           and n.file_md5 <> f.file_md5
           and n.first_seen_at > f.first_seen_at
     ) as replaced_since
-from {{ wh.database }}.{{ wh.audit }}.FILE_LOADS as f
+from {{ ref('audit.FILE_LOADS') }} as f
 where f.feed = %(feed)s
   and f.batch_date = %(day)s
   and f.file_md5 = %(md5)s

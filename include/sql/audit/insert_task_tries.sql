@@ -1,7 +1,7 @@
 -- The run-log rows of a DAG run's tries that had none when the run ended, in one statement
 -- (include/audit.py settle_task_tries: the connector sends the values of every row at once; the
 -- caller has just read which tries have their row).
-insert into {{ wh.database }}.{{ wh.audit }}.TASK_RUN_LOG
+insert into {{ ref('audit.TASK_RUN_LOG') }}
     (dag_id, task_id, run_id, map_index, try_number, business_date, state, max_tries, started_at,
      ended_at, duration_s, rows_affected, query_ids, error_class, error_message, hostname, operator,
      reported_by)

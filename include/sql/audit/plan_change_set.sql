@@ -9,14 +9,14 @@
 -- gold/publish.sql marks them processed when the run's GOLD is published.
 begin;
 
-delete from {{ wh.database }}.{{ wh.audit }}.TRANSFORM_CHANGES where run_id = %(run_id)s;
+delete from {{ ref('audit.TRANSFORM_CHANGES') }} where run_id = %(run_id)s;
 
-insert into {{ wh.database }}.{{ wh.audit }}.TRANSFORM_CHANGES (run_id, feed, batch_date, loaded_at, forced)
+insert into {{ ref('audit.TRANSFORM_CHANGES') }} (run_id, feed, batch_date, loaded_at, forced)
 {%- set forced = window.start < window.end %}
 select
     %(run_id)s, feed, batch_date, loaded_at,
     {% if forced %}batch_date between '{{ window.start }}' and '{{ window.end }}'{% else %}false{% endif %}
-from {{ wh.database }}.{{ wh.audit }}.BRONZE_PARTITIONS
+from {{ ref('audit.BRONZE_PARTITIONS') }}
 where (processed_loaded_at is distinct from loaded_at and batch_date <= '{{ window.end }}')
 {%- if forced %}
     or batch_date between '{{ window.start }}' and '{{ window.end }}'

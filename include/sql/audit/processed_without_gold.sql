@@ -4,11 +4,11 @@
 -- (gold/publish.sql).
 begin;
 
-delete from {{ wh.database }}.{{ wh.model }}.PENDING_REVENUE_DATES;
+delete from {{ ref('model.PENDING_REVENUE_DATES') }};
 
-update {{ wh.database }}.{{ wh.audit }}.BRONZE_PARTITIONS as p
+update {{ ref('audit.BRONZE_PARTITIONS') }} as p
 set processed_loaded_at = c.loaded_at, processed_run_id = c.run_id
-from {{ wh.database }}.{{ wh.audit }}.TRANSFORM_CHANGES as c
+from {{ ref('audit.TRANSFORM_CHANGES') }} as c
 where c.run_id = %(run_id)s and c.feed = p.feed and c.batch_date = p.batch_date;
 
 commit;

@@ -1,5 +1,5 @@
 -- Upsert the run-log row of one DAG run; each time it ends failed is counted. Safe to repeat.
-merge into {{ wh.database }}.{{ wh.audit }}.DAG_RUN_LOG t
+merge into {{ ref('audit.DAG_RUN_LOG') }} t
 using (
     select
         %(dag_id)s as dag_id,

@@ -1,5 +1,5 @@
 -- Upsert the ledger row of one delivered file (by feed, date and content checksum).
-merge into {{ wh.database }}.{{ wh.audit }}.FILE_LOADS t
+merge into {{ ref('audit.FILE_LOADS') }} t
 using (
     select
         %(feed)s as feed,

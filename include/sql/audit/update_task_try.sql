@@ -2,7 +2,7 @@
 -- row was written. audit/insert_task_try.sql runs first; this only when it found the row there.
 -- (Plain statements rather than a MERGE: one statement in the usual case, and the local stand-in
 -- runs a MERGE ~20x slower.)
-update {{ wh.database }}.{{ wh.audit }}.TASK_RUN_LOG
+update {{ ref('audit.TASK_RUN_LOG') }}
 set
     state = %(state)s,
     business_date = coalesce(%(business_date)s::date, business_date),

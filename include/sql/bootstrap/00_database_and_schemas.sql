@@ -1,5 +1,5 @@
 -- Database and one schema per layer. Idempotent: safe on every deploy.
 create database if not exists {{ wh.database }};
-{% for schema in wh.schemas %}
-create schema if not exists {{ wh.database }}.{{ schema }};
+{% for layer in layers %}
+create schema if not exists {{ schema(layer) }};
 {% endfor %}

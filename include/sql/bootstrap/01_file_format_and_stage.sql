@@ -13,7 +13,7 @@
 -- - null_if = (): Snowflake's default ('\N') would load a partner's literal \N as NULL. An empty,
 --   unenclosed field is NULL (empty_field_as_null).
 -- Encoding is Snowflake's default, UTF8; ingestion has already rejected rows that are not.
-create or alter file format {{ wh.database }}.{{ wh.bronze }}.{{ wh.file_format }}
+create or alter file format {{ ref('bronze.' ~ wh.file_format) }}
     type = csv
     skip_header = 1
     field_optionally_enclosed_by = '"'
@@ -22,10 +22,10 @@ create or alter file format {{ wh.database }}.{{ wh.bronze }}.{{ wh.file_format 
     empty_field_as_null = true;
 
 {% if wh.stage_mode == 'external' %}
-create stage if not exists {{ wh.database }}.{{ wh.bronze }}.{{ wh.stage }}
+create stage if not exists {{ ref('bronze.' ~ wh.stage) }}
     url = 's3://{{ landing.bucket }}/{{ landing.staging }}/'
     storage_integration = {{ wh.storage_integration }}
-    file_format = {{ wh.database }}.{{ wh.bronze }}.{{ wh.file_format }};
+    file_format = {{ ref('bronze.' ~ wh.file_format) }};
 {% else %}
-create stage if not exists {{ wh.database }}.{{ wh.bronze }}.{{ wh.stage }};
+create stage if not exists {{ ref('bronze.' ~ wh.stage) }};
 {% endif %}

@@ -1,7 +1,7 @@
 -- One BRONZE table per feed, rendered from include/contracts/feeds.yaml: the file's columns as
 -- delivered (text), plus lineage: source file, line in that file, business date, load time.
 {% for feed in contract.feeds.values() %}
-create table if not exists {{ wh.database }}.{{ wh.bronze }}.{{ feed.table }} (
+create table if not exists {{ ref('bronze.' ~ feed.table) }} (
 {%- for col in feed.columns %}
     {{ col.name }} varchar,
 {%- endfor %}

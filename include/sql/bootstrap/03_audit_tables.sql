@@ -1,5 +1,5 @@
 -- Ledger of every partner file the pipeline has seen, and the rows it refused.
-create table if not exists {{ wh.database }}.{{ wh.audit }}.FILE_LOADS (
+create table if not exists {{ ref('audit.FILE_LOADS') }} (
     feed varchar not null,
     batch_date date not null,
     file_name varchar not null,
@@ -16,7 +16,7 @@ create table if not exists {{ wh.database }}.{{ wh.audit }}.FILE_LOADS (
     last_seen_at timestamp_ntz default current_timestamp()
 );
 
-create table if not exists {{ wh.database }}.{{ wh.audit }}.LOAD_REJECTS (
+create table if not exists {{ ref('audit.LOAD_REJECTS') }} (
     feed varchar not null,
     batch_date date not null,
     source_file varchar not null,

@@ -2,7 +2,7 @@
 -- The lineage columns are those of the BRONZE row that won (latest_by, then batch date, then
 -- line), so re-applying any batch in any order converges to the same row.
 {% for feed in contract.feeds.values() %}
-create table if not exists {{ wh.database }}.{{ wh.silver }}.{{ feed.table }} (
+create table if not exists {{ ref('silver.' ~ feed.table) }} (
 {%- for col in feed.columns %}
     {{ col.name }} {{ col.sql_type }}{% if col.name in feed.key %} not null{% endif %},
 {%- endfor %}
@@ -14,7 +14,7 @@ create table if not exists {{ wh.database }}.{{ wh.silver }}.{{ feed.table }} (
 -- Every distinct customer record (one row per customer and updated_at): the history that
 -- MODEL.DIM_CUSTOMER's SCD2 versions are derived from.
 {% set customers = contract.feed('customers') %}
-create table if not exists {{ wh.database }}.{{ wh.silver }}.CUSTOMER_VERSIONS (
+create table if not exists {{ ref('silver.CUSTOMER_VERSIONS') }} (
 {%- for col in customers.columns %}
     {{ col.name }} {{ col.sql_type }}{% if col.name in ('customer_id', 'updated_at') %} not null{% endif %},
 {%- endfor %}

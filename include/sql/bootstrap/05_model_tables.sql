@@ -4,7 +4,7 @@
 --   FCT_ORDERS       order_id          FCT_ORDER_ITEMS  order_id, line_number
 --   FCT_PAYMENTS     payment_id        FCT_STORE_SALES  transaction_id, line_number
 --   FCT_INVENTORY_SNAPSHOT  snapshot_date, store_id, product_id
-create table if not exists {{ wh.database }}.{{ wh.model }}.DIM_DATE (
+create table if not exists {{ ref('model.DIM_DATE') }} (
     date_key date not null,
     year number(4, 0) not null,
     quarter number(1, 0) not null,
@@ -15,7 +15,7 @@ create table if not exists {{ wh.database }}.{{ wh.model }}.DIM_DATE (
     is_weekend boolean not null
 );
 
-create table if not exists {{ wh.database }}.{{ wh.model }}.DIM_CUSTOMER (
+create table if not exists {{ ref('model.DIM_CUSTOMER') }} (
     customer_key varchar not null,
     customer_id varchar not null,
     first_name varchar,
@@ -31,7 +31,7 @@ create table if not exists {{ wh.database }}.{{ wh.model }}.DIM_CUSTOMER (
     is_current boolean not null
 );
 
-create table if not exists {{ wh.database }}.{{ wh.model }}.DIM_PRODUCT (
+create table if not exists {{ ref('model.DIM_PRODUCT') }} (
     product_id varchar not null,
     product_name varchar,
     category varchar,
@@ -42,7 +42,7 @@ create table if not exists {{ wh.database }}.{{ wh.model }}.DIM_PRODUCT (
     updated_at timestamp_ntz
 );
 
-create table if not exists {{ wh.database }}.{{ wh.model }}.DIM_STORE (
+create table if not exists {{ ref('model.DIM_STORE') }} (
     store_id varchar not null,
     store_name varchar,
     store_type varchar,
@@ -53,7 +53,7 @@ create table if not exists {{ wh.database }}.{{ wh.model }}.DIM_STORE (
     updated_at timestamp_ntz
 );
 
-create table if not exists {{ wh.database }}.{{ wh.model }}.FCT_ORDERS (
+create table if not exists {{ ref('model.FCT_ORDERS') }} (
     order_id varchar not null,
     customer_id varchar not null,
     channel varchar not null,
@@ -69,7 +69,7 @@ create table if not exists {{ wh.database }}.{{ wh.model }}.FCT_ORDERS (
     net_amount number(14, 2) not null
 );
 
-create table if not exists {{ wh.database }}.{{ wh.model }}.FCT_ORDER_ITEMS (
+create table if not exists {{ ref('model.FCT_ORDER_ITEMS') }} (
     order_id varchar not null,
     line_number number(38, 0) not null,
     product_id varchar not null,
@@ -83,7 +83,7 @@ create table if not exists {{ wh.database }}.{{ wh.model }}.FCT_ORDER_ITEMS (
     net_amount number(14, 2) not null
 );
 
-create table if not exists {{ wh.database }}.{{ wh.model }}.FCT_PAYMENTS (
+create table if not exists {{ ref('model.FCT_PAYMENTS') }} (
     payment_id varchar not null,
     order_id varchar not null,
     payment_method varchar not null,
@@ -92,7 +92,7 @@ create table if not exists {{ wh.database }}.{{ wh.model }}.FCT_PAYMENTS (
     paid_date date not null
 );
 
-create table if not exists {{ wh.database }}.{{ wh.model }}.FCT_STORE_SALES (
+create table if not exists {{ ref('model.FCT_STORE_SALES') }} (
     transaction_id varchar not null,
     line_number number(38, 0) not null,
     store_id varchar not null,
@@ -106,7 +106,7 @@ create table if not exists {{ wh.database }}.{{ wh.model }}.FCT_STORE_SALES (
     net_amount number(14, 2) not null
 );
 
-create table if not exists {{ wh.database }}.{{ wh.model }}.FCT_INVENTORY_SNAPSHOT (
+create table if not exists {{ ref('model.FCT_INVENTORY_SNAPSHOT') }} (
     snapshot_date date not null,
     store_id varchar not null,
     product_id varchar not null,

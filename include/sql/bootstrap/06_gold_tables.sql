@@ -1,6 +1,6 @@
 -- GOLD: what dashboards and the churn model read. Each run replaces the rows of its window in
 -- one transaction, so a reader always sees one run's publication, never a mix.
-create table if not exists {{ wh.database }}.{{ wh.gold }}.DAILY_REVENUE (
+create table if not exists {{ ref('gold.DAILY_REVENUE') }} (
     revenue_date date not null,
     channel varchar not null,          -- web | mobile | marketplace | store
     category varchar not null,         -- product category ('unknown' for an unknown product)
@@ -12,7 +12,7 @@ create table if not exists {{ wh.database }}.{{ wh.gold }}.DAILY_REVENUE (
     net_revenue number(14, 2) not null
 );
 
-create table if not exists {{ wh.database }}.{{ wh.gold }}.MONTHLY_REVENUE (
+create table if not exists {{ ref('gold.MONTHLY_REVENUE') }} (
     month_start date not null,
     channel varchar not null,
     category varchar not null,
@@ -28,18 +28,18 @@ create table if not exists {{ wh.database }}.{{ wh.gold }}.MONTHLY_REVENUE (
 -- rows GOLD keeps only for the customers a publication changed (gold/customer_rfm.sql,
 -- gold/customer_features.sql) and the as-of date of the latest publication. A day's build and
 -- publication therefore write the customers the day changed, not every customer.
-create table if not exists {{ wh.database }}.{{ wh.gold }}.CUSTOMER_AS_OF (
+create table if not exists {{ ref('gold.CUSTOMER_AS_OF') }} (
     as_of_date date                    -- the latest sale date in MODEL when GOLD was published
 );
 
-create table if not exists {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM_BASE (
+create table if not exists {{ ref('gold.CUSTOMER_RFM_BASE') }} (
     customer_id varchar not null,
     last_purchase_date date not null,
     frequency number(38, 0) not null,
     monetary number(14, 2) not null
 );
 
-create table if not exists {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES_BASE (
+create table if not exists {{ ref('gold.CUSTOMER_FEATURES_BASE') }} (
     customer_id varchar not null,
     segment varchar,
     state varchar,
@@ -69,7 +69,7 @@ create table if not exists {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES_BAS
 --     so floor(5 x worse / customers) rounds up to the next score for a boundary customer from
 --     about 2 million customers on; products of integers are exact on every engine.
 --   f_score: purchases 1 -> 1, 2 -> 2, 3 -> 3, 4-5 -> 4, 6 or more -> 5 (most customers tie at 1)
-create or replace view {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM as
+create or replace view {{ ref('gold.CUSTOMER_RFM') }} as
 with totals as (
     select
         b.customer_id,
@@ -77,8 +77,8 @@ with totals as (
         datediff(day, b.last_purchase_date, a.as_of_date) as recency_days,
         b.frequency,
         b.monetary
-    from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM_BASE as b
-    cross join {{ wh.database }}.{{ wh.gold }}.CUSTOMER_AS_OF as a
+    from {{ ref('gold.CUSTOMER_RFM_BASE') }} as b
+    cross join {{ ref('gold.CUSTOMER_AS_OF') }} as a
 ),
 
 ranked as (
@@ -125,7 +125,7 @@ select
 from scored;
 
 -- The churn model's inputs as of the latest publication (definitions: docs/metrics.md).
-create or replace view {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES as
+create or replace view {{ ref('gold.CUSTOMER_FEATURES') }} as
 select
     b.customer_id, a.as_of_date, b.segment, b.state,
     datediff(day, b.signup_date, a.as_of_date)::number(38, 0) as tenure_days,
@@ -135,11 +135,11 @@ select
     datediff(day, coalesce(b.last_purchase_date, b.signup_date), a.as_of_date)::number(38, 0) as recency_days,
     b.online_share, b.cancel_return_share, b.card_share, b.paypal_share, b.gift_card_share,
     b.bank_transfer_share
-from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES_BASE as b
-cross join {{ wh.database }}.{{ wh.gold }}.CUSTOMER_AS_OF as a;
+from {{ ref('gold.CUSTOMER_FEATURES_BASE') }} as b
+cross join {{ ref('gold.CUSTOMER_AS_OF') }} as a;
 
 -- Per day and channel, plus channel 'all': distinct orders and customers counted at this grain.
-create table if not exists {{ wh.database }}.{{ wh.gold }}.DAILY_KPI (
+create table if not exists {{ ref('gold.DAILY_KPI') }} (
     revenue_date date not null,
     channel varchar not null,          -- web | mobile | marketplace | store | all
     orders number(38, 0) not null,     -- distinct online orders + store transactions
@@ -151,7 +151,7 @@ create table if not exists {{ wh.database }}.{{ wh.gold }}.DAILY_KPI (
     avg_order_value number(14, 2)      -- net_revenue / orders
 );
 
-create table if not exists {{ wh.database }}.{{ wh.gold }}.MONTHLY_KPI (
+create table if not exists {{ ref('gold.MONTHLY_KPI') }} (
     month_start date not null,
     channel varchar not null,
     orders number(38, 0) not null,
@@ -165,7 +165,7 @@ create table if not exists {{ wh.database }}.{{ wh.gold }}.MONTHLY_KPI (
 );
 
 -- How complete the input behind each published date is (gold/date_completeness.sql).
-create table if not exists {{ wh.database }}.{{ wh.gold }}.DATE_COMPLETENESS (
+create table if not exists {{ ref('gold.DATE_COMPLETENESS') }} (
     business_date date not null,
     status varchar not null,           -- complete | provisional | partial | no_input
     feeds_loaded number(38, 0) not null,
@@ -175,7 +175,7 @@ create table if not exists {{ wh.database }}.{{ wh.gold }}.DATE_COMPLETENESS (
 );
 
 -- One row per successful publication (a log: run ids and times differ between re-runs).
-create table if not exists {{ wh.database }}.{{ wh.gold }}.PUBLICATIONS (
+create table if not exists {{ ref('gold.PUBLICATIONS') }} (
     business_date date not null,
     window_start date not null,
     window_end date not null,
@@ -189,16 +189,16 @@ create table if not exists {{ wh.database }}.{{ wh.gold }}.PUBLICATIONS (
 -- columns as the published tables; BUILD says whose build it holds and when it was published.
 {% for table in ("DAILY_REVENUE", "MONTHLY_REVENUE", "DAILY_KPI", "MONTHLY_KPI", "DATE_COMPLETENESS", "CUSTOMER_AS_OF",
                   "CUSTOMER_RFM_BASE", "CUSTOMER_FEATURES_BASE") %}
-create table if not exists {{ wh.database }}.{{ wh.gold_stage }}.{{ table }}
-    like {{ wh.database }}.{{ wh.gold }}.{{ table }};
+create table if not exists {{ ref('gold_stage.' ~ table) }}
+    like {{ ref('gold.' ~ table) }};
 {% endfor %}
 
 -- The customers whose rows the staged build replaces (gold/build.sql says which and why).
-create table if not exists {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_CHANGES (
+create table if not exists {{ ref('gold_stage.CUSTOMER_CHANGES') }} (
     customer_id varchar not null
 );
 
-create table if not exists {{ wh.database }}.{{ wh.gold_stage }}.BUILD (
+create table if not exists {{ ref('gold_stage.BUILD') }} (
     run_id varchar not null,
     business_date date not null,
     window_start date not null,
@@ -208,38 +208,38 @@ create table if not exists {{ wh.database }}.{{ wh.gold_stage }}.BUILD (
 );
 
 -- Views for dashboards: every measure correct at the view's grain (docs/metrics.md).
-create or replace view {{ wh.database }}.{{ wh.gold }}.V_KPI_DAILY_REVENUE as
+create or replace view {{ ref('gold.V_KPI_DAILY_REVENUE') }} as
 select k.revenue_date, k.channel, k.orders, k.customers, k.units, k.gross_amount, k.discount_amount,
        k.net_revenue, k.avg_order_value, c.status as completeness, c.missing_feeds
-from {{ wh.database }}.{{ wh.gold }}.DAILY_KPI as k
-left join {{ wh.database }}.{{ wh.gold }}.DATE_COMPLETENESS as c on c.business_date = k.revenue_date;
+from {{ ref('gold.DAILY_KPI') }} as k
+left join {{ ref('gold.DATE_COMPLETENESS') }} as c on c.business_date = k.revenue_date;
 
 -- Per business date: whether its input is complete, provisional, partial or absent, and which feeds
 -- are missing (the Control Tower page and BI read it; readers see GOLD's views, not its tables).
-create or replace view {{ wh.database }}.{{ wh.gold }}.V_DATE_COMPLETENESS as
+create or replace view {{ ref('gold.V_DATE_COMPLETENESS') }} as
 select business_date, status, feeds_loaded, feeds_expected, missing_feeds, next_day_feeds_loaded
-from {{ wh.database }}.{{ wh.gold }}.DATE_COMPLETENESS;
+from {{ ref('gold.DATE_COMPLETENESS') }};
 
-create or replace view {{ wh.database }}.{{ wh.gold }}.V_KPI_MONTHLY_REVENUE as
+create or replace view {{ ref('gold.V_KPI_MONTHLY_REVENUE') }} as
 select month_start, channel, orders, customers, days_with_sales, units, gross_amount, discount_amount,
        net_revenue, avg_order_value
-from {{ wh.database }}.{{ wh.gold }}.MONTHLY_KPI;
+from {{ ref('gold.MONTHLY_KPI') }};
 
-create or replace view {{ wh.database }}.{{ wh.gold }}.V_KPI_CUSTOMER_RFM as
+create or replace view {{ ref('gold.V_KPI_CUSTOMER_RFM') }} as
 select customer_id, as_of_date, recency_days, frequency, monetary, r_score, f_score, m_score, rfm_segment
-from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM;
+from {{ ref('gold.CUSTOMER_RFM') }};
 
 -- The publication of the newest business date (not the one published last: a backfill publishes
 -- older dates after newer ones).
-create or replace view {{ wh.database }}.{{ wh.gold }}.V_LATEST_PUBLICATION as
+create or replace view {{ ref('gold.V_LATEST_PUBLICATION') }} as
 select business_date, window_start, window_end, run_id, daily_revenue_rows, customer_rows, published_at
-from {{ wh.database }}.{{ wh.gold }}.PUBLICATIONS
+from {{ ref('gold.PUBLICATIONS') }}
 qualify row_number() over (order by business_date desc, published_at desc) = 1;
 
 -- Per GOLD table: the newest date whose input is complete (all its feeds and the next day's).
-create or replace view {{ wh.database }}.{{ wh.gold }}.V_LATEST_COMPLETE_DATE as
+create or replace view {{ ref('gold.V_LATEST_COMPLETE_DATE') }} as
 with complete_days as (
-    select business_date from {{ wh.database }}.{{ wh.gold }}.DATE_COMPLETENESS where status = 'complete'
+    select business_date from {{ ref('gold.DATE_COMPLETENESS') }} where status = 'complete'
 ),
 
 whole_months as (
@@ -258,34 +258,34 @@ select 'MONTHLY_REVENUE', (select max(month_start) from whole_months)
 union all
 select 'MONTHLY_KPI', (select max(month_start) from whole_months)
 union all
-select 'CUSTOMER_RFM', (select max(a.as_of_date) from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_AS_OF as a
+select 'CUSTOMER_RFM', (select max(a.as_of_date) from {{ ref('gold.CUSTOMER_AS_OF') }} as a
                         inner join complete_days as c on c.business_date = a.as_of_date
-                        where exists (select 1 from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM_BASE))
+                        where exists (select 1 from {{ ref('gold.CUSTOMER_RFM_BASE') }}))
 union all
-select 'CUSTOMER_FEATURES', (select max(a.as_of_date) from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_AS_OF as a
+select 'CUSTOMER_FEATURES', (select max(a.as_of_date) from {{ ref('gold.CUSTOMER_AS_OF') }} as a
                              inner join complete_days as c on c.business_date = a.as_of_date
-                             where exists (select 1 from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES_BASE));
+                             where exists (select 1 from {{ ref('gold.CUSTOMER_FEATURES_BASE') }}));
 
 -- Per GOLD table: its newest data date, how old that is, and whether it is within its SLA
 -- (a day table: yesterday's data is expected, so at most 1 day old; a month table: the current
 -- month's row, or last month's on the 1st, so at most 32 days after its month started).
-create or replace view {{ wh.database }}.{{ wh.gold }}.V_FRESHNESS as
+create or replace view {{ ref('gold.V_FRESHNESS') }} as
 with newest as (
     select 'DAILY_REVENUE' as table_name, max(revenue_date) as newest_date, 1 as sla_days
-    from {{ wh.database }}.{{ wh.gold }}.DAILY_REVENUE
+    from {{ ref('gold.DAILY_REVENUE') }}
     union all
-    select 'DAILY_KPI', max(revenue_date), 1 from {{ wh.database }}.{{ wh.gold }}.DAILY_KPI
+    select 'DAILY_KPI', max(revenue_date), 1 from {{ ref('gold.DAILY_KPI') }}
     union all
-    select 'MONTHLY_REVENUE', max(month_start), 32 from {{ wh.database }}.{{ wh.gold }}.MONTHLY_REVENUE
+    select 'MONTHLY_REVENUE', max(month_start), 32 from {{ ref('gold.MONTHLY_REVENUE') }}
     union all
-    select 'MONTHLY_KPI', max(month_start), 32 from {{ wh.database }}.{{ wh.gold }}.MONTHLY_KPI
+    select 'MONTHLY_KPI', max(month_start), 32 from {{ ref('gold.MONTHLY_KPI') }}
     union all
     -- the customer views' as-of date, without deriving every customer's scores to read it
-    select 'CUSTOMER_RFM', max(as_of_date), 1 from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_AS_OF
-    where exists (select 1 from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM_BASE)
+    select 'CUSTOMER_RFM', max(as_of_date), 1 from {{ ref('gold.CUSTOMER_AS_OF') }}
+    where exists (select 1 from {{ ref('gold.CUSTOMER_RFM_BASE') }})
     union all
-    select 'CUSTOMER_FEATURES', max(as_of_date), 1 from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_AS_OF
-    where exists (select 1 from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES_BASE)
+    select 'CUSTOMER_FEATURES', max(as_of_date), 1 from {{ ref('gold.CUSTOMER_AS_OF') }}
+    where exists (select 1 from {{ ref('gold.CUSTOMER_FEATURES_BASE') }})
 )
 
 select

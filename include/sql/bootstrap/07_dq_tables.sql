@@ -1,5 +1,5 @@
 -- Every data-quality check result, one row per check, table and business date per run.
-create table if not exists {{ wh.database }}.{{ wh.audit }}.DQ_RESULTS (
+create table if not exists {{ ref('audit.DQ_RESULTS') }} (
     run_id varchar not null,
     layer varchar not null,            -- silver | model | gold
     check_name varchar not null,
@@ -16,18 +16,18 @@ create table if not exists {{ wh.database }}.{{ wh.audit }}.DQ_RESULTS (
 );
 
 -- added after the first release: deployments created before it get the column here
-alter table {{ wh.database }}.{{ wh.audit }}.DQ_RESULTS add column if not exists task_id varchar;
+alter table {{ ref('audit.DQ_RESULTS') }} add column if not exists task_id varchar;
 
-create or replace view {{ wh.database }}.{{ wh.audit }}.V_DQ_LATEST as
+create or replace view {{ ref('audit.V_DQ_LATEST') }} as
 select run_id, layer, task_id, check_name, table_name, business_date, observed, threshold, passed, severity,
        detail, run_business_date, checked_at
-from {{ wh.database }}.{{ wh.audit }}.DQ_RESULTS
+from {{ ref('audit.DQ_RESULTS') }}
 qualify row_number() over (
     partition by layer, check_name, table_name, business_date order by checked_at desc
 ) = 1;
 
-create or replace view {{ wh.database }}.{{ wh.audit }}.V_DQ_FAILURES as
+create or replace view {{ ref('audit.V_DQ_FAILURES') }} as
 select run_id, layer, task_id, check_name, table_name, business_date, observed, threshold, severity, detail,
        run_business_date, checked_at
-from {{ wh.database }}.{{ wh.audit }}.V_DQ_LATEST
+from {{ ref('audit.V_DQ_LATEST') }}
 where not passed;

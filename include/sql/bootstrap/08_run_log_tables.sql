@@ -1,6 +1,6 @@
 -- Audit run-log: one row per task try and one per DAG run, written by the listener in
 -- plugins/retail_audit_listener.py (no DAG author has to remember it). Plus the recovery notices.
-create table if not exists {{ wh.database }}.{{ wh.audit }}.TASK_RUN_LOG (
+create table if not exists {{ ref('audit.TASK_RUN_LOG') }} (
     dag_id varchar not null,
     task_id varchar not null,
     run_id varchar not null,
@@ -22,7 +22,7 @@ create table if not exists {{ wh.database }}.{{ wh.audit }}.TASK_RUN_LOG (
     logged_at timestamp_ntz default current_timestamp()
 );
 
-create table if not exists {{ wh.database }}.{{ wh.audit }}.DAG_RUN_LOG (
+create table if not exists {{ ref('audit.DAG_RUN_LOG') }} (
     dag_id varchar not null,
     run_id varchar not null,
     business_date date,
@@ -38,7 +38,7 @@ create table if not exists {{ wh.database }}.{{ wh.audit }}.DAG_RUN_LOG (
     logged_at timestamp_ntz default current_timestamp()
 );
 
-create table if not exists {{ wh.database }}.{{ wh.audit }}.RECOVERY_NOTICES (
+create table if not exists {{ ref('audit.RECOVERY_NOTICES') }} (
     dag_id varchar not null,
     business_date date not null,
     run_id varchar not null,
@@ -47,22 +47,22 @@ create table if not exists {{ wh.database }}.{{ wh.audit }}.RECOVERY_NOTICES (
 );
 
 -- The latest run of every DAG (by start), with what it did.
-create or replace view {{ wh.database }}.{{ wh.audit }}.V_LATEST_DAG_RUN as
+create or replace view {{ ref('audit.V_LATEST_DAG_RUN') }} as
 select dag_id, run_id, business_date, run_type, state, started_at, ended_at, duration_s, times_failed,
        message, logged_at
-from {{ wh.database }}.{{ wh.audit }}.DAG_RUN_LOG
+from {{ ref('audit.DAG_RUN_LOG') }}
 qualify row_number() over (partition by dag_id order by started_at desc nulls last, logged_at desc) = 1;
 
 -- Per DAG and business date: the latest run that succeeded (a date can be re-run many times).
-create or replace view {{ wh.database }}.{{ wh.audit }}.V_LATEST_SUCCESSFUL_RUN as
+create or replace view {{ ref('audit.V_LATEST_SUCCESSFUL_RUN') }} as
 select dag_id, business_date, run_id, run_type, started_at, ended_at, duration_s
-from {{ wh.database }}.{{ wh.audit }}.DAG_RUN_LOG
+from {{ ref('audit.DAG_RUN_LOG') }}
 where state = 'success' and business_date is not null
 qualify row_number() over (partition by dag_id, business_date order by ended_at desc nulls last) = 1;
 
 -- One row per alert and channel: sent, or lost after its retries (the mail relay was down). A lost
 -- alert is also in the task log whole; this is where on-call finds what never reached them.
-create table if not exists {{ wh.database }}.{{ wh.audit }}.ALERT_LOG (
+create table if not exists {{ ref('audit.ALERT_LOG') }} (
     dag_id varchar,
     task_id varchar,                      -- null for a run-level alert (recovery, deadline)
     run_id varchar,
@@ -76,40 +76,40 @@ create table if not exists {{ wh.database }}.{{ wh.audit }}.ALERT_LOG (
 );
 
 -- Alerts that never reached on-call, last 7 days.
-create or replace view {{ wh.database }}.{{ wh.audit }}.V_ALERTS_LOST_7D as
+create or replace view {{ ref('audit.V_ALERTS_LOST_7D') }} as
 select dag_id, task_id, run_id, subject, channel, tries, error_message, hostname, logged_at
-from {{ wh.database }}.{{ wh.audit }}.ALERT_LOG
+from {{ ref('audit.ALERT_LOG') }}
 where status = 'lost' and logged_at >= dateadd(day, -7, current_timestamp());
 
 -- Every failed try (retried or final) of the last 7 days.
-create or replace view {{ wh.database }}.{{ wh.audit }}.V_TASK_FAILURES_7D as
+create or replace view {{ ref('audit.V_TASK_FAILURES_7D') }} as
 select dag_id, task_id, run_id, business_date, try_number, max_tries, state, ended_at, error_class,
        error_message, hostname
-from {{ wh.database }}.{{ wh.audit }}.TASK_RUN_LOG
+from {{ ref('audit.TASK_RUN_LOG') }}
 where state in ('failed', 'up_for_retry')
   and coalesce(ended_at, logged_at) >= dateadd(day, -7, current_timestamp());
 
 -- Task durations over the last 30 days, slowest median first.
-create or replace view {{ wh.database }}.{{ wh.audit }}.V_SLOWEST_TASKS as
+create or replace view {{ ref('audit.V_SLOWEST_TASKS') }} as
 select dag_id, task_id, count(*) as tries, median(duration_s) as median_s, max(duration_s) as max_s,
        max(ended_at) as last_ended_at
-from {{ wh.database }}.{{ wh.audit }}.TASK_RUN_LOG
+from {{ ref('audit.TASK_RUN_LOG') }}
 where state = 'success' and duration_s is not null
   and ended_at >= dateadd(day, -30, current_timestamp())
 group by dag_id, task_id
 order by median_s desc;
 
 -- Per feed: the newest business date loaded, when, and how far behind today it is.
-create or replace view {{ wh.database }}.{{ wh.audit }}.V_FEED_FRESHNESS as
+create or replace view {{ ref('audit.V_FEED_FRESHNESS') }} as
 with loaded as (
     select feed, max(batch_date) as latest_batch_date, max(last_seen_at) as last_loaded_at
-    from {{ wh.database }}.{{ wh.audit }}.FILE_LOADS
+    from {{ ref('audit.FILE_LOADS') }}
     where status = 'LOADED'
     group by feed
 ),
 quarantined as (
     select feed, max(batch_date) as latest_quarantined_date
-    from {{ wh.database }}.{{ wh.audit }}.FILE_LOADS
+    from {{ ref('audit.FILE_LOADS') }}
     where status = 'QUARANTINED'
     group by feed
 )

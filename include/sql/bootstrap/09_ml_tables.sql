@@ -2,9 +2,9 @@
 -- Rows are written per business date (delete + COPY in one transaction), so re-running a date
 -- replaces its rows. The rows arrive as a CSV file PUT into this internal stage and COPied in
 -- (include/ml/registry.py, replace_date_rows); the COPY purges the file.
-create stage if not exists {{ wh.database }}.{{ wh.ml }}.{{ wh.ml_stage }};
+create stage if not exists {{ ref('ml.' ~ wh.ml_stage) }};
 
-create table if not exists {{ wh.database }}.{{ wh.ml }}.MODEL_REGISTRY (
+create table if not exists {{ ref('ml.MODEL_REGISTRY') }} (
     model_id varchar not null,           -- churn_<business date>_<candidate>_<hash of data, code, libraries, params>
     model_name varchar not null,         -- the candidate: logreg_calibrated | hist_gbt_calibrated
     version varchar not null,            -- the business date it was trained for, YYYYMMDD
@@ -35,10 +35,10 @@ create table if not exists {{ wh.database }}.{{ wh.ml }}.MODEL_REGISTRY (
     ("data_fingerprint", "varchar"), ("code_version", "varchar"), ("library_versions", "varchar"),
     ("artifact_sha256", "varchar"),
 ] %}
-alter table {{ wh.database }}.{{ wh.ml }}.MODEL_REGISTRY add column if not exists {{ column }} {{ type }};
+alter table {{ ref('ml.MODEL_REGISTRY') }} add column if not exists {{ column }} {{ type }};
 {% endfor %}
 
-create table if not exists {{ wh.database }}.{{ wh.ml }}.MODEL_METRICS (
+create table if not exists {{ ref('ml.MODEL_METRICS') }} (
     model_id varchar not null,
     business_date date not null,
     split varchar not null,              -- cv_<cut-off> | cv_mean | holdout | holdout_champion_before
@@ -47,7 +47,7 @@ create table if not exists {{ wh.database }}.{{ wh.ml }}.MODEL_METRICS (
     created_at timestamp_ntz default current_timestamp()
 );
 
-create table if not exists {{ wh.database }}.{{ wh.ml }}.CUSTOMER_CHURN_SCORE (
+create table if not exists {{ ref('ml.CUSTOMER_CHURN_SCORE') }} (
     customer_id varchar not null,
     business_date date not null,
     churn_score float not null,          -- calibrated probability of no online order in the horizon
@@ -58,11 +58,11 @@ create table if not exists {{ wh.database }}.{{ wh.ml }}.CUSTOMER_CHURN_SCORE (
 );
 -- why: up to three features that raise the customer's score most against a typical customer
 -- (include/ml/score.py, top_reasons), e.g. "recency_days +0.21; purchases_90d +0.08"
-alter table {{ wh.database }}.{{ wh.ml }}.CUSTOMER_CHURN_SCORE add column if not exists top_reasons varchar;
+alter table {{ ref('ml.CUSTOMER_CHURN_SCORE') }} add column if not exists top_reasons varchar;
 
 -- The exact inputs of every score: the features each scored customer had on the date, so any past
 -- score can be recomputed with the model file (tests/unit/test_churn_model.py does).
-create table if not exists {{ wh.database }}.{{ wh.ml }}.CUSTOMER_FEATURE_SNAPSHOT (
+create table if not exists {{ ref('ml.CUSTOMER_FEATURE_SNAPSHOT') }} (
     customer_id varchar not null,
     business_date date not null,
     model_id varchar not null,
@@ -90,7 +90,7 @@ create table if not exists {{ wh.database }}.{{ wh.ml }}.CUSTOMER_FEATURE_SNAPSH
 -- Daily monitoring of the champion (include/ml/monitoring.py, docs/ml.md "Monitoring"): population
 -- stability of each feature and of the score against the model's holdout, and, once labels have
 -- matured, the realised quality of the scores of the date one horizon earlier.
-create table if not exists {{ wh.database }}.{{ wh.ml }}.MODEL_MONITORING (
+create table if not exists {{ ref('ml.MODEL_MONITORING') }} (
     business_date date not null,          -- the run that measured it
     model_id varchar not null,
     measure varchar not null,             -- psi | realised_roc_auc | realised_ece | realised_base_rate | realised_rows
@@ -102,45 +102,45 @@ create table if not exists {{ wh.database }}.{{ wh.ml }}.MODEL_MONITORING (
 );
 
 -- The champion: the latest model a run promoted.
-create or replace view {{ wh.database }}.{{ wh.ml }}.V_CHAMPION as
+create or replace view {{ ref('ml.V_CHAMPION') }} as
 select model_id, model_name, version, business_date, params, features, train_from, train_to,
        holdout_cutoff, artifact_uri, report_uri, decision_reason, created_at
-from {{ wh.database }}.{{ wh.ml }}.MODEL_REGISTRY
+from {{ ref('ml.MODEL_REGISTRY') }}
 where status = 'champion'
 qualify row_number() over (order by business_date desc, created_at desc) = 1;
 
 -- Metrics of the latest training run (every candidate).
-create or replace view {{ wh.database }}.{{ wh.ml }}.V_LATEST_MODEL_METRICS as
+create or replace view {{ ref('ml.V_LATEST_MODEL_METRICS') }} as
 select m.model_id, r.model_name, r.status, m.business_date, m.split, m.metric, m.value
-from {{ wh.database }}.{{ wh.ml }}.MODEL_METRICS as m
-inner join {{ wh.database }}.{{ wh.ml }}.MODEL_REGISTRY as r on r.model_id = m.model_id
-where m.business_date = (select max(business_date) from {{ wh.database }}.{{ wh.ml }}.MODEL_REGISTRY);
+from {{ ref('ml.MODEL_METRICS') }} as m
+inner join {{ ref('ml.MODEL_REGISTRY') }} as r on r.model_id = m.model_id
+where m.business_date = (select max(business_date) from {{ ref('ml.MODEL_REGISTRY') }});
 
 -- The latest scores of every customer.
-create or replace view {{ wh.database }}.{{ wh.ml }}.V_LATEST_CHURN_SCORE as
+create or replace view {{ ref('ml.V_LATEST_CHURN_SCORE') }} as
 select customer_id, business_date, churn_score, decile, model_id, features_as_of, top_reasons, scored_at
-from {{ wh.database }}.{{ wh.ml }}.CUSTOMER_CHURN_SCORE
-where business_date = (select max(business_date) from {{ wh.database }}.{{ wh.ml }}.CUSTOMER_CHURN_SCORE);
+from {{ ref('ml.CUSTOMER_CHURN_SCORE') }}
+where business_date = (select max(business_date) from {{ ref('ml.CUSTOMER_CHURN_SCORE') }});
 
 -- The model's state in one row, for the Control Tower page: the champion, the latest training
 -- (whichever candidate it promoted or not) and the latest monitoring measurement.
-create or replace view {{ wh.database }}.{{ wh.ml }}.V_MODEL_STATUS as
+create or replace view {{ ref('ml.V_MODEL_STATUS') }} as
 with champion as (
-    select model_id, business_date, created_at from {{ wh.database }}.{{ wh.ml }}.V_CHAMPION
+    select model_id, business_date, created_at from {{ ref('ml.V_CHAMPION') }}
 ),
 
 training as (
     select business_date, max(created_at) as trained_at, count(*) as candidates,
            max(iff(status = 'champion', model_id, null)) as promoted_model_id
-    from {{ wh.database }}.{{ wh.ml }}.MODEL_REGISTRY
-    where business_date = (select max(business_date) from {{ wh.database }}.{{ wh.ml }}.MODEL_REGISTRY)
+    from {{ ref('ml.MODEL_REGISTRY') }}
+    where business_date = (select max(business_date) from {{ ref('ml.MODEL_REGISTRY') }})
     group by business_date
 ),
 
 monitoring as (
     select business_date, count(*) as measures, count_if(status = 'alert') as alerts
-    from {{ wh.database }}.{{ wh.ml }}.MODEL_MONITORING
-    where business_date = (select max(business_date) from {{ wh.database }}.{{ wh.ml }}.MODEL_MONITORING)
+    from {{ ref('ml.MODEL_MONITORING') }}
+    where business_date = (select max(business_date) from {{ ref('ml.MODEL_MONITORING') }})
     group by business_date
 )
 

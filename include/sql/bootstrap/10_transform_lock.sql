@@ -1,7 +1,7 @@
 -- The transform lock: one run at a time merges SILVER, builds MODEL and builds, checks and
 -- publishes GOLD (see docs/architecture.md, "Concurrency"). One row; holder_run_id is null when
 -- free. A holder whose lease expired (its run was killed and never cleared) can be taken over.
-create table if not exists {{ wh.database }}.{{ wh.audit }}.TRANSFORM_LOCK (
+create table if not exists {{ ref('audit.TRANSFORM_LOCK') }} (
     lock_name varchar not null,
     holder_run_id varchar,
     holder_business_date date,
@@ -9,15 +9,15 @@ create table if not exists {{ wh.database }}.{{ wh.audit }}.TRANSFORM_LOCK (
     expires_at timestamp_ntz
 );
 
-insert into {{ wh.database }}.{{ wh.audit }}.TRANSFORM_LOCK (lock_name)
+insert into {{ ref('audit.TRANSFORM_LOCK') }} (lock_name)
 select 'retail_transform'
 where not exists (
-    select 1 from {{ wh.database }}.{{ wh.audit }}.TRANSFORM_LOCK where lock_name = 'retail_transform'
+    select 1 from {{ ref('audit.TRANSFORM_LOCK') }} where lock_name = 'retail_transform'
 );
 
 -- Runs waiting for the lock, so it goes to the one that has waited longest (a run that stopped
 -- waiting drops out once its last look is older than the staleness limit in the acquire SQL).
-create table if not exists {{ wh.database }}.{{ wh.audit }}.TRANSFORM_LOCK_WAITERS (
+create table if not exists {{ ref('audit.TRANSFORM_LOCK_WAITERS') }} (
     run_id varchar not null,
     business_date date,
     waiting_since timestamp_ntz not null,

@@ -9,7 +9,7 @@
 --                           dates, customers, and customer activity deltas for the aggregates.
 -- MODEL.CUSTOMER_ACTIVITY*  per-customer aggregates GOLD's RFM and features derive from.
 -- GOLD_STAGE.BUILD_DATES    the dates and months the staged build covers (publish replaces those).
-create table if not exists {{ wh.database }}.{{ wh.audit }}.BRONZE_PARTITIONS (
+create table if not exists {{ ref('audit.BRONZE_PARTITIONS') }} (
     feed varchar not null,
     batch_date date not null,
     loaded_at timestamp_ntz not null,
@@ -21,18 +21,18 @@ create table if not exists {{ wh.database }}.{{ wh.audit }}.BRONZE_PARTITIONS (
 -- Partitions loaded before change tracking existed: pending once, so the next run re-merges them
 -- all. The customer aggregates start empty then: run the full rebuild once after the upgrade
 -- (docs/production.md, "Upgrading"). A no-op afterwards.
-insert into {{ wh.database }}.{{ wh.audit }}.BRONZE_PARTITIONS (feed, batch_date, loaded_at, load_run_id)
+insert into {{ ref('audit.BRONZE_PARTITIONS') }} (feed, batch_date, loaded_at, load_run_id)
 select f.feed, f.batch_date, max(f.last_seen_at), 'before change tracking'
-from {{ wh.database }}.{{ wh.audit }}.FILE_LOADS as f
+from {{ ref('audit.FILE_LOADS') }} as f
 where f.status = 'LOADED'
     and not exists (
         select 1
-        from {{ wh.database }}.{{ wh.audit }}.BRONZE_PARTITIONS as p
+        from {{ ref('audit.BRONZE_PARTITIONS') }} as p
         where p.feed = f.feed and p.batch_date = f.batch_date
     )
 group by f.feed, f.batch_date;
 
-create table if not exists {{ wh.database }}.{{ wh.audit }}.TRANSFORM_CHANGES (
+create table if not exists {{ ref('audit.TRANSFORM_CHANGES') }} (
     run_id varchar not null,
     feed varchar not null,
     batch_date date not null,
@@ -43,13 +43,13 @@ create table if not exists {{ wh.database }}.{{ wh.audit }}.TRANSFORM_CHANGES (
 
 -- Revenue dates whose facts changed (either side of a change: an order that moved dates dirties
 -- both), until a GOLD publication covers them.
-create table if not exists {{ wh.database }}.{{ wh.model }}.PENDING_REVENUE_DATES (
+create table if not exists {{ ref('model.PENDING_REVENUE_DATES') }} (
     revenue_date date not null,
     source varchar not null            -- the MODEL step that noted it
 );
 
 -- Customers whose SCD2 versions or activity aggregates changed since GOLD last published them.
-create table if not exists {{ wh.database }}.{{ wh.model }}.PENDING_CUSTOMERS (
+create table if not exists {{ ref('model.PENDING_CUSTOMERS') }} (
     customer_id varchar not null
 );
 
@@ -69,28 +69,28 @@ create table if not exists {{ wh.database }}.{{ wh.model }}.PENDING_CUSTOMERS (
 
 -- Contributions of changed facts to customer activity, signed: a fact's old row subtracts, its
 -- new row adds (written in the fact's own transaction, so a retry adds nothing).
-create table if not exists {{ wh.database }}.{{ wh.model }}.PENDING_CUSTOMER_ACTIVITY (
+create table if not exists {{ ref('model.PENDING_CUSTOMER_ACTIVITY') }} (
     customer_id varchar not null,
     activity_date date not null,
 {{ activity_columns }}
 );
 
 -- One row per customer and date with any activity (docs/metrics.md, "Customer activity").
-create table if not exists {{ wh.database }}.{{ wh.model }}.CUSTOMER_ACTIVITY_DAILY (
+create table if not exists {{ ref('model.CUSTOMER_ACTIVITY_DAILY') }} (
     customer_id varchar not null,
     activity_date date not null,
 {{ activity_columns }}
 );
 
 -- One row per customer with any activity: the sums over all dates, first and last purchase.
-create table if not exists {{ wh.database }}.{{ wh.model }}.CUSTOMER_ACTIVITY (
+create table if not exists {{ ref('model.CUSTOMER_ACTIVITY') }} (
     customer_id varchar not null,
 {{ activity_columns }},
     first_purchase_date date,
     last_purchase_date date
 );
 
-create table if not exists {{ wh.database }}.{{ wh.gold_stage }}.BUILD_DATES (
+create table if not exists {{ ref('gold_stage.BUILD_DATES') }} (
     kind varchar not null,             -- revenue | month | completeness
     business_date date not null        -- the date, or the month's first day
 );

@@ -1,4 +1,4 @@
 -- Control Tower, "GOLD freshness" panel: each GOLD table's newest date against its SLA.
 select table_name, newest_date, sla_days, age_days, status
-from {{ wh.database }}.{{ wh.gold }}.V_FRESHNESS
+from {{ ref('gold.V_FRESHNESS') }}
 order by table_name

@@ -4,7 +4,7 @@
 -- that has a completeness row but no file).
 select c.business_date, c.status, c.missing_feeds, c.feeds_loaded, c.feeds_expected,
        f.feed, f.file_name, f.status as file_status, f.reason, f.rows_loaded, f.rows_rejected
-from {{ wh.database }}.{{ wh.gold }}.V_DATE_COMPLETENESS as c
-full outer join {{ wh.database }}.{{ wh.audit }}.FILE_LOADS as f on f.batch_date = c.business_date
+from {{ ref('gold.V_DATE_COMPLETENESS') }} as c
+full outer join {{ ref('audit.FILE_LOADS') }} as f on f.batch_date = c.business_date
 where coalesce(c.business_date, f.batch_date) between %(first)s and %(last)s
 order by coalesce(c.business_date, f.batch_date), f.feed, f.file_name

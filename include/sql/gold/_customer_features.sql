@@ -12,7 +12,7 @@ with as_of as (
 
 customers as (
     select c.customer_id, c.segment, c.state, c.signup_date, a.as_of_date
-    from {{ wh.database }}.{{ wh.model }}.DIM_CUSTOMER as c
+    from {{ ref('model.DIM_CUSTOMER') }} as c
     cross join as_of as a
     where c.valid_from < dateadd(day, 1, a.as_of_date) and c.valid_to >= dateadd(day, 1, a.as_of_date)
       and c.signup_date <= a.as_of_date
@@ -46,7 +46,7 @@ order_outcomes as (
         count(*) as orders,
         count_if(o.order_status in ('cancelled', 'returned')
                  and o.status_updated_at < dateadd(day, 1, a.as_of_date)) as cancelled_or_returned
-    from {{ wh.database }}.{{ wh.model }}.FCT_ORDERS as o
+    from {{ ref('model.FCT_ORDERS') }} as o
     cross join as_of as a
     where o.order_date <= a.as_of_date
     group by o.customer_id
@@ -60,8 +60,8 @@ payment_mix as (
         sum(iff(y.payment_method = 'paypal', y.amount, 0))::number(14, 2) as paypal,
         sum(iff(y.payment_method = 'gift_card', y.amount, 0))::number(14, 2) as gift_card,
         sum(iff(y.payment_method = 'bank_transfer', y.amount, 0))::number(14, 2) as bank_transfer
-    from {{ wh.database }}.{{ wh.model }}.FCT_PAYMENTS as y
-    inner join {{ wh.database }}.{{ wh.model }}.FCT_ORDERS as o on o.order_id = y.order_id
+    from {{ ref('model.FCT_PAYMENTS') }} as y
+    inner join {{ ref('model.FCT_ORDERS') }} as o on o.order_id = y.order_id
     cross join as_of as a
     where y.paid_date <= a.as_of_date
     group by o.customer_id

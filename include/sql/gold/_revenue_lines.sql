@@ -23,8 +23,8 @@
         i.quantity * i.unit_price as gross_amount,
         i.discount_amount,
         i.net_amount
-    from {{ wh.database }}.{{ wh.model }}.FCT_ORDER_ITEMS as i
-    left join {{ wh.database }}.{{ wh.model }}.DIM_PRODUCT as p on p.product_id = i.product_id
+    from {{ ref('model.FCT_ORDER_ITEMS') }} as i
+    left join {{ ref('model.DIM_PRODUCT') }} as p on p.product_id = i.product_id
     where {{ _covered('i.order_date', kind) }}
     union all
     select
@@ -38,9 +38,9 @@
         s.quantity * s.unit_price,
         s.discount_amount,
         s.net_amount
-    from {{ wh.database }}.{{ wh.model }}.FCT_STORE_SALES as s
-    left join {{ wh.database }}.{{ wh.model }}.DIM_PRODUCT as p on p.product_id = s.product_id
-    left join {{ wh.database }}.{{ wh.model }}.DIM_STORE as st on st.store_id = s.store_id
+    from {{ ref('model.FCT_STORE_SALES') }} as s
+    left join {{ ref('model.DIM_PRODUCT') }} as p on p.product_id = s.product_id
+    left join {{ ref('model.DIM_STORE') }} as st on st.store_id = s.store_id
     where {{ _covered('s.sold_date', kind) }}
 {%- endmacro %}
 

@@ -10,18 +10,17 @@
 -- The customer tables: the rows of the customers the change set or the moved as-of date changed
 -- (gold/customer_changes.sql), from MODEL's customer activity aggregates.
 {% from '_changes.sql' import change_set_dates %}
-{%- set stage = wh.database ~ '.' ~ wh.gold_stage %}
 begin;
 
-delete from {{ stage }}.BUILD_DATES;
+delete from {{ ref('gold_stage.BUILD_DATES') }};
 
-insert into {{ stage }}.BUILD_DATES (kind, business_date)
-select distinct 'revenue', revenue_date from {{ wh.database }}.{{ wh.model }}.PENDING_REVENUE_DATES;
+insert into {{ ref('gold_stage.BUILD_DATES') }} (kind, business_date)
+select distinct 'revenue', revenue_date from {{ ref('model.PENDING_REVENUE_DATES') }};
 
-insert into {{ stage }}.BUILD_DATES (kind, business_date)
-select distinct 'month', date_trunc('month', business_date)::date from {{ stage }}.BUILD_DATES where kind = 'revenue';
+insert into {{ ref('gold_stage.BUILD_DATES') }} (kind, business_date)
+select distinct 'month', date_trunc('month', business_date)::date from {{ ref('gold_stage.BUILD_DATES') }} where kind = 'revenue';
 
-insert into {{ stage }}.BUILD_DATES (kind, business_date)
+insert into {{ ref('gold_stage.BUILD_DATES') }} (kind, business_date)
 select distinct 'completeness', d
 from (
     {{ change_set_dates(window.end) }}
@@ -43,12 +42,12 @@ from (
 
 {% include 'gold/customer_features.sql' %};
 
-delete from {{ stage }}.BUILD;
+delete from {{ ref('gold_stage.BUILD') }};
 
 -- window_start / window_end: the first and last date the build covers
-insert into {{ stage }}.BUILD (run_id, business_date, window_start, window_end)
+insert into {{ ref('gold_stage.BUILD') }} (run_id, business_date, window_start, window_end)
 select %(run_id)s, '{{ window.end }}'::date, min(business_date), max(business_date)
-from {{ stage }}.BUILD_DATES
+from {{ ref('gold_stage.BUILD_DATES') }}
 where kind in ('revenue', 'completeness');
 
 commit;

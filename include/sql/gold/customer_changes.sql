@@ -11,49 +11,47 @@
 --   everything            the first publication, and a forced (full rebuild) change set
 -- Recency, tenure and the RFM scores are derived when GOLD's views are read.
 {% from 'gold/_purchases.sql' import data_as_of %}
-{%- set m = wh.database ~ '.' ~ wh.model %}
-{%- set stage = wh.database ~ '.' ~ wh.gold_stage %}
-delete from {{ stage }}.CUSTOMER_AS_OF;
+delete from {{ ref('gold_stage.CUSTOMER_AS_OF') }};
 
-insert into {{ stage }}.CUSTOMER_AS_OF (as_of_date)
+insert into {{ ref('gold_stage.CUSTOMER_AS_OF') }} (as_of_date)
 select {{ data_as_of() }};
 
-delete from {{ stage }}.CUSTOMER_CHANGES;
+delete from {{ ref('gold_stage.CUSTOMER_CHANGES') }};
 
-insert into {{ stage }}.CUSTOMER_CHANGES (customer_id)
+insert into {{ ref('gold_stage.CUSTOMER_CHANGES') }} (customer_id)
 with bounds as (
     select
         least(coalesce(p.as_of_date, n.as_of_date), n.as_of_date) as lo,
         greatest(coalesce(p.as_of_date, n.as_of_date), n.as_of_date) as hi,
         p.as_of_date is null or n.as_of_date is null or exists (
-            select 1 from {{ wh.database }}.{{ wh.audit }}.TRANSFORM_CHANGES where run_id = %(run_id)s and forced
+            select 1 from {{ ref('audit.TRANSFORM_CHANGES') }} where run_id = %(run_id)s and forced
         ) as whole
-    from {{ stage }}.CUSTOMER_AS_OF as n
+    from {{ ref('gold_stage.CUSTOMER_AS_OF') }} as n
     left join (
-        select max(as_of_date) as as_of_date from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_AS_OF
+        select max(as_of_date) as as_of_date from {{ ref('gold.CUSTOMER_AS_OF') }}
     ) as p on true
 )
 
-select customer_id from {{ m }}.PENDING_CUSTOMERS
+select customer_id from {{ ref('model.PENDING_CUSTOMERS') }}
 union
 select d.customer_id
-from {{ m }}.CUSTOMER_ACTIVITY_DAILY as d
+from {{ ref('model.CUSTOMER_ACTIVITY_DAILY') }} as d
 inner join bounds as b on b.lo < b.hi
 where d.activity_date between b.lo and b.hi
     or d.activity_date between dateadd(day, -90, b.lo) and dateadd(day, -90, b.hi)
     or d.activity_date between dateadd(day, -180, b.lo) and dateadd(day, -180, b.hi)
 union
 select c.customer_id
-from {{ m }}.DIM_CUSTOMER as c
+from {{ ref('model.DIM_CUSTOMER') }} as c
 inner join bounds as b on b.lo < b.hi
 where c.valid_from::date between b.lo and dateadd(day, 1, b.hi)
     or c.valid_to::date between b.lo and dateadd(day, 1, b.hi)
     or c.signup_date between b.lo and b.hi
 union
-select customer_id from {{ m }}.CUSTOMER_ACTIVITY where (select whole from bounds)
+select customer_id from {{ ref('model.CUSTOMER_ACTIVITY') }} where (select whole from bounds)
 union
-select customer_id from {{ m }}.DIM_CUSTOMER where (select whole from bounds)
+select customer_id from {{ ref('model.DIM_CUSTOMER') }} where (select whole from bounds)
 union
-select customer_id from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_RFM_BASE where (select whole from bounds)
+select customer_id from {{ ref('gold.CUSTOMER_RFM_BASE') }} where (select whole from bounds)
 union
-select customer_id from {{ wh.database }}.{{ wh.gold }}.CUSTOMER_FEATURES_BASE where (select whole from bounds)
+select customer_id from {{ ref('gold.CUSTOMER_FEATURES_BASE') }} where (select whole from bounds)

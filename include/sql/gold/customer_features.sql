@@ -9,23 +9,23 @@
 -- can be), and the 90-day windows from MODEL.CUSTOMER_ACTIVITY_DAILY.
 -- tests/unit/test_customer_activity.py checks both ways give the same rows.
 {% from 'gold/_ratio.sql' import ratio %}
-{%- set daily = wh.database ~ '.' ~ wh.model ~ '.CUSTOMER_ACTIVITY_DAILY' %}
-{%- set changed = '(select customer_id from ' ~ wh.database ~ '.' ~ wh.gold_stage ~ '.CUSTOMER_CHANGES)' %}
-delete from {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_FEATURES_BASE;
+{%- set daily = ref('model.CUSTOMER_ACTIVITY_DAILY') %}
+{%- set changed = '(select customer_id from ' ~ ref('gold_stage.CUSTOMER_CHANGES') ~ ')' %}
+delete from {{ ref('gold_stage.CUSTOMER_FEATURES_BASE') }};
 
-insert into {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_FEATURES_BASE (
+insert into {{ ref('gold_stage.CUSTOMER_FEATURES_BASE') }} (
     customer_id, segment, state, signup_date, last_purchase_date, purchases_total, online_orders_total,
     store_visits_total, purchases_90d, purchases_prev_90d, frequency_trend, spend_total, spend_90d,
     avg_order_value, online_share, cancel_return_share, card_share, paypal_share,
     gift_card_share, bank_transfer_share
 )
 with as_of as (
-    select as_of_date from {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_AS_OF
+    select as_of_date from {{ ref('gold_stage.CUSTOMER_AS_OF') }}
 ),
 
 customers as (
     select c.customer_id, c.segment, c.state, c.signup_date, a.as_of_date
-    from {{ wh.database }}.{{ wh.model }}.DIM_CUSTOMER as c
+    from {{ ref('model.DIM_CUSTOMER') }} as c
     cross join as_of as a
     where c.valid_from < dateadd(day, 1, a.as_of_date) and c.valid_to >= dateadd(day, 1, a.as_of_date)
       and c.signup_date <= a.as_of_date
@@ -64,7 +64,7 @@ totals as (
         (t.paypal - coalesce(l.paypal, 0))::number(14, 2) as paypal,
         (t.gift_card - coalesce(l.gift_card, 0))::number(14, 2) as gift_card,
         (t.bank_transfer - coalesce(l.bank_transfer, 0))::number(14, 2) as bank_transfer
-    from {{ wh.database }}.{{ wh.model }}.CUSTOMER_ACTIVITY as t
+    from {{ ref('model.CUSTOMER_ACTIVITY') }} as t
     left join later as l on l.customer_id = t.customer_id
     where t.customer_id in {{ changed }}
 ),

@@ -6,9 +6,9 @@
 -- GOLD.CUSTOMER_RFM derives recency as of the published as-of date and the scores and segments
 -- against every customer's when read (rules: docs/metrics.md). Every purchase is dated on or before
 -- the as-of date (the latest sale date).
-delete from {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_RFM_BASE;
+delete from {{ ref('gold_stage.CUSTOMER_RFM_BASE') }};
 
-insert into {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_RFM_BASE (
+insert into {{ ref('gold_stage.CUSTOMER_RFM_BASE') }} (
     customer_id, last_purchase_date, frequency, monetary
 )
 select
@@ -16,6 +16,6 @@ select
     c.last_purchase_date,
     c.purchases as frequency,
     c.spend::number(14, 2) as monetary  -- exact cents: equal spend, equal rank on any engine
-from {{ wh.database }}.{{ wh.model }}.CUSTOMER_ACTIVITY as c
+from {{ ref('model.CUSTOMER_ACTIVITY') }} as c
 where c.purchases > 0
-    and c.customer_id in (select customer_id from {{ wh.database }}.{{ wh.gold_stage }}.CUSTOMER_CHANGES)
+    and c.customer_id in (select customer_id from {{ ref('gold_stage.CUSTOMER_CHANGES') }})

@@ -3,9 +3,9 @@
 -- average order value, computed from the sold lines at this grain (docs/metrics.md).
 {% from 'gold/_revenue_lines.sql' import revenue_lines, kpis %}
 {% from 'gold/_ratio.sql' import ratio %}
-delete from {{ wh.database }}.{{ wh.gold_stage }}.DAILY_KPI;
+delete from {{ ref('gold_stage.DAILY_KPI') }};
 
-insert into {{ wh.database }}.{{ wh.gold_stage }}.DAILY_KPI (
+insert into {{ ref('gold_stage.DAILY_KPI') }} (
     revenue_date, channel, orders, customers, units, gross_amount, discount_amount, net_revenue, avg_order_value
 )
 with lines as (

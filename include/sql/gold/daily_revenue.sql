@@ -4,9 +4,9 @@
 -- across categories or states (one order can hold several); V_KPI_DAILY_REVENUE has the totals.
 -- Cancellations and returns are not deducted.
 {% from 'gold/_revenue_lines.sql' import revenue_lines %}
-delete from {{ wh.database }}.{{ wh.gold_stage }}.DAILY_REVENUE;
+delete from {{ ref('gold_stage.DAILY_REVENUE') }};
 
-insert into {{ wh.database }}.{{ wh.gold_stage }}.DAILY_REVENUE (
+insert into {{ ref('gold_stage.DAILY_REVENUE') }} (
     revenue_date, channel, category, state, orders, units, gross_amount, discount_amount, net_revenue
 )
 with lines as (

@@ -6,20 +6,20 @@
 --                late rows for it
 --   complete     all its feeds and all of the next day's loaded
 {%- set n = contract.feeds | length %}
-delete from {{ wh.database }}.{{ wh.gold_stage }}.DATE_COMPLETENESS;
+delete from {{ ref('gold_stage.DATE_COMPLETENESS') }};
 
-insert into {{ wh.database }}.{{ wh.gold_stage }}.DATE_COMPLETENESS (
+insert into {{ ref('gold_stage.DATE_COMPLETENESS') }} (
     business_date, status, feeds_loaded, feeds_expected, missing_feeds, next_day_feeds_loaded
 )
 with days as (
     select business_date as d
-    from {{ wh.database }}.{{ wh.gold_stage }}.BUILD_DATES
+    from {{ ref('gold_stage.BUILD_DATES') }}
     where kind = 'completeness'
 ),
 
 loaded as (
     select batch_date, feed
-    from {{ wh.database }}.{{ wh.audit }}.FILE_LOADS
+    from {{ ref('audit.FILE_LOADS') }}
     where status = 'LOADED'
         and (batch_date in (select d from days) or dateadd(day, -1, batch_date)::date in (select d from days))
     group by batch_date, feed

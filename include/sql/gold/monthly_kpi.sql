@@ -4,9 +4,9 @@
 -- (docs/metrics.md).
 {% from 'gold/_revenue_lines.sql' import revenue_lines, kpis %}
 {% from 'gold/_ratio.sql' import ratio %}
-delete from {{ wh.database }}.{{ wh.gold_stage }}.MONTHLY_KPI;
+delete from {{ ref('gold_stage.MONTHLY_KPI') }};
 
-insert into {{ wh.database }}.{{ wh.gold_stage }}.MONTHLY_KPI (
+insert into {{ ref('gold_stage.MONTHLY_KPI') }} (
     month_start, channel, orders, customers, days_with_sales, units, gross_amount, discount_amount, net_revenue,
     avg_order_value
 )

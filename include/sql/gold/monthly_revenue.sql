@@ -2,17 +2,17 @@
 -- from their days: those dates as just built in GOLD_STAGE, the month's other days as published
 -- (docs/metrics.md).
 {% from '_changes.sql' import build_dates %}
-delete from {{ wh.database }}.{{ wh.gold_stage }}.MONTHLY_REVENUE;
+delete from {{ ref('gold_stage.MONTHLY_REVENUE') }};
 
-insert into {{ wh.database }}.{{ wh.gold_stage }}.MONTHLY_REVENUE (
+insert into {{ ref('gold_stage.MONTHLY_REVENUE') }} (
     month_start, channel, category, days_with_sales, units, gross_amount, discount_amount, net_revenue
 )
 with days as (
     select revenue_date, channel, category, units, gross_amount, discount_amount, net_revenue
-    from {{ wh.database }}.{{ wh.gold_stage }}.DAILY_REVENUE
+    from {{ ref('gold_stage.DAILY_REVENUE') }}
     union all
     select revenue_date, channel, category, units, gross_amount, discount_amount, net_revenue
-    from {{ wh.database }}.{{ wh.gold }}.DAILY_REVENUE
+    from {{ ref('gold.DAILY_REVENUE') }}
     where date_trunc('month', revenue_date)::date in {{ build_dates('month') }}
         and revenue_date not in {{ build_dates('revenue') }}
 )

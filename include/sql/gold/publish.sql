@@ -8,9 +8,7 @@
 -- the next run starts from what changed after it. Publishing the same build again gives the same
 -- tables.
 {% from '_changes.sql' import build_dates %}
-{%- set g = wh.database ~ '.' ~ wh.gold -%}
-{%- set s = wh.database ~ '.' ~ wh.gold_stage -%}
-{%- set changed_customers = '(select customer_id from ' ~ s ~ '.CUSTOMER_CHANGES)' -%}
+{%- set changed_customers = '(select customer_id from ' ~ ref('gold_stage.CUSTOMER_CHANGES') ~ ')' -%}
 {#- table: (the rows of GOLD it replaces, its columns) -#}
 {%- set tables = {
     'DAILY_REVENUE': ('revenue_date in ' ~ build_dates('revenue'),
@@ -35,30 +33,30 @@
 } %}
 begin;
 {% for table, (replaced, columns) in tables.items() %}
-delete from {{ g }}.{{ table }} where {{ replaced }};
+delete from {{ ref('gold.' ~ table) }} where {{ replaced }};
 
-insert into {{ g }}.{{ table }} ({{ columns }})
-select {{ columns }} from {{ s }}.{{ table }};
+insert into {{ ref('gold.' ~ table) }} ({{ columns }})
+select {{ columns }} from {{ ref('gold_stage.' ~ table) }};
 {% endfor %}
-insert into {{ g }}.PUBLICATIONS (
+insert into {{ ref('gold.PUBLICATIONS') }} (
     business_date, window_start, window_end, run_id, daily_revenue_rows, customer_rows
 )
 select b.business_date, b.window_start, b.window_end, %(run_id)s,
-    (select count(*) from {{ s }}.DAILY_REVENUE),
-    (select count(*) from {{ s }}.CUSTOMER_CHANGES)
-from {{ s }}.BUILD as b;
+    (select count(*) from {{ ref('gold_stage.DAILY_REVENUE') }}),
+    (select count(*) from {{ ref('gold_stage.CUSTOMER_CHANGES') }})
+from {{ ref('gold_stage.BUILD') }} as b;
 
-delete from {{ wh.database }}.{{ wh.model }}.PENDING_REVENUE_DATES
+delete from {{ ref('model.PENDING_REVENUE_DATES') }}
 where revenue_date in {{ build_dates('revenue') }};
 
-delete from {{ wh.database }}.{{ wh.model }}.PENDING_CUSTOMERS
+delete from {{ ref('model.PENDING_CUSTOMERS') }}
 where customer_id in {{ changed_customers }};
 
-update {{ wh.database }}.{{ wh.audit }}.BRONZE_PARTITIONS as p
+update {{ ref('audit.BRONZE_PARTITIONS') }} as p
 set processed_loaded_at = c.loaded_at, processed_run_id = c.run_id
-from {{ wh.database }}.{{ wh.audit }}.TRANSFORM_CHANGES as c
+from {{ ref('audit.TRANSFORM_CHANGES') }} as c
 where c.run_id = %(run_id)s and c.feed = p.feed and c.batch_date = p.batch_date;
 
-update {{ s }}.BUILD set published_at = current_timestamp() where run_id = %(run_id)s;
+update {{ ref('gold_stage.BUILD') }} set published_at = current_timestamp() where run_id = %(run_id)s;
 
 commit;

@@ -4,8 +4,8 @@
 -- not kept. The file is Python's csv (text enclosed, quotes doubled, NULL an empty unenclosed
 -- field): no backslash escapes and no NULL_IF string, unlike Snowflake's defaults (see
 -- bootstrap/01_file_format_and_stage.sql).
-copy into {{ wh.database }}.{{ wh.ml }}.{{ table }} ({{ columns | join(', ') }})
-from @{{ wh.database }}.{{ wh.ml }}.{{ wh.ml_stage }}/{{ staged_path }}
+copy into {{ ref('ml.' ~ table) }} ({{ columns | join(', ') }})
+from @{{ ref('ml.' ~ wh.ml_stage) }}/{{ staged_path }}
 file_format = (
     type = csv skip_header = 1 field_optionally_enclosed_by = '"' escape_unenclosed_field = none null_if = ()
     empty_field_as_null = true

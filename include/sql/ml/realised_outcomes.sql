@@ -2,13 +2,13 @@
 -- placed no order in the horizon after it (the training label's definition, features.py).
 with scores as (
     select customer_id, churn_score, model_id
-    from {{ wh.database }}.{{ wh.ml }}.CUSTOMER_CHURN_SCORE
+    from {{ ref('ml.CUSTOMER_CHURN_SCORE') }}
     where business_date = %(scored_date)s::date
 ),
 
 later_orders as (
     select distinct customer_id
-    from {{ wh.database }}.{{ wh.model }}.FCT_ORDERS
+    from {{ ref('model.FCT_ORDERS') }}
     where order_date > %(scored_date)s::date
       and order_date <= dateadd(day, %(horizon_days)s, %(scored_date)s::date)
 )

@@ -8,7 +8,7 @@ with features as (
 
 later_orders as (
     select distinct customer_id
-    from {{ wh.database }}.{{ wh.model }}.FCT_ORDERS
+    from {{ ref('model.FCT_ORDERS') }}
     where order_date > '{{ cutoff.isoformat() }}'::date
       and order_date <= dateadd(day, {{ horizon_days }}, '{{ cutoff.isoformat() }}'::date)
 )

@@ -50,19 +50,19 @@
 
 {#- Insert the activity rows the call's body selects into the pending deltas. -#}
 {% macro add_pending_activity() -%}
-insert into {{ wh.database }}.{{ wh.model }}.PENDING_CUSTOMER_ACTIVITY ({{ activity_columns() }})
+insert into {{ ref('model.PENDING_CUSTOMER_ACTIVITY') }} ({{ activity_columns() }})
 {{ caller() }}
 {%- endmacro %}
 
 {#- Note the revenue dates the call's body selects (one column named revenue_date) for GOLD, once each. -#}
 {% macro add_pending_dates(source) -%}
-insert into {{ wh.database }}.{{ wh.model }}.PENDING_REVENUE_DATES (revenue_date, source)
+insert into {{ ref('model.PENDING_REVENUE_DATES') }} (revenue_date, source)
 select distinct d.revenue_date, '{{ source }}'
 from (
 {{ caller() }}
 ) as d
 where d.revenue_date is not null
     and not exists (
-        select 1 from {{ wh.database }}.{{ wh.model }}.PENDING_REVENUE_DATES as p where p.revenue_date = d.revenue_date
+        select 1 from {{ ref('model.PENDING_REVENUE_DATES') }} as p where p.revenue_date = d.revenue_date
     )
 {%- endmacro %}

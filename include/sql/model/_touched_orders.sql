@@ -2,10 +2,10 @@
 {% from '_changes.sql' import changed_batches %}
 {% macro touched_orders() -%}
     select order_id
-    from {{ wh.database }}.{{ wh.silver }}.ORDERS
+    from {{ ref('silver.ORDERS') }}
     where _batch_date in {{ changed_batches('orders') }}
     union
     select order_id
-    from {{ wh.database }}.{{ wh.silver }}.ORDER_ITEMS
+    from {{ ref('silver.ORDER_ITEMS') }}
     where _batch_date in {{ changed_batches('order_items') }}
 {%- endmacro %}

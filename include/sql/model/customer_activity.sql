@@ -7,58 +7,57 @@
 -- recomputes the touched customers' rows from the facts instead, so a rebuild also repairs them.
 {% from '_changes.sql' import changed_dates %}
 {% from 'model/_customer_activity.sql' import ACTIVITY_COLUMNS, activity_columns, order_activity, payment_activity, store_activity %}
-{%- set m = wh.database ~ '.' ~ wh.model %}
 {%- set sums %}{% for c in ACTIVITY_COLUMNS %}sum({{ c }}){% if c in ('spend', 'paid', 'card', 'paypal', 'gift_card', 'bank_transfer') %}::number(18, 2){% endif %} as {{ c }}{{ ', ' if not loop.last }}{% endfor %}{% endset %}
 {%- set nonzero %}{% for c in ACTIVITY_COLUMNS %}sum({{ c }}) <> 0{{ ' or ' if not loop.last }}{% endfor %}{% endset %}
-{%- set touched_customers %}select customer_id from {{ m }}.PENDING_CUSTOMER_ACTIVITY{% endset %}
+{%- set touched_customers %}select customer_id from {{ ref('model.PENDING_CUSTOMER_ACTIVITY') }}{% endset %}
 {%- set forced %}exists (
-    select 1 from {{ wh.database }}.{{ wh.audit }}.TRANSFORM_CHANGES where run_id = %(run_id)s and forced
+    select 1 from {{ ref('audit.TRANSFORM_CHANGES') }} where run_id = %(run_id)s and forced
 ){% endset %}
 begin;
 
 -- 1. the touched (customer, date) rows join their deltas; their sums replace them
-insert into {{ m }}.PENDING_CUSTOMER_ACTIVITY ({{ activity_columns() }})
+insert into {{ ref('model.PENDING_CUSTOMER_ACTIVITY') }} ({{ activity_columns() }})
 select {{ activity_columns() }}
-from {{ m }}.CUSTOMER_ACTIVITY_DAILY as d
+from {{ ref('model.CUSTOMER_ACTIVITY_DAILY') }} as d
 where exists (
-    select 1 from {{ m }}.PENDING_CUSTOMER_ACTIVITY as p
+    select 1 from {{ ref('model.PENDING_CUSTOMER_ACTIVITY') }} as p
     where p.customer_id = d.customer_id and p.activity_date = d.activity_date
 );
 
-delete from {{ m }}.CUSTOMER_ACTIVITY_DAILY as d
-using (select distinct customer_id, activity_date from {{ m }}.PENDING_CUSTOMER_ACTIVITY) as p
+delete from {{ ref('model.CUSTOMER_ACTIVITY_DAILY') }} as d
+using (select distinct customer_id, activity_date from {{ ref('model.PENDING_CUSTOMER_ACTIVITY') }}) as p
 where d.customer_id = p.customer_id and d.activity_date = p.activity_date;
 
-insert into {{ m }}.CUSTOMER_ACTIVITY_DAILY ({{ activity_columns() }})
+insert into {{ ref('model.CUSTOMER_ACTIVITY_DAILY') }} ({{ activity_columns() }})
 select customer_id, activity_date, {{ sums }}
-from {{ m }}.PENDING_CUSTOMER_ACTIVITY
+from {{ ref('model.PENDING_CUSTOMER_ACTIVITY') }}
 group by customer_id, activity_date
 having {{ nonzero }};
 
 -- 2. full rebuild only: the touched customers' rows again, from the facts
-delete from {{ m }}.CUSTOMER_ACTIVITY_DAILY
+delete from {{ ref('model.CUSTOMER_ACTIVITY_DAILY') }}
 where customer_id in ({{ touched_customers }}) and {{ forced }};
 
-insert into {{ m }}.CUSTOMER_ACTIVITY_DAILY ({{ activity_columns() }})
+insert into {{ ref('model.CUSTOMER_ACTIVITY_DAILY') }} ({{ activity_columns() }})
 with customers as (
-    select distinct customer_id from {{ m }}.PENDING_CUSTOMER_ACTIVITY where {{ forced }}
+    select distinct customer_id from {{ ref('model.PENDING_CUSTOMER_ACTIVITY') }} where {{ forced }}
 ),
 
 orders as (
     select o.*
-    from {{ m }}.FCT_ORDERS as o
+    from {{ ref('model.FCT_ORDERS') }} as o
     inner join customers as c on c.customer_id = o.customer_id
 ),
 
 payments as (
     select y.payment_id, y.payment_method, y.amount, y.paid_date, o.customer_id
-    from {{ m }}.FCT_PAYMENTS as y
+    from {{ ref('model.FCT_PAYMENTS') }} as y
     inner join orders as o on o.order_id = y.order_id
 ),
 
 lines as (
     select s.transaction_id, s.customer_id, s.sold_date, s.net_amount
-    from {{ m }}.FCT_STORE_SALES as s
+    from {{ ref('model.FCT_STORE_SALES') }} as s
     inner join customers as c on c.customer_id = s.customer_id
 ),
 
@@ -76,22 +75,22 @@ group by customer_id, activity_date
 having {{ nonzero }};
 
 -- 3. the touched customers' totals, from their rows
-delete from {{ m }}.CUSTOMER_ACTIVITY
+delete from {{ ref('model.CUSTOMER_ACTIVITY') }}
 where customer_id in ({{ touched_customers }});
 
-insert into {{ m }}.CUSTOMER_ACTIVITY ({{ activity_columns() | replace('activity_date, ', '') }}, first_purchase_date, last_purchase_date)
+insert into {{ ref('model.CUSTOMER_ACTIVITY') }} ({{ activity_columns() | replace('activity_date, ', '') }}, first_purchase_date, last_purchase_date)
 select
     customer_id, {{ sums }},
     min(iff(purchases > 0, activity_date, null)),
     max(iff(purchases > 0, activity_date, null))
-from {{ m }}.CUSTOMER_ACTIVITY_DAILY
+from {{ ref('model.CUSTOMER_ACTIVITY_DAILY') }}
 where customer_id in ({{ touched_customers }})
 group by customer_id;
 
 -- 4. the touched customers, for GOLD's customer tables; the deltas are applied
-insert into {{ m }}.PENDING_CUSTOMERS (customer_id)
-select distinct customer_id from {{ m }}.PENDING_CUSTOMER_ACTIVITY;
+insert into {{ ref('model.PENDING_CUSTOMERS') }} (customer_id)
+select distinct customer_id from {{ ref('model.PENDING_CUSTOMER_ACTIVITY') }};
 
-delete from {{ m }}.PENDING_CUSTOMER_ACTIVITY;
+delete from {{ ref('model.PENDING_CUSTOMER_ACTIVITY') }};
 
 commit;

@@ -7,25 +7,25 @@
 {% from '_changes.sql' import changed_batches %}
 begin;
 
-insert into {{ wh.database }}.{{ wh.model }}.PENDING_CUSTOMERS (customer_id)
+insert into {{ ref('model.PENDING_CUSTOMERS') }} (customer_id)
 select distinct customer_id
-from {{ wh.database }}.{{ wh.silver }}.CUSTOMER_VERSIONS
+from {{ ref('silver.CUSTOMER_VERSIONS') }}
 where _batch_date in {{ changed_batches('customers') }};
 
-delete from {{ wh.database }}.{{ wh.model }}.DIM_CUSTOMER
+delete from {{ ref('model.DIM_CUSTOMER') }}
 where customer_id in (
     select customer_id
-    from {{ wh.database }}.{{ wh.silver }}.CUSTOMER_VERSIONS
+    from {{ ref('silver.CUSTOMER_VERSIONS') }}
     where _batch_date in {{ changed_batches('customers') }}
 );
 
-insert into {{ wh.database }}.{{ wh.model }}.DIM_CUSTOMER (
+insert into {{ ref('model.DIM_CUSTOMER') }} (
     customer_key, customer_id, first_name, last_name, email, segment, city, state, zip_code,
     signup_date, valid_from, valid_to, is_current
 )
 with touched as (
     select distinct customer_id
-    from {{ wh.database }}.{{ wh.silver }}.CUSTOMER_VERSIONS
+    from {{ ref('silver.CUSTOMER_VERSIONS') }}
     where _batch_date in {{ changed_batches('customers') }}
 ),
 
@@ -35,7 +35,7 @@ records as (
         v.signup_date, v.updated_at,
         concat_ws('|', coalesce(v.email, ''), coalesce(v.segment, ''), coalesce(v.city, ''),
             coalesce(v.state, ''), coalesce(v.zip_code, '')) as tracked
-    from {{ wh.database }}.{{ wh.silver }}.CUSTOMER_VERSIONS as v
+    from {{ ref('silver.CUSTOMER_VERSIONS') }} as v
     inner join touched as t on t.customer_id = v.customer_id
 ),
 

@@ -1,7 +1,7 @@
 -- MODEL.DIM_DATE: one row per calendar date; each run adds the business date, the dates of the
 -- partitions in its change set and the day before each (late rows belong to it).
 {% from '_changes.sql' import change_set_dates %}
-merge into {{ wh.database }}.{{ wh.model }}.DIM_DATE as t
+merge into {{ ref('model.DIM_DATE') }} as t
 using (
     select
         d as date_key,

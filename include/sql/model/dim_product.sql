@@ -7,25 +7,25 @@
 {% call add_pending_dates('dim_product') %}
     with changed as (
         select s.product_id
-        from {{ wh.database }}.{{ wh.silver }}.PRODUCTS as s
-        left join {{ wh.database }}.{{ wh.model }}.DIM_PRODUCT as d on d.product_id = s.product_id
+        from {{ ref('silver.PRODUCTS') }} as s
+        left join {{ ref('model.DIM_PRODUCT') }} as d on d.product_id = s.product_id
         where s._batch_date in {{ changed_batches('products') }}
             and (d.product_id is null or d.category is distinct from s.category)
     )
 
     select order_date as revenue_date
-    from {{ wh.database }}.{{ wh.model }}.FCT_ORDER_ITEMS
+    from {{ ref('model.FCT_ORDER_ITEMS') }}
     where product_id in (select product_id from changed)
     union
     select sold_date
-    from {{ wh.database }}.{{ wh.model }}.FCT_STORE_SALES
+    from {{ ref('model.FCT_STORE_SALES') }}
     where product_id in (select product_id from changed)
 {%- endcall %};
 
-merge into {{ wh.database }}.{{ wh.model }}.DIM_PRODUCT as t
+merge into {{ ref('model.DIM_PRODUCT') }} as t
 using (
     select product_id, product_name, category, brand, unit_price, unit_cost, is_active, updated_at
-    from {{ wh.database }}.{{ wh.silver }}.PRODUCTS
+    from {{ ref('silver.PRODUCTS') }}
     where _batch_date in {{ changed_batches('products') }}
 ) as s
 on t.product_id = s.product_id

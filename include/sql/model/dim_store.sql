@@ -7,21 +7,21 @@
 {% call add_pending_dates('dim_store') %}
     with changed as (
         select s.store_id
-        from {{ wh.database }}.{{ wh.silver }}.STORES as s
-        left join {{ wh.database }}.{{ wh.model }}.DIM_STORE as d on d.store_id = s.store_id
+        from {{ ref('silver.STORES') }} as s
+        left join {{ ref('model.DIM_STORE') }} as d on d.store_id = s.store_id
         where s._batch_date in {{ changed_batches('stores') }}
             and (d.store_id is null or d.state is distinct from s.state)
     )
 
     select sold_date as revenue_date
-    from {{ wh.database }}.{{ wh.model }}.FCT_STORE_SALES
+    from {{ ref('model.FCT_STORE_SALES') }}
     where store_id in (select store_id from changed)
 {%- endcall %};
 
-merge into {{ wh.database }}.{{ wh.model }}.DIM_STORE as t
+merge into {{ ref('model.DIM_STORE') }} as t
 using (
     select store_id, store_name, store_type, city, state, region, opened_date, updated_at
-    from {{ wh.database }}.{{ wh.silver }}.STORES
+    from {{ ref('silver.STORES') }}
     where _batch_date in {{ changed_batches('stores') }}
 ) as s
 on t.store_id = s.store_id

@@ -5,11 +5,10 @@
 -- noted for GOLD (an order that moved changes both days).
 {% from 'model/_touched_orders.sql' import touched_orders %}
 {% from 'model/_customer_activity.sql' import add_pending_dates %}
-{%- set m = wh.database ~ '.' ~ wh.model %}
 {%- macro note_dates() -%}
 {% call add_pending_dates('fct_order_items') %}
     select order_date as revenue_date
-    from {{ m }}.FCT_ORDER_ITEMS
+    from {{ ref('model.FCT_ORDER_ITEMS') }}
     where order_id in ({{ touched_orders() }})
 {%- endcall %}
 {%- endmacro %}
@@ -17,10 +16,10 @@ begin;
 
 {{ note_dates() }};
 
-delete from {{ m }}.FCT_ORDER_ITEMS
+delete from {{ ref('model.FCT_ORDER_ITEMS') }}
 where order_id in ({{ touched_orders() }});
 
-insert into {{ m }}.FCT_ORDER_ITEMS (
+insert into {{ ref('model.FCT_ORDER_ITEMS') }} (
     order_id, line_number, product_id, customer_id, channel, order_date, shipping_state,
     quantity, unit_price, discount_amount, net_amount
 )
@@ -33,9 +32,9 @@ select
     o.order_ts::date as order_date,
     o.shipping_state, i.quantity, i.unit_price, i.discount_amount,
     i.quantity * i.unit_price - i.discount_amount as net_amount
-from {{ wh.database }}.{{ wh.silver }}.ORDER_ITEMS as i
+from {{ ref('silver.ORDER_ITEMS') }} as i
 inner join touched as t on t.order_id = i.order_id
-inner join {{ wh.database }}.{{ wh.silver }}.ORDERS as o on o.order_id = i.order_id;
+inner join {{ ref('silver.ORDERS') }} as o on o.order_id = i.order_id;
 
 {{ note_dates() }};
 

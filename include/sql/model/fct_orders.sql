@@ -6,7 +6,6 @@
 -- contribute now is added (model/_customer_activity.sql).
 {% from 'model/_touched_orders.sql' import touched_orders %}
 {% from 'model/_customer_activity.sql' import add_pending_activity, order_activity, payment_activity %}
-{%- set m = wh.database ~ '.' ~ wh.model %}
 {%- macro activity(sign) -%}
 {% call add_pending_activity() %}
 with touched as (
@@ -15,13 +14,13 @@ with touched as (
 
 orders as (
     select o.*
-    from {{ m }}.FCT_ORDERS as o
+    from {{ ref('model.FCT_ORDERS') }} as o
     inner join touched as t on t.order_id = o.order_id
 ),
 
 payments as (
     select y.payment_id, y.payment_method, y.amount, y.paid_date, o.customer_id
-    from {{ m }}.FCT_PAYMENTS as y
+    from {{ ref('model.FCT_PAYMENTS') }} as y
     inner join orders as o on o.order_id = y.order_id
 )
 
@@ -34,10 +33,10 @@ begin;
 
 {{ activity(-1) }};
 
-delete from {{ m }}.FCT_ORDERS
+delete from {{ ref('model.FCT_ORDERS') }}
 where order_id in ({{ touched_orders() }});
 
-insert into {{ m }}.FCT_ORDERS (
+insert into {{ ref('model.FCT_ORDERS') }} (
     order_id, customer_id, channel, order_status, order_date, order_ts, status_updated_at,
     shipping_state, item_count, units, gross_amount, discount_amount, net_amount
 )
@@ -52,7 +51,7 @@ lines as (
         sum(i.quantity) as units,
         sum(i.quantity * i.unit_price) as gross_amount,
         sum(i.discount_amount) as discount_amount
-    from {{ wh.database }}.{{ wh.silver }}.ORDER_ITEMS as i
+    from {{ ref('silver.ORDER_ITEMS') }} as i
     inner join touched as t on t.order_id = i.order_id
     group by i.order_id
 )
@@ -66,7 +65,7 @@ select
     coalesce(l.gross_amount, 0) as gross_amount,
     coalesce(l.discount_amount, 0) as discount_amount,
     coalesce(l.gross_amount, 0) - coalesce(l.discount_amount, 0) as net_amount
-from {{ wh.database }}.{{ wh.silver }}.ORDERS as o
+from {{ ref('silver.ORDERS') }} as o
 inner join touched as t on t.order_id = o.order_id
 left join lines as l on l.order_id = o.order_id;
 

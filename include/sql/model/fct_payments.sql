@@ -5,16 +5,15 @@
 -- the orders' current customers.
 {% from '_changes.sql' import changed_batches %}
 {% from 'model/_customer_activity.sql' import add_pending_activity, payment_activity %}
-{%- set m = wh.database ~ '.' ~ wh.model %}
 {%- set changed -%}
-    select payment_id from {{ wh.database }}.{{ wh.silver }}.PAYMENTS where _batch_date in {{ changed_batches('payments') }}
+    select payment_id from {{ ref('silver.PAYMENTS') }} where _batch_date in {{ changed_batches('payments') }}
 {%- endset %}
 {%- macro activity(sign) -%}
 {% call add_pending_activity() %}
 with payments as (
     select y.payment_id, y.payment_method, y.amount, y.paid_date, o.customer_id
-    from {{ m }}.FCT_PAYMENTS as y
-    inner join {{ m }}.FCT_ORDERS as o on o.order_id = y.order_id
+    from {{ ref('model.FCT_PAYMENTS') }} as y
+    inner join {{ ref('model.FCT_ORDERS') }} as o on o.order_id = y.order_id
     where y.payment_id in ({{ changed }})
 )
 
@@ -25,12 +24,12 @@ begin;
 
 {{ activity(-1) }};
 
-delete from {{ m }}.FCT_PAYMENTS
+delete from {{ ref('model.FCT_PAYMENTS') }}
 where payment_id in ({{ changed }});
 
-insert into {{ m }}.FCT_PAYMENTS (payment_id, order_id, payment_method, amount, paid_at, paid_date)
+insert into {{ ref('model.FCT_PAYMENTS') }} (payment_id, order_id, payment_method, amount, paid_at, paid_date)
 select payment_id, order_id, payment_method, amount, paid_at, paid_at::date
-from {{ wh.database }}.{{ wh.silver }}.PAYMENTS
+from {{ ref('silver.PAYMENTS') }}
 where _batch_date in {{ changed_batches('payments') }};
 
 {{ activity(1) }};

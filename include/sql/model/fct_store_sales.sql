@@ -5,23 +5,22 @@
 -- one purchase) is subtracted as it was and added as it is now.
 {% from '_changes.sql' import changed_batches %}
 {% from 'model/_customer_activity.sql' import add_pending_activity, add_pending_dates, store_activity %}
-{%- set m = wh.database ~ '.' ~ wh.model %}
 {%- set changed -%}
     select transaction_id, line_number
-    from {{ wh.database }}.{{ wh.silver }}.STORE_SALES
+    from {{ ref('silver.STORE_SALES') }}
     where _batch_date in {{ changed_batches('store_sales') }}
 {%- endset %}
 {%- macro note_and_count(sign) -%}
 {% call add_pending_dates('fct_store_sales') %}
     select t.sold_date as revenue_date
-    from {{ m }}.FCT_STORE_SALES as t
+    from {{ ref('model.FCT_STORE_SALES') }} as t
     inner join ({{ changed }}) as c on c.transaction_id = t.transaction_id and c.line_number = t.line_number
 {%- endcall %};
 
 {% call add_pending_activity() %}
 with lines as (
     select t.transaction_id, t.customer_id, t.sold_date, t.net_amount
-    from {{ m }}.FCT_STORE_SALES as t
+    from {{ ref('model.FCT_STORE_SALES') }} as t
     where t.transaction_id in (select transaction_id from ({{ changed }}))
 )
 
@@ -32,11 +31,11 @@ begin;
 
 {{ note_and_count(-1) }};
 
-delete from {{ m }}.FCT_STORE_SALES as t
+delete from {{ ref('model.FCT_STORE_SALES') }} as t
 using ({{ changed }}) as c
 where t.transaction_id = c.transaction_id and t.line_number = c.line_number;
 
-insert into {{ m }}.FCT_STORE_SALES (
+insert into {{ ref('model.FCT_STORE_SALES') }} (
     transaction_id, line_number, store_id, product_id, customer_id, sold_at, sold_date,
     quantity, unit_price, discount_amount, net_amount
 )
@@ -45,7 +44,7 @@ select
     sold_at::date as sold_date,
     quantity, unit_price, discount_amount,
     quantity * unit_price - discount_amount as net_amount
-from {{ wh.database }}.{{ wh.silver }}.STORE_SALES
+from {{ ref('silver.STORE_SALES') }}
 where _batch_date in {{ changed_batches('store_sales') }};
 
 {{ note_and_count(1) }};

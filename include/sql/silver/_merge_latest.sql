@@ -23,7 +23,7 @@
 {% macro merge_latest(feed, target, key, clean={}) -%}
 {%- set ordering = (feed.latest_by | list) + ['_batch_date', '_source_line'] -%}
 {%- set columns = feed.column_names + ['_source_file', '_source_line', '_batch_date'] -%}
-merge into {{ wh.database }}.{{ wh.silver }}.{{ target }} as t
+merge into {{ ref('silver.' ~ target) }} as t
 using (
     select {{ columns | join(', ') }}
     from (
@@ -34,7 +34,7 @@ using (
             _source_file,
             _source_line,
             _batch_date
-        from {{ wh.database }}.{{ wh.bronze }}.{{ feed.table }}
+        from {{ ref('bronze.' ~ feed.table) }}
         where _batch_date in {{ changed_batches(feed.name) }}
     )
     qualify row_number() over (

@@ -8,4 +8,4 @@ select
     status || ': ' || feeds_loaded || ' of ' || feeds_expected || ' feeds loaded'
         || coalesce(', missing: ' || missing_feeds, '')
         || iff(status = 'provisional', ', next day ' || next_day_feeds_loaded || ' of ' || feeds_expected, '')
-from {{ wh.database }}.{{ wh.gold_stage }}.DATE_COMPLETENESS
+from {{ ref('gold_stage.DATE_COMPLETENESS') }}

@@ -6,9 +6,6 @@
 --   monthly_equals_daily (critical): each month the build covers sums to its days (the built
 --     ones and the published others).
 --   has_revenue (warning): the business date has revenue at all (built now or published before).
-{%- set s = wh.database ~ '.' ~ wh.silver -%}
-{%- set g = wh.database ~ '.' ~ wh.gold_stage -%}
-{%- set published = wh.database ~ '.' ~ wh.gold %}
 {% from '_changes.sql' import build_dates %}
 with days as (
     select business_date as d from {{ build_dates('revenue') }}
@@ -16,20 +13,20 @@ with days as (
 
 silver_revenue as (
     select o.order_ts::date as d, sum(i.quantity * i.unit_price - i.discount_amount) as amount
-    from {{ s }}.ORDER_ITEMS as i
-    inner join {{ s }}.ORDERS as o on o.order_id = i.order_id
+    from {{ ref('silver.ORDER_ITEMS') }} as i
+    inner join {{ ref('silver.ORDERS') }} as o on o.order_id = i.order_id
     where o.order_ts::date in (select d from days)
     group by o.order_ts::date
     union all
     select sold_at::date, sum(quantity * unit_price - discount_amount)
-    from {{ s }}.STORE_SALES
+    from {{ ref('silver.STORE_SALES') }}
     where sold_at::date in (select d from days)
     group by sold_at::date
 ),
 
 gold_revenue as (
     select revenue_date as d, sum(net_revenue) as amount
-    from {{ g }}.DAILY_REVENUE
+    from {{ ref('gold_stage.DAILY_REVENUE') }}
     group by revenue_date
 ),
 
@@ -45,15 +42,15 @@ months as (
     select m.month_start, m.net_revenue as monthly, coalesce(d.daily, 0) as daily
     from (
         select month_start, sum(net_revenue) as net_revenue
-        from {{ g }}.MONTHLY_REVENUE
+        from {{ ref('gold_stage.MONTHLY_REVENUE') }}
         group by month_start
     ) as m
     left join (
         select date_trunc('month', revenue_date)::date as month_start, sum(net_revenue) as daily
         from (
-            select revenue_date, net_revenue from {{ g }}.DAILY_REVENUE
+            select revenue_date, net_revenue from {{ ref('gold_stage.DAILY_REVENUE') }}
             union all
-            select revenue_date, net_revenue from {{ published }}.DAILY_REVENUE
+            select revenue_date, net_revenue from {{ ref('gold.DAILY_REVENUE') }}
             where date_trunc('month', revenue_date)::date in {{ build_dates('month') }}
                 and revenue_date not in {{ build_dates('revenue') }}
         )
@@ -80,9 +77,9 @@ select
 from (
     select coalesce(sum(net_revenue), 0) as amount
     from (
-        select net_revenue from {{ g }}.DAILY_REVENUE where revenue_date = '{{ window.end }}'::date
+        select net_revenue from {{ ref('gold_stage.DAILY_REVENUE') }} where revenue_date = '{{ window.end }}'::date
         union all
-        select net_revenue from {{ published }}.DAILY_REVENUE
+        select net_revenue from {{ ref('gold.DAILY_REVENUE') }}
         where revenue_date = '{{ window.end }}'::date and revenue_date not in {{ build_dates('revenue') }}
     )
 )

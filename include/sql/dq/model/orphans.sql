@@ -2,8 +2,6 @@
 -- its own date (and a re-run after the fix passes) without failing every later date:
 --   critical: order lines without an order, orders without a customer, store sales without a store;
 --   warning: unknown products, payments without an order, unknown loyalty customers.
-{%- set s = wh.database ~ '.' ~ wh.silver -%}
-{%- set m = wh.database ~ '.' ~ wh.model -%}
 {%- set bd = "'" ~ window.end ~ "'::date" %}
 {% set orphans = [
     ('orphan_order_items', 'ORDER_ITEMS', 'order_id', 'ORDERS', 'order_id', 'critical'),
@@ -20,8 +18,8 @@ select
     count(*) as observed, 0 as threshold, count(*) = 0 as passed, '{{ severity }}' as severity,
     count(*) || ' rows of this date reference a missing {{ parent | lower }}.{{ pk }}'
         || coalesce(', e.g. ' || min(c.{{ fk }}), '') as detail
-from {{ s }}.{{ child }} as c
-left join {{ s }}.{{ parent }} as p on p.{{ pk }} = c.{{ fk }}
+from {{ ref('silver.' ~ child) }} as c
+left join {{ ref('silver.' ~ parent) }} as p on p.{{ pk }} = c.{{ fk }}
 where c._batch_date = {{ bd }} and c.{{ fk }} is not null and p.{{ pk }} is null
 {{ 'union all' if not loop.last }}
 {% endfor %}

@@ -3,7 +3,7 @@
 -- rows of the last week's batches only (the newest data arrives in the newest batches): a table
 -- without any is reported as having none.
 {% for feed in contract.feeds.values() %}
-{%- set silver = wh.database ~ '.' ~ wh.silver ~ '.' ~ feed.table -%}
+{%- set silver = ref('silver.' ~ feed.table) -%}
 {% set newest = ('max(' ~ feed.event_time ~ ')::date') if feed.event_time else 'max(_batch_date)' -%}
 select
     'freshness', 'SILVER.{{ feed.table }}', '{{ window.end }}'::date,

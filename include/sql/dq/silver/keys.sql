@@ -4,7 +4,7 @@
 -- the check reads the whole table only through those keys.
 {% from '_changes.sql' import changed_batches %}
 {% for feed in contract.feeds.values() %}
-{%- set silver = wh.database ~ '.' ~ wh.silver ~ '.' ~ feed.table -%}
+{%- set silver = ref('silver.' ~ feed.table) -%}
 {%- set key_text = feed.key | join(" || '|' || ") -%}
 select
     'key_unique', 'SILVER.{{ feed.table }}', '{{ window.end }}'::date,

@@ -5,8 +5,8 @@
 -- severity, detail.
 {% from 'silver/_merge_latest.sql' import typed %}
 {% for feed in contract.feeds.values() %}
-{%- set bronze = wh.database ~ '.' ~ wh.bronze ~ '.' ~ feed.table -%}
-{%- set silver = wh.database ~ '.' ~ wh.silver ~ '.' ~ feed.table -%}
+{%- set bronze = ref('bronze.' ~ feed.table) -%}
+{%- set silver = ref('silver.' ~ feed.table) -%}
 {%- set key_text = feed.key | join(" || '|' || ") -%}
 select
     'row_accounting' as check_name,
@@ -23,7 +23,7 @@ select
         || coalesce(m.missing_keys, 0) || ' keys missing in SILVER' as detail
 from (
     select batch_date, rows_in_file
-    from {{ wh.database }}.{{ wh.audit }}.FILE_LOADS
+    from {{ ref('audit.FILE_LOADS') }}
     where feed = '{{ feed.name }}' and status = 'LOADED' and batch_date = '{{ window.end }}'
     qualify row_number() over (partition by batch_date order by last_seen_at desc) = 1
 ) as f
@@ -35,7 +35,7 @@ left join (
 ) as b on b._batch_date = f.batch_date
 left join (
     select batch_date, count(*) as rejected_rows
-    from {{ wh.database }}.{{ wh.audit }}.LOAD_REJECTS
+    from {{ ref('audit.LOAD_REJECTS') }}
     where feed = '{{ feed.name }}' and batch_date = '{{ window.end }}'
     group by batch_date
 ) as r on r.batch_date = f.batch_date
