@@ -193,3 +193,30 @@ def test_a_statement_snowflake_would_not_compile_fails(warehouse) -> None:
 )
 def test_csv_fields_read_as_snowflake_reads_them_with_its_default_escape(text: str, fields: list) -> None:
     assert fakesnow_snowflake.split_escaped(text, ",", '"', "\\") == fields
+
+
+def test_the_freshness_views_answer_the_same_in_every_readers_time_zone(warehouse) -> None:
+    """A BI tool reads V_FRESHNESS in its own session time zone (Snowflake's default: Los Angeles).
+    With current_date() a table one day old was 'fresh' or 'stale' depending on the reader and the
+    hour; with UTC's today (sysdate()) every reader sees the same. UTC+14 and UTC-11 between them
+    differ from UTC's date at any hour of the day."""
+    from datetime import timedelta
+
+    writer = _platform().cursor()
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    gold = WAREHOUSE.qualified(WAREHOUSE.gold, "DAILY_REVENUE")
+    writer.execute(f"delete from {gold}")
+    writer.execute(
+        f"insert into {gold} (revenue_date, channel, category, state, orders, units, gross_amount, discount_amount, "
+        f"net_revenue) values ('{yesterday}', 'web', 'c', 's', 1, 1, 1, 0, 1)"
+    )
+    answers = set()
+    for zone in ("UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago", "America/Los_Angeles"):
+        reader = _connect(session_parameters={"TIMEZONE": zone}).cursor()
+        reader.execute(
+            f"select age_days, status from {WAREHOUSE.qualified(WAREHOUSE.gold, 'V_FRESHNESS')} "
+            "where table_name = 'DAILY_REVENUE'"
+        )
+        answers.add(tuple(reader.fetchone()))
+    assert answers == {(1, "fresh")}
+    writer.execute(f"delete from {gold}")

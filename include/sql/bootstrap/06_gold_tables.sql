@@ -269,6 +269,9 @@ select 'CUSTOMER_FEATURES', (select max(a.as_of_date) from {{ ref('gold.CUSTOMER
 -- Per GOLD table: its newest data date, how old that is, and whether it is within its SLA
 -- (a day table: yesterday's data is expected, so at most 1 day old; a month table: the current
 -- month's row, or last month's on the 1st, so at most 32 days after its month started).
+-- Today is UTC's (sysdate()), whatever the reader's session time zone: current_date() follows the
+-- session's TIMEZONE, America/Los_Angeles by default, and would call a stale table fresh for up to
+-- 8 hours after midnight UTC (https://docs.snowflake.com/en/sql-reference/functions/sysdate).
 create or replace view {{ ref('gold.V_FRESHNESS') }} as
 with newest as (
     select 'DAILY_REVENUE' as table_name, max(revenue_date) as newest_date, 1 as sla_days
@@ -290,6 +293,6 @@ with newest as (
 
 select
     table_name, newest_date, sla_days,
-    datediff(day, newest_date, current_date()) as age_days,
-    iff(datediff(day, newest_date, current_date()) <= sla_days, 'fresh', 'stale') as status
+    datediff(day, newest_date, sysdate()::date) as age_days,
+    iff(datediff(day, newest_date, sysdate()::date) <= sla_days, 'fresh', 'stale') as status
 from newest;

@@ -79,7 +79,7 @@ create table if not exists {{ ref('audit.ALERT_LOG') }} (
 create or replace view {{ ref('audit.V_ALERTS_LOST_7D') }} as
 select dag_id, task_id, run_id, subject, channel, tries, error_message, hostname, logged_at
 from {{ ref('audit.ALERT_LOG') }}
-where status = 'lost' and logged_at >= dateadd(day, -7, current_timestamp());
+where status = 'lost' and logged_at >= dateadd(day, -7, sysdate());
 
 -- Every failed try (retried or final) of the last 7 days.
 create or replace view {{ ref('audit.V_TASK_FAILURES_7D') }} as
@@ -87,7 +87,7 @@ select dag_id, task_id, run_id, business_date, try_number, max_tries, state, end
        error_message, hostname
 from {{ ref('audit.TASK_RUN_LOG') }}
 where state in ('failed', 'up_for_retry')
-  and coalesce(ended_at, logged_at) >= dateadd(day, -7, current_timestamp());
+  and coalesce(ended_at, logged_at) >= dateadd(day, -7, sysdate());
 
 -- Task durations over the last 30 days, slowest median first.
 create or replace view {{ ref('audit.V_SLOWEST_TASKS') }} as
@@ -95,7 +95,7 @@ select dag_id, task_id, count(*) as tries, median(duration_s) as median_s, max(d
        max(ended_at) as last_ended_at
 from {{ ref('audit.TASK_RUN_LOG') }}
 where state = 'success' and duration_s is not null
-  and ended_at >= dateadd(day, -30, current_timestamp())
+  and ended_at >= dateadd(day, -30, sysdate())
 group by dag_id, task_id
 order by median_s desc;
 
@@ -117,7 +117,7 @@ select
     loaded.feed,
     loaded.latest_batch_date,
     loaded.last_loaded_at,
-    datediff(day, loaded.latest_batch_date, current_date()) as days_behind,
+    datediff(day, loaded.latest_batch_date, sysdate()::date) as days_behind,  -- UTC's today, whoever reads
     quarantined.latest_quarantined_date
 from loaded
 left join quarantined on quarantined.feed = loaded.feed;
