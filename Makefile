@@ -57,8 +57,10 @@ secrets: install ## scan the repository for committed secrets (part of make test
 	@git ls-files -z --cached --others --exclude-standard | xargs -0 $(VENV)/bin/detect-secrets-hook \
 		&& echo "detect-secrets: no secrets found"
 
-docs: install ## re-render docs/feeds.md from the feed contract
+docs: install ## re-render the generated docs and manifests: docs/feeds.md, docs/metrics.md, the transform graph
 	@$(PY) -m include.contracts render
+	@$(PY) -m include.declarations render
+	@$(PY) -m include.transform.graph --write
 
 clean: down ## stop the stack and delete all local state (var/)
 	@rm -rf var

@@ -65,6 +65,7 @@ from include.config import (
     WAREHOUSE,
 )
 from include.contracts import FEED_NAMES
+from include.declarations import declared
 from include.ingest.sensors import PartnerFileSensor
 from include.transform.graph import upstream
 from include.transform.layers import CHECKS, LAYER_OBJECTS
@@ -227,18 +228,19 @@ def gold_assets() -> list:
 def gold_publication() -> GoldPublishOperator:
     """Write-audit-publish: build in GOLD_STAGE, check it, copy it to GOLD only if it passed."""
     build = LayerSQLOperator(task_id="build", sql="gold/build.sql")
-    column_checks = RecordedColumnCheckOperator(
-        task_id="column_checks",
-        layer="gold",
-        table=WAREHOUSE.qualified(WAREHOUSE.gold_stage, "DAILY_REVENUE"),
-        column_mapping={
-            "revenue_date": {"null_check": {"equal_to": 0}},
-            "orders": {"min": {"geq_to": 1}},
-            "units": {"min": {"geq_to": 1}},
-            "net_revenue": {"min": {"geq_to": 0}},
-        },
-    )
-    checks = [*layer_checks("gold"), column_checks]
+    # the column checks each GOLD table declares (include/sql/gold/gold.yml), on its staged build
+    checked = [obj for obj in declared("gold") if obj.checks]
+    column_checks = [
+        RecordedColumnCheckOperator(
+            task_id="column_checks" if len(checked) == 1 else f"column_checks_{obj.name.lower()}",
+            layer="gold",
+            table=WAREHOUSE.qualified(WAREHOUSE.gold_stage, obj.name),
+            column_mapping=obj.column_checks(),
+            severities={column: obj.check_severity(column) for column in obj.column_checks()},
+        )
+        for obj in checked
+    ]
+    checks = [*layer_checks("gold"), *column_checks]
     publish = GoldPublishOperator(
         task_id="publish",
         sql="gold/publish.sql",

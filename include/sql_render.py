@@ -12,6 +12,7 @@ import jinja2
 
 from include.config import LANDING, ROLES, USERS, WAREHOUSE
 from include.contracts import load_contract
+from include.declarations import columns, declared, references
 
 SQL_DIR = Path(__file__).with_name("sql")
 # The warehouse set-up, in order: every numbered file of include/sql/bootstrap/.
@@ -62,6 +63,9 @@ SQL_GLOBALS: dict[str, Any] = {
     "ref": ref,
     "schema": schema,
     "layers": LAYERS,
+    "declared": declared,
+    "columns": columns,
+    "references": references,
     "wh": WAREHOUSE,
     "landing": LANDING,
     "roles": ROLES,

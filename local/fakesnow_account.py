@@ -211,19 +211,22 @@ _SHOW_GRANTS = re.compile(
 )
 _USE_ROLE = re.compile(r"use\s+role\s+(\S+)", re.I)
 _USE_SECONDARY = re.compile(r"use\s+secondary\s+roles\s+(all|none)", re.I)
+_ACCOUNT_STATEMENT = re.compile(r"(create|alter|grant|revoke|show|use)\b", re.I)
 _FUNCTIONS = re.compile(r"\b(current_role|current_secondary_roles|current_user)\s*\(\s*\)", re.I)
 
 
 def handle(cursor: FakeSnowflakeCursor, state: Session, head: str) -> bool:
     """Answer the account statements; check every other statement's privileges. True: answered."""
+    # the account statements, without the comments a trailing "-- ..." adds (they hold no strings)
     text = " ".join(re.sub(r"--[^\n]*", "", head).split()).rstrip(";").rstrip()
     with _lock:
-        for statement in (_role_statement, _user_statement, _grant_statement, _show_grants, _use_statement):
-            if statement(cursor, state, text):
-                ACCOUNT.save()
-                return True
+        if _ACCOUNT_STATEMENT.match(text):
+            for statement in (_role_statement, _user_statement, _grant_statement, _show_grants, _use_statement):
+                if statement(cursor, state, text):
+                    ACCOUNT.save()
+                    return True
         if restricted(state):
-            check(cursor, state, text)
+            check(cursor, state, head.strip().rstrip(";").rstrip())
     return False
 
 
@@ -578,7 +581,7 @@ def check(cursor: FakeSnowflakeCursor, state: Session, text: str) -> None:
         return
     try:
         tree = sqlglot.parse_one(text, read="snowflake")
-    except sqlglot.errors.ParseError:
+    except sqlglot.errors.SqlglotError:
         return  # fakesnow reports it
     written: dict[str, set[str]] = {}
     if isinstance(tree, exp.Create):

@@ -316,7 +316,12 @@ def _session_statement(cursor: FakeSnowflakeCursor, state: Session, head: str) -
 def _execute(
     self: FakeSnowflakeCursor, command: str, params: Any = None, *args: Any, **kwargs: Any
 ) -> FakeSnowflakeCursor:
-    result = _execute_as_snowflake(self, command, params, *args, **kwargs)
+    try:
+        result = _execute_as_snowflake(self, command, params, *args, **kwargs)
+    except sqlglot.errors.SqlglotError as exc:
+        # an error of the stand-in's own reading of the statement: answered as an SQL error, not
+        # HTTP 500 (which the connector retries for minutes against a statement that cannot pass)
+        raise _error(f"the local stand-in could not read this statement: {exc}", 1003, "42000") from exc
     if _after:
         state, head = session_of(self._conn), _head(command)
         for after in _after:
@@ -417,7 +422,7 @@ def _check_merge_is_deterministic(cursor: FakeSnowflakeCursor, command: str, par
     """Fail a MERGE that would update or delete a target row joined by several source rows."""
     try:
         merge = sqlglot.parse_one(command, read="snowflake")
-    except sqlglot.errors.ParseError:
+    except sqlglot.errors.SqlglotError:
         return  # fakesnow reports it
     if not isinstance(merge, exp.Merge):
         return
@@ -474,7 +479,7 @@ def _round_integer_division(command: str) -> str:
     """Integer / integer rounded to 6 decimals, as Snowflake divides fixed-point numbers."""
     try:
         tree = sqlglot.parse_one(command, read="snowflake")
-    except sqlglot.errors.ParseError:
+    except sqlglot.errors.SqlglotError:
         return command
     if not any(True for _ in tree.find_all(exp.Div)):
         return command

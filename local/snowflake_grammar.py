@@ -26,7 +26,7 @@ from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ErrorLevel, ParseError
+from sqlglot.errors import ErrorLevel, SqlglotError
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)  # its "falling back to a command" warnings: reported here
 
@@ -102,7 +102,7 @@ def problems(sql: str) -> tuple[str, ...]:
         return ()
     try:
         parsed = sqlglot.parse(sql, read="snowflake", error_level=ErrorLevel.RAISE)
-    except ParseError as exc:
+    except SqlglotError as exc:
         return (f"Snowflake's grammar does not parse it: {str(exc).splitlines()[0]}",)
     found: list[str] = []
     for tree in parsed:
@@ -135,7 +135,7 @@ def lint(sql: str) -> tuple[str, ...]:
     same way, where it can tell the operands are integers: local/fakesnow_snowflake.py.)"""
     try:
         parsed = sqlglot.parse(sql, read="snowflake", error_level=ErrorLevel.RAISE)
-    except ParseError:
+    except SqlglotError:
         return ()
     found = []
     for tree in filter(None, parsed):

@@ -35,7 +35,9 @@ class Column:
     values: tuple[str, ...] | None = None
     pattern: str | None = None
     min: float | None = None
-    references: str | None = None
+    references: str | None = None  # "<feed>.<column>": checked downstream (model_checks.orphans)
+    reference_check: str | None = None  # the orphans check's name for it
+    reference_severity: str = "warning"  # critical fails the run before GOLD; warning is recorded
 
     @property
     def sql_type(self) -> str:
@@ -98,8 +100,25 @@ def _column(raw: dict[str, Any]) -> Column:
         values=tuple(raw["values"]) if raw.get("values") else None,
         pattern=raw.get("pattern"),
         min=raw.get("min"),
-        references=raw.get("references"),
+        **_reference(raw),
     )
+
+
+def _reference(raw: dict[str, Any]) -> dict[str, Any]:
+    """``references``: "<feed>.<column>", or {to: "<feed>.<column>", check: <name>, severity: ...}."""
+    ref = raw.get("references")
+    if ref is None:
+        return {}
+    if isinstance(ref, str):
+        ref = {"to": ref}
+    severity = ref.get("severity", "warning")
+    if severity not in ("critical", "warning"):
+        raise ValueError(f"column {raw['name']}: references severity {severity!r}: critical or warning")
+    return {
+        "references": ref["to"],
+        "reference_check": ref.get("check") or f"unknown_{ref['to'].split('.')[0].rstrip('s')}",
+        "reference_severity": severity,
+    }
 
 
 @cache

@@ -163,12 +163,14 @@ class DataQualityCheckOperator(_RunWindowTemplates, _RecordsResults, SQLCheckOpe
 
 
 class RecordedColumnCheckOperator(_RunWindowTemplates, _RecordsResults, SQLColumnCheckOperator):
-    """The provider's column checks; each column/check result is recorded as a critical check."""
+    """The provider's column checks; each column/check result is recorded with its column's declared
+    severity (``severities``; critical unless declared otherwise): only a critical failure fails."""
 
-    def __init__(self, *, layer: str, **kwargs: Any) -> None:
+    def __init__(self, *, layer: str, severities: dict[str, str] | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("conn_id", SNOWFLAKE_CONN_ID)
         super().__init__(retry_on_failure=False, **kwargs)
         self.layer = layer
+        self.severities = severities or {}
 
     def execute(self, context: Any) -> dict[str, Any]:
         with one_connection(self.get_db_hook()):  # the checks and their results: one login
@@ -204,7 +206,7 @@ class RecordedColumnCheckOperator(_RunWindowTemplates, _RecordsResults, SQLColum
                 observed=_number(values.get("result")),
                 threshold=_number(_bound(values)),
                 passed=bool(values.get("success")),
-                severity="critical",
+                severity=self.severities.get(column, "critical"),
                 detail=f"{check}({column}) = {values.get('result')}, expected {_expectation(values)}",
             )
             for column, checks in self.column_mapping.items()

@@ -124,3 +124,21 @@ def test_show_grants_reads_back_what_the_grants_as_code_gave(connect) -> None:
     assert ("USAGE", "FILE_FORMAT", FORMAT) in rows
     assert ("INSERT", "TABLE", BRONZE) in rows
     assert not any(name.startswith(f"{WAREHOUSE.database}.{WAREHOUSE.silver}.") for _, _, name in rows)
+
+
+def test_a_hostile_text_in_a_restricted_session_is_data_not_syntax(connect) -> None:
+    """A partner's file name with a quote, a comment and a semicolon, written by the loader into
+    the file ledger: the stand-in's privilege check reads the statement as Snowflake does (it once
+    cut the text at the "--" inside the string, failed, and the connector retried for minutes)."""
+    loader = connect(USERS.pipeline, ROLES.loader).cursor()
+    name = "orders_20261205'; DROP TABLE BRONZE.ORDERS; -- $(touch pwned) ..%2F.csv"
+    ledger = WAREHOUSE.qualified(WAREHOUSE.audit, "FILE_LOADS")
+    loader.execute(
+        f"merge into {ledger} t using (select '_unrecognised' as feed, '2026-12-04'::date as batch_date, "
+        "%(name)s as file_name, 'md5' as file_md5) s on t.feed = s.feed and t.file_md5 = s.file_md5 "
+        "when not matched then insert (feed, batch_date, file_name, file_md5, status, deliveries) "
+        "values (s.feed, s.batch_date, s.file_name, s.file_md5, 'QUARANTINED', 1)",
+        {"name": name},
+    )
+    loader.execute(f"select file_name from {ledger} where file_md5 = 'md5'")
+    assert loader.fetchone()[0] == name

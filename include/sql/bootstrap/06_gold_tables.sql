@@ -1,66 +1,24 @@
--- GOLD: what dashboards and the churn model read. Each run replaces the rows of its window in
--- one transaction, so a reader always sees one run's publication, never a mix.
-create table if not exists {{ ref('gold.DAILY_REVENUE') }} (
-    revenue_date date not null,
-    channel varchar not null,          -- web | mobile | marketplace | store
-    category varchar not null,         -- product category ('unknown' for an unknown product)
-    state varchar not null,            -- shipping state (online) or store state
-    orders number(38, 0) not null,     -- orders / store transactions with a line in the group
-    units number(38, 0) not null,
-    gross_amount number(14, 2) not null,
-    discount_amount number(14, 2) not null,
-    net_revenue number(14, 2) not null
+-- GOLD: what dashboards and the churn model read, as include/sql/gold/gold.yml declares it. Each
+-- publication replaces the rows its build covers in one transaction, so a reader always sees one
+-- run's publication, never a mix.
+{% for obj in declared('gold') if not obj.stage_only %}
+create table if not exists {{ ref('gold.' ~ obj.name) }} (
+{{ obj.ddl_columns() }}
 );
-
-create table if not exists {{ ref('gold.MONTHLY_REVENUE') }} (
-    month_start date not null,
-    channel varchar not null,
-    category varchar not null,
-    days_with_sales number(38, 0) not null,
-    units number(38, 0) not null,
-    gross_amount number(14, 2) not null,
-    discount_amount number(14, 2) not null,
-    net_revenue number(14, 2) not null
+{% endfor %}
+-- GOLD_STAGE: where a run builds GOLD before its checks pass (write-audit-publish): the published
+-- tables' columns, and the build's own bookkeeping (whose build it holds, which customers it changes).
+{% for obj in declared('gold') if obj.publish or obj.stage_only %}
+create table if not exists {{ ref('gold_stage.' ~ obj.name) }} (
+{{ obj.ddl_columns() }}
 );
+{% endfor %}
 
 -- The customer tables are views: what moves with the as-of date for every customer (recency,
 -- tenure, the RFM scores against the day's distribution) is derived when read, from per-customer
 -- rows GOLD keeps only for the customers a publication changed (gold/customer_rfm.sql,
 -- gold/customer_features.sql) and the as-of date of the latest publication. A day's build and
 -- publication therefore write the customers the day changed, not every customer.
-create table if not exists {{ ref('gold.CUSTOMER_AS_OF') }} (
-    as_of_date date                    -- the latest sale date in MODEL when GOLD was published
-);
-
-create table if not exists {{ ref('gold.CUSTOMER_RFM_BASE') }} (
-    customer_id varchar not null,
-    last_purchase_date date not null,
-    frequency number(38, 0) not null,
-    monetary number(14, 2) not null
-);
-
-create table if not exists {{ ref('gold.CUSTOMER_FEATURES_BASE') }} (
-    customer_id varchar not null,
-    segment varchar,
-    state varchar,
-    signup_date date not null,
-    last_purchase_date date,
-    purchases_total number(38, 0) not null,
-    online_orders_total number(38, 0) not null,
-    store_visits_total number(38, 0) not null,
-    purchases_90d number(38, 0) not null,
-    purchases_prev_90d number(38, 0) not null,
-    frequency_trend number(38, 0) not null,
-    spend_total number(14, 2) not null,
-    spend_90d number(14, 2) not null,
-    avg_order_value number(14, 2) not null,
-    online_share number(6, 4) not null,
-    cancel_return_share number(6, 4) not null,
-    card_share number(6, 4) not null,
-    paypal_share number(6, 4) not null,
-    gift_card_share number(6, 4) not null,
-    bank_transfer_share number(6, 4) not null
-);
 
 -- RFM as of the latest publication (rules: docs/metrics.md):
 --   r_score, m_score: 1 + floor(5 x the share of customers strictly worse): equal values, equal score.
@@ -138,101 +96,30 @@ select
 from {{ ref('gold.CUSTOMER_FEATURES_BASE') }} as b
 cross join {{ ref('gold.CUSTOMER_AS_OF') }} as a;
 
--- Per day and channel, plus channel 'all': distinct orders and customers counted at this grain.
-create table if not exists {{ ref('gold.DAILY_KPI') }} (
-    revenue_date date not null,
-    channel varchar not null,          -- web | mobile | marketplace | store | all
-    orders number(38, 0) not null,     -- distinct online orders + store transactions
-    customers number(38, 0) not null,  -- distinct identified customers (store sales without a card: none)
-    units number(38, 0) not null,
-    gross_amount number(14, 2) not null,
-    discount_amount number(14, 2) not null,
-    net_revenue number(14, 2) not null,
-    avg_order_value number(14, 2)      -- net_revenue / orders
-);
-
-create table if not exists {{ ref('gold.MONTHLY_KPI') }} (
-    month_start date not null,
-    channel varchar not null,
-    orders number(38, 0) not null,
-    customers number(38, 0) not null,
-    days_with_sales number(38, 0) not null,
-    units number(38, 0) not null,
-    gross_amount number(14, 2) not null,
-    discount_amount number(14, 2) not null,
-    net_revenue number(14, 2) not null,
-    avg_order_value number(14, 2)
-);
-
--- How complete the input behind each published date is (gold/date_completeness.sql).
-create table if not exists {{ ref('gold.DATE_COMPLETENESS') }} (
-    business_date date not null,
-    status varchar not null,           -- complete | provisional | partial | no_input
-    feeds_loaded number(38, 0) not null,
-    feeds_expected number(38, 0) not null,
-    missing_feeds varchar,             -- space-separated feed names
-    next_day_feeds_loaded number(38, 0) not null
-);
-
--- One row per successful publication (a log: run ids and times differ between re-runs).
-create table if not exists {{ ref('gold.PUBLICATIONS') }} (
-    business_date date not null,
-    window_start date not null,
-    window_end date not null,
-    run_id varchar not null,
-    daily_revenue_rows number(38, 0),
-    customer_rows number(38, 0),       -- customers whose RFM and feature rows it rebuilt
-    published_at timestamp_ntz default current_timestamp()
-);
-
--- GOLD_STAGE: where a run builds GOLD before its checks pass (write-audit-publish). Same
--- columns as the published tables; BUILD says whose build it holds and when it was published.
-{% for table in ("DAILY_REVENUE", "MONTHLY_REVENUE", "DAILY_KPI", "MONTHLY_KPI", "DATE_COMPLETENESS", "CUSTOMER_AS_OF",
-                  "CUSTOMER_RFM_BASE", "CUSTOMER_FEATURES_BASE") %}
-create table if not exists {{ ref('gold_stage.' ~ table) }}
-    like {{ ref('gold.' ~ table) }};
-{% endfor %}
-
--- The customers whose rows the staged build replaces (gold/build.sql says which and why).
-create table if not exists {{ ref('gold_stage.CUSTOMER_CHANGES') }} (
-    customer_id varchar not null
-);
-
-create table if not exists {{ ref('gold_stage.BUILD') }} (
-    run_id varchar not null,
-    business_date date not null,
-    window_start date not null,
-    window_end date not null,
-    built_at timestamp_ntz default current_timestamp(),
-    published_at timestamp_ntz
-);
-
 -- Views for dashboards: every measure correct at the view's grain (docs/metrics.md).
 create or replace view {{ ref('gold.V_KPI_DAILY_REVENUE') }} as
-select k.revenue_date, k.channel, k.orders, k.customers, k.units, k.gross_amount, k.discount_amount,
-       k.net_revenue, k.avg_order_value, c.status as completeness, c.missing_feeds
+select {{ columns('gold.DAILY_KPI', prefix='k.') }}, c.status as completeness, c.missing_feeds
 from {{ ref('gold.DAILY_KPI') }} as k
 left join {{ ref('gold.DATE_COMPLETENESS') }} as c on c.business_date = k.revenue_date;
 
 -- Per business date: whether its input is complete, provisional, partial or absent, and which feeds
 -- are missing (the Control Tower page and BI read it; readers see GOLD's views, not its tables).
 create or replace view {{ ref('gold.V_DATE_COMPLETENESS') }} as
-select business_date, status, feeds_loaded, feeds_expected, missing_feeds, next_day_feeds_loaded
+select {{ columns('gold.DATE_COMPLETENESS') }}
 from {{ ref('gold.DATE_COMPLETENESS') }};
 
 create or replace view {{ ref('gold.V_KPI_MONTHLY_REVENUE') }} as
-select month_start, channel, orders, customers, days_with_sales, units, gross_amount, discount_amount,
-       net_revenue, avg_order_value
+select {{ columns('gold.MONTHLY_KPI') }}
 from {{ ref('gold.MONTHLY_KPI') }};
 
 create or replace view {{ ref('gold.V_KPI_CUSTOMER_RFM') }} as
-select customer_id, as_of_date, recency_days, frequency, monetary, r_score, f_score, m_score, rfm_segment
+select {{ columns('gold.CUSTOMER_RFM') }}
 from {{ ref('gold.CUSTOMER_RFM') }};
 
 -- The publication of the newest business date (not the one published last: a backfill publishes
 -- older dates after newer ones).
 create or replace view {{ ref('gold.V_LATEST_PUBLICATION') }} as
-select business_date, window_start, window_end, run_id, daily_revenue_rows, customer_rows, published_at
+select {{ columns('gold.PUBLICATIONS') }}
 from {{ ref('gold.PUBLICATIONS') }}
 qualify row_number() over (order by business_date desc, published_at desc) = 1;
 

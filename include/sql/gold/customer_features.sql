@@ -8,17 +8,11 @@
 -- MODEL.CUSTOMER_ACTIVITY, less what is dated after the as-of date (payments and status changes
 -- can be), and the 90-day windows from MODEL.CUSTOMER_ACTIVITY_DAILY.
 -- tests/unit/test_customer_activity.py checks both ways give the same rows.
+{% from 'gold/_build.sql' import build %}
 {% from 'gold/_ratio.sql' import ratio %}
 {%- set daily = ref('model.CUSTOMER_ACTIVITY_DAILY') %}
 {%- set changed = '(select customer_id from ' ~ ref('gold_stage.CUSTOMER_CHANGES') ~ ')' %}
-delete from {{ ref('gold_stage.CUSTOMER_FEATURES_BASE') }};
-
-insert into {{ ref('gold_stage.CUSTOMER_FEATURES_BASE') }} (
-    customer_id, segment, state, signup_date, last_purchase_date, purchases_total, online_orders_total,
-    store_visits_total, purchases_90d, purchases_prev_90d, frequency_trend, spend_total, spend_90d,
-    avg_order_value, online_share, cancel_return_share, card_share, paypal_share,
-    gift_card_share, bank_transfer_share
-)
+{% call build('CUSTOMER_FEATURES_BASE') %}
 with as_of as (
     select as_of_date from {{ ref('gold_stage.CUSTOMER_AS_OF') }}
 ),
@@ -106,3 +100,4 @@ select
 from customers as c
 left join totals as t on t.customer_id = c.customer_id
 left join recent as r on r.customer_id = c.customer_id
+{% endcall %}

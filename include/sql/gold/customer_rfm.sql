@@ -6,11 +6,8 @@
 -- GOLD.CUSTOMER_RFM derives recency as of the published as-of date and the scores and segments
 -- against every customer's when read (rules: docs/metrics.md). Every purchase is dated on or before
 -- the as-of date (the latest sale date).
-delete from {{ ref('gold_stage.CUSTOMER_RFM_BASE') }};
-
-insert into {{ ref('gold_stage.CUSTOMER_RFM_BASE') }} (
-    customer_id, last_purchase_date, frequency, monetary
-)
+{% from 'gold/_build.sql' import build %}
+{% call build('CUSTOMER_RFM_BASE') %}
 select
     c.customer_id,
     c.last_purchase_date,
@@ -19,3 +16,4 @@ select
 from {{ ref('model.CUSTOMER_ACTIVITY') }} as c
 where c.purchases > 0
     and c.customer_id in (select customer_id from {{ ref('gold_stage.CUSTOMER_CHANGES') }})
+{% endcall %}

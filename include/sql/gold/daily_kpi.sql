@@ -1,13 +1,10 @@
 -- DAILY_KPI (built in GOLD_STAGE): per day the build covers and channel, and for all channels together
 -- (channel = 'all'), distinct orders, distinct customers, units, gross, discount, net revenue and
 -- average order value, computed from the sold lines at this grain (docs/metrics.md).
+{% from 'gold/_build.sql' import build %}
 {% from 'gold/_revenue_lines.sql' import revenue_lines, kpis %}
 {% from 'gold/_ratio.sql' import ratio %}
-delete from {{ ref('gold_stage.DAILY_KPI') }};
-
-insert into {{ ref('gold_stage.DAILY_KPI') }} (
-    revenue_date, channel, orders, customers, units, gross_amount, discount_amount, net_revenue, avg_order_value
-)
+{% call build('DAILY_KPI') %}
 with lines as (
     {{ revenue_lines('revenue') }}
 ),
@@ -17,6 +14,7 @@ kpis as (
 )
 
 select
-    period, channel, orders, customers, units, gross_amount, discount_amount, net_revenue,
+    period as revenue_date, channel, orders, customers, units, gross_amount, discount_amount, net_revenue,
     {{ ratio('net_revenue', 'orders', 2) }} as avg_order_value
 from kpis
+{% endcall %}

@@ -3,12 +3,9 @@
 -- `orders` counts the orders/transactions with a line in the row's group: it is not additive
 -- across categories or states (one order can hold several); V_KPI_DAILY_REVENUE has the totals.
 -- Cancellations and returns are not deducted.
+{% from 'gold/_build.sql' import build %}
 {% from 'gold/_revenue_lines.sql' import revenue_lines %}
-delete from {{ ref('gold_stage.DAILY_REVENUE') }};
-
-insert into {{ ref('gold_stage.DAILY_REVENUE') }} (
-    revenue_date, channel, category, state, orders, units, gross_amount, discount_amount, net_revenue
-)
+{% call build('DAILY_REVENUE') %}
 with lines as (
     {{ revenue_lines('revenue') }}
 )
@@ -22,3 +19,4 @@ select
     sum(net_amount) as net_revenue
 from lines
 group by revenue_date, channel, category, state
+{% endcall %}

@@ -6,11 +6,8 @@
 --                late rows for it
 --   complete     all its feeds and all of the next day's loaded
 {%- set n = contract.feeds | length %}
-delete from {{ ref('gold_stage.DATE_COMPLETENESS') }};
-
-insert into {{ ref('gold_stage.DATE_COMPLETENESS') }} (
-    business_date, status, feeds_loaded, feeds_expected, missing_feeds, next_day_feeds_loaded
-)
+{% from 'gold/_build.sql' import build %}
+{% call build('DATE_COMPLETENESS') %}
 with days as (
     select business_date as d
     from {{ ref('gold_stage.BUILD_DATES') }}
@@ -41,15 +38,16 @@ per_day as (
 )
 
 select
-    d,
+    d as business_date,
     case
         when feeds = 0 then 'no_input'
         when feeds < {{ n }} then 'partial'
         when next_feeds < {{ n }} then 'provisional'
         else 'complete'
-    end,
-    feeds,
-    {{ n }},
-    nullif(missing_feeds, ''),
-    next_feeds
+    end as status,
+    feeds as feeds_loaded,
+    {{ n }} as feeds_expected,
+    nullif(missing_feeds, '') as missing_feeds,
+    next_feeds as next_day_feeds_loaded
 from per_day
+{% endcall %}

@@ -2,14 +2,10 @@
 -- channels, from the sold lines of the whole month (distinct counts are per month, never sums
 -- of days): orders, customers, days with sales, units, money and average order value
 -- (docs/metrics.md).
+{% from 'gold/_build.sql' import build %}
 {% from 'gold/_revenue_lines.sql' import revenue_lines, kpis %}
 {% from 'gold/_ratio.sql' import ratio %}
-delete from {{ ref('gold_stage.MONTHLY_KPI') }};
-
-insert into {{ ref('gold_stage.MONTHLY_KPI') }} (
-    month_start, channel, orders, customers, days_with_sales, units, gross_amount, discount_amount, net_revenue,
-    avg_order_value
-)
+{% call build('MONTHLY_KPI') %}
 with lines as (
     {{ revenue_lines('month') }}
 ),
@@ -19,6 +15,7 @@ kpis as (
 )
 
 select
-    period, channel, orders, customers, days_with_sales, units, gross_amount, discount_amount, net_revenue,
+    period as month_start, channel, orders, customers, days_with_sales, units, gross_amount, discount_amount, net_revenue,
     {{ ratio('net_revenue', 'orders', 2) }} as avg_order_value
 from kpis
+{% endcall %}

@@ -1,12 +1,9 @@
 -- MONTHLY_REVENUE (built in GOLD_STAGE): the months of the dates the build covers, re-aggregated
 -- from their days: those dates as just built in GOLD_STAGE, the month's other days as published
 -- (docs/metrics.md).
+{% from 'gold/_build.sql' import build %}
 {% from '_changes.sql' import build_dates %}
-delete from {{ ref('gold_stage.MONTHLY_REVENUE') }};
-
-insert into {{ ref('gold_stage.MONTHLY_REVENUE') }} (
-    month_start, channel, category, days_with_sales, units, gross_amount, discount_amount, net_revenue
-)
+{% call build('MONTHLY_REVENUE') %}
 with days as (
     select revenue_date, channel, category, units, gross_amount, discount_amount, net_revenue
     from {{ ref('gold_stage.DAILY_REVENUE') }}
@@ -28,3 +25,4 @@ select
     sum(net_revenue) as net_revenue
 from days
 group by date_trunc('month', revenue_date)::date, channel, category
+{% endcall %}

@@ -9,34 +9,17 @@
 -- tables.
 {% from '_changes.sql' import build_dates %}
 {%- set changed_customers = '(select customer_id from ' ~ ref('gold_stage.CUSTOMER_CHANGES') ~ ')' -%}
-{#- table: (the rows of GOLD it replaces, its columns) -#}
-{%- set tables = {
-    'DAILY_REVENUE': ('revenue_date in ' ~ build_dates('revenue'),
-        'revenue_date, channel, category, state, orders, units, gross_amount, discount_amount, net_revenue'),
-    'MONTHLY_REVENUE': ('month_start in ' ~ build_dates('month'),
-        'month_start, channel, category, days_with_sales, units, gross_amount, discount_amount, net_revenue'),
-    'DAILY_KPI': ('revenue_date in ' ~ build_dates('revenue'),
-        'revenue_date, channel, orders, customers, units, gross_amount, discount_amount, net_revenue, avg_order_value'),
-    'MONTHLY_KPI': ('month_start in ' ~ build_dates('month'),
-        'month_start, channel, orders, customers, days_with_sales, units, gross_amount, discount_amount, net_revenue, '
-        ~ 'avg_order_value'),
-    'DATE_COMPLETENESS': ('business_date in ' ~ build_dates('completeness'),
-        'business_date, status, feeds_loaded, feeds_expected, missing_feeds, next_day_feeds_loaded'),
-    'CUSTOMER_AS_OF': ('true', 'as_of_date'),
-    'CUSTOMER_RFM_BASE': ('customer_id in ' ~ changed_customers,
-        'customer_id, last_purchase_date, frequency, monetary'),
-    'CUSTOMER_FEATURES_BASE': ('customer_id in ' ~ changed_customers,
-        'customer_id, segment, state, signup_date, last_purchase_date, purchases_total, online_orders_total, '
-        ~ 'store_visits_total, purchases_90d, purchases_prev_90d, frequency_trend, spend_total, spend_90d, '
-        ~ 'avg_order_value, online_share, cancel_return_share, card_share, paypal_share, gift_card_share, '
-        ~ 'bank_transfer_share'),
-} %}
 begin;
-{% for table, (replaced, columns) in tables.items() %}
-delete from {{ ref('gold.' ~ table) }} where {{ replaced }};
+{# every GOLD table gold.yml declares a publication for: the rows it replaces, then the build's #}
+{% for obj in declared('gold') if obj.publish %}
+{%- set p = obj.publish %}
+{%- if p.get('all') %}{% set replaced = 'true' %}
+{%- elif p.get('changed_customers') %}{% set replaced = p.column ~ ' in ' ~ changed_customers %}
+{%- else %}{% set replaced = p.column ~ ' in ' ~ build_dates(p.build_dates) %}{% endif %}
+delete from {{ ref('gold.' ~ obj.name) }} where {{ replaced }};
 
-insert into {{ ref('gold.' ~ table) }} ({{ columns }})
-select {{ columns }} from {{ ref('gold_stage.' ~ table) }};
+insert into {{ ref('gold.' ~ obj.name) }} ({{ columns('gold.' ~ obj.name) }})
+select {{ columns('gold.' ~ obj.name) }} from {{ ref('gold_stage.' ~ obj.name) }};
 {% endfor %}
 insert into {{ ref('gold.PUBLICATIONS') }} (
     business_date, window_start, window_end, run_id, daily_revenue_rows, customer_rows
