@@ -170,7 +170,8 @@ def ingest(feed: str):
 # ------------------------------------------------------------------------------ transform lock
 # Poke mode: a waiting run holds a worker slot but takes the lock within seconds of its release
 # (a rescheduled sensor would start a task process per look). First come, first served.
-@task.sensor(poke_interval=TRANSFORM_LOCK_POKE_SECONDS, timeout=6 * 3600, mode="poke")
+# none_failed: a feed whose files start later (active_from) skips its group; a failed load still stops the date
+@task.sensor(poke_interval=TRANSFORM_LOCK_POKE_SECONDS, timeout=6 * 3600, mode="poke", trigger_rule="none_failed")
 def acquire_transform_lock(**context) -> PokeReturnValue:
     """Wait until this run holds the transform lock (another run may be transforming)."""
     from include.transform import lock

@@ -119,12 +119,14 @@ def _missing_feeds(day: date) -> list[str] | None:
     """Feeds (in contract order) with no file for ``day`` in the inbox or history; None if unknown."""
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
-    from include.contracts import FEED_NAMES
+    from include.contracts import active_feeds
     from include.ingest.pipeline import candidate_keys
 
     try:
         s3 = S3Hook(aws_conn_id=AWS_CONN_ID)
-        return [f for f in FEED_NAMES if not any(s3.check_for_key(k, LANDING.bucket) for k in candidate_keys(f, day))]
+        return [
+            f for f in active_feeds(day) if not any(s3.check_for_key(k, LANDING.bucket) for k in candidate_keys(f, day))
+        ]
     except Exception:  # the alert matters more than the listing: send it for this feed alone
         log.exception("could not list the missing files of %s", day)
         return None

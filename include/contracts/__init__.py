@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,12 @@ class Feed:
     min_rows: int = 1
     latest_by: tuple[str, ...] = ()
     event_time: str | None = None
+    # the first business date a file of the feed exists for: before it, no sensor waits for one,
+    # no alert says it is missing, and a date is complete without it
+    active_from: date | None = None
+
+    def active_on(self, day: date) -> bool:
+        return self.active_from is None or day >= self.active_from
 
     @property
     def column_names(self) -> list[str]:
@@ -135,6 +142,7 @@ def load_contract(path: Path = CONTRACT_PATH) -> Contract:
             min_rows=int(spec.get("min_rows", 1)),
             latest_by=tuple(spec.get("latest_by", ())),
             event_time=spec.get("event_time"),
+            active_from=_date(spec.get("active_from")),
         )
         for name, spec in raw["feeds"].items()
     }
@@ -143,6 +151,15 @@ def load_contract(path: Path = CONTRACT_PATH) -> Contract:
         raise ValueError("the contract's files must have a header row (file.header: required)")
     dialect = Dialect(encoding=file["encoding"], delimiter=file["delimiter"], quote=file["quote"])
     return Contract(version=raw["version"], name_pattern=re.compile(file["name_pattern"]), feeds=feeds, dialect=dialect)
+
+
+def _date(value: Any) -> date | None:
+    return value if isinstance(value, date) or value is None else date.fromisoformat(str(value))
+
+
+def active_feeds(day: date) -> list[str]:
+    """The feeds whose files exist for ``day`` (``active_from`` on or before it), in contract order."""
+    return [name for name, feed in load_contract().feeds.items() if feed.active_on(day)]
 
 
 FEED_NAMES: tuple[str, ...] = tuple(load_contract().feeds)
@@ -215,6 +232,7 @@ def render_markdown(contract: Contract | None = None) -> str:
             f"- Key: `{', '.join(feed.key)}`"
             + (f"; latest state by `{', '.join(feed.latest_by)}`" if feed.latest_by else ""),
             f"- Min rows: {feed.min_rows}",
+            *([f"- Files from: {feed.active_from} (no file is expected for earlier dates)"] if feed.active_from else []),
             "",
             "| column | type | nullable | rule | references |",
             "|---|---|---|---|---|",

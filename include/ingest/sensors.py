@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import BaseSensorOperator
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 from airflow.triggers.base import StartTriggerArgs
 
 from include import business_date
@@ -54,6 +54,13 @@ class PartnerFileSensor(BaseSensorOperator):
     def _keys(self, context: Any) -> list[str]:
         return candidate_keys(self.feed, business_date.from_context(context))
 
+    def _skip_before_the_feed_starts(self, context: Any) -> None:
+        from include.contracts import load_contract
+
+        day, feed = business_date.from_context(context), load_contract().feed(self.feed)
+        if not feed.active_on(day):
+            raise AirflowSkipException(f"{self.feed} files start on {feed.active_from} (active_from): none for {day}")
+
     def poke(self, context: Any) -> bool | Any:
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
@@ -66,6 +73,7 @@ class PartnerFileSensor(BaseSensorOperator):
         return found is not None
 
     def execute(self, context: Any) -> None:
+        self._skip_before_the_feed_starts(context)
         if not self.deferrable:
             super().execute(context)
             return

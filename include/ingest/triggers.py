@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
+from airflow.triggers.base import BaseTrigger, TaskSkippedEvent, TaskSuccessEvent, TriggerEvent
 
 # A sensor that looked once on a worker and then deferred must not have its trigger look again at
 # once: an event fired seconds after the deferral can reach the scheduler before the executor has
@@ -57,9 +57,13 @@ class PartnerFileTrigger(BaseTrigger):
         super().render_template_fields(context, jinja_env)
         if not self.keys and self.feed:
             from include import business_date
+            from include.contracts import load_contract
             from include.ingest.pipeline import candidate_keys
 
-            self.keys = candidate_keys(self.feed, business_date.from_context(context))
+            day = business_date.from_context(context)
+            if not load_contract().feed(self.feed).active_on(day):
+                self.skip = True  # before the feed's first file: nothing to wait for
+            self.keys = candidate_keys(self.feed, day)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -78,6 +82,10 @@ class PartnerFileTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
+        if getattr(self, "skip", False):
+            self.log.info("the %s feed has no file before its active_from date: skipped", self.feed)
+            yield TaskSkippedEvent()
+            return
         hook = S3Hook(aws_conn_id=self.aws_conn_id)
         try:
             if not self.keys:

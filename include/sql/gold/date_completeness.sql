@@ -5,7 +5,11 @@
 --   provisional  all its feeds loaded, but not yet all of the next day's, which can still carry
 --                late rows for it
 --   complete     all its feeds and all of the next day's loaded
-{%- set n = contract.feeds | length %}
+-- A date's feeds are those active on it (the contract's active_from): a feed whose files start
+-- later is neither expected nor missing before then.
+{%- macro expected(day) -%}
+    ({% for f in contract.feeds.values() %}{% if f.active_from %}iff({{ day }} >= '{{ f.active_from }}'::date, 1, 0){% else %}1{% endif %}{{ ' + ' if not loop.last }}{% endfor %})
+{%- endmacro %}
 {% from 'gold/_build.sql' import build %}
 {% call build('DATE_COMPLETENESS') %}
 with days as (
@@ -27,11 +31,14 @@ per_day as (
         days.d,
         count(distinct l.feed) as feeds,
         trim(
-            {%- for f in contract.feeds %}
-            iff(count_if(l.feed = '{{ f }}') = 0, ' {{ f }}', ''){{ ' ||' if not loop.last }}
+            {%- for f in contract.feeds.values() %}
+            iff(count_if(l.feed = '{{ f.name }}') = 0
+                {%- if f.active_from %} and days.d >= '{{ f.active_from }}'::date{% endif %}, ' {{ f.name }}', ''){{ ' ||' if not loop.last }}
             {%- endfor %}
         ) as missing_feeds,
-        (select count(distinct n.feed) from loaded as n where n.batch_date = dateadd(day, 1, days.d)) as next_feeds
+        (select count(distinct n.feed) from loaded as n where n.batch_date = dateadd(day, 1, days.d)) as next_feeds,
+        {{ expected('days.d') }} as expected,
+        {{ expected('dateadd(day, 1, days.d)') }} as next_expected
     from days
     left join loaded as l on l.batch_date = days.d
     group by days.d
@@ -41,12 +48,12 @@ select
     d as business_date,
     case
         when feeds = 0 then 'no_input'
-        when feeds < {{ n }} then 'partial'
-        when next_feeds < {{ n }} then 'provisional'
+        when feeds < expected then 'partial'
+        when next_feeds < next_expected then 'provisional'
         else 'complete'
     end as status,
     feeds as feeds_loaded,
-    {{ n }} as feeds_expected,
+    expected as feeds_expected,
     nullif(missing_feeds, '') as missing_feeds,
     next_feeds as next_day_feeds_loaded
 from per_day

@@ -1,8 +1,9 @@
 -- SILVER check freshness (warning): days between the business date and the newest event (or
 -- batch) date of each SILVER table; more than one day is reported, never fatal. It reads the
 -- rows of the last week's batches only (the newest data arrives in the newest batches): a table
--- without any is reported as having none.
-{% for feed in contract.feeds.values() %}
+-- without any is reported as having none. A feed whose files start after the date (active_from)
+-- is not reported.
+{% for feed in contract.feeds.values() if feed.active_on(window.end) %}
 {%- set silver = ref('silver.' ~ feed.table) -%}
 {% set newest = ('max(' ~ feed.event_time ~ ')::date') if feed.event_time else 'max(_batch_date)' -%}
 select
