@@ -7,6 +7,12 @@ audit and data-quality tables, from the versioned SQL under
 `include/sql/bootstrap/`. Every statement is idempotent: run it on each deploy, or trigger it by
 hand after changing a table definition. It never drops or empties anything.
 
+Right after the database and schemas, `migrate` brings an existing warehouse to the declarations
+(include/migrations.py): pending versioned scripts of `include/sql/migrations/`, then each declared
+column a table lacks; a warehouse column no declaration has, or a changed type, fails the task
+before anything changes. Each change is a row of `AUDIT.SCHEMA_MIGRATIONS`;
+`python -m include.migrations plan` shows what a run would do.
+
 It works as the **owner role** through `snowflake_deploy` (`RETAIL_SNOWFLAKE_DEPLOY_CONN_ID`): the
 role the account administrator prepared once (`python -m include.snowflake_admin prepare`,
 docs/production.md "First deploy on Snowflake"), which owns everything it creates, so a later
@@ -30,6 +36,10 @@ from include.sql_render import BOOTSTRAP_STEPS
 from include.warehouse import session_parameters
 
 
+def _owner() -> dict:
+    return {"role": ROLES.owner, "session_parameters": session_parameters()}
+
+
 @dag(
     dag_id=SETUP_DAG_ID,
     doc_md=__doc__,
@@ -49,17 +59,36 @@ def retail_warehouse_setup() -> None:
             print("RETAIL_APPLY_GRANTS is not true: roles and grants are not applied")
         return APPLY_GRANTS
 
+    @task
+    def migrate(**context) -> list[str]:
+        """Versioned scripts, then the declared columns an existing warehouse lacks (include/migrations.py)."""
+        from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+
+        from include import migrations
+
+        hook = SnowflakeHook(snowflake_conn_id=SNOWFLAKE_DEPLOY_CONN_ID, **_owner())
+        conn = hook.get_conn()
+        try:
+            done = migrations.migrate(conn.cursor(), context["run_id"])
+        finally:
+            conn.close()
+        print("\n".join(done.lines()))
+        return [s.label for s in done.scripts] + done.statements
+
+    steps = [
+        SQLExecuteQueryOperator(
+            task_id=f"apply_{step[3:]}",
+            conn_id=SNOWFLAKE_DEPLOY_CONN_ID,
+            hook_params=_owner(),
+            sql=f"bootstrap/{step}.sql",
+            split_statements=True,
+        )
+        for step in BOOTSTRAP_STEPS
+    ]
     chain(
-        *[
-            SQLExecuteQueryOperator(
-                task_id=f"apply_{step[3:]}",
-                conn_id=SNOWFLAKE_DEPLOY_CONN_ID,
-                hook_params={"role": ROLES.owner, "session_parameters": session_parameters()},
-                sql=f"bootstrap/{step}.sql",
-                split_statements=True,
-            )
-            for step in BOOTSTRAP_STEPS
-        ],
+        steps[0],  # the database, the schemas and the migration ledger
+        migrate(),
+        *steps[1:],
         grants_enabled(),
         SQLExecuteQueryOperator(
             task_id="apply_roles_and_grants",

@@ -13,7 +13,8 @@ staging prefix is written and deleted. The checks, in order:
 - ``connect``: each Snowflake connection logs in as each role its tasks work as;
 - ``session``: each such session runs with TIMEZONE UTC, AUTOCOMMIT on, a LOCK_TIMEOUT, and no
   secondary roles (a task must work with its own role only);
-- ``objects``: every table and view the set-up declares exists;
+- ``objects``: every table and view the set-up declares exists, with its declared columns and no
+  other (no migration pending: include/migrations.py);
 - ``grants``: every role's grants, read back with SHOW GRANTS, against the grants as code
   (include/sql/security/roles_and_grants.sql): missing and surplus;
 - ``stage``: the loader lists the stage (through the storage integration, in production) and a
@@ -213,6 +214,35 @@ def check_objects(sessions: Sessions) -> Iterator[Check]:
         )
     else:
         yield _pass("objects", "the set-up's tables and views", f"{len(declared_objects())} present")
+    yield from _check_columns(cur)
+
+
+def _check_columns(cur: Any) -> Iterator[Check]:
+    """Every table has its declared columns and no other (include/migrations.py's plan)."""
+    from include import migrations
+
+    try:
+        plan = migrations.plan(cur)
+    except Exception as exc:  # noqa: BLE001 - e.g. no ledger yet: the set-up has not run
+        yield _fail("objects", "the declared columns", f"{type(exc).__name__}: {exc}", "trigger retail_warehouse_setup")
+        return
+    if plan.refused:
+        yield _fail(
+            "objects",
+            "the declared columns",
+            f"{len(plan.refused)} difference(s) the set-up refuses to change",
+            "\n".join(plan.refused[:5]) + "\nsee include/sql/migrations/README.md",
+        )
+    elif plan.scripts or plan.additions:
+        pending = [s.label for s in plan.scripts] + plan.statements
+        yield _fail(
+            "objects",
+            "the declared columns",
+            f"{len(pending)} migration(s) pending: {', '.join(pending[:4])}",
+            "trigger retail_warehouse_setup (its migrate task applies them)",
+        )
+    else:
+        yield _pass("objects", "the declared columns", "every table has its declared columns, no other")
 
 
 _GRANT = re.compile(r"^grant (?P<privileges>[a-z, ]+) on (?P<target>.+?) to role (?P<role>\w+)$", re.IGNORECASE)

@@ -85,6 +85,11 @@ def render_sql(path: str, **context: Any) -> str:
     return _ENV.get_template(path).render(**context)
 
 
+def render_text(text: str, **context: Any) -> str:
+    """A template given as text (a migration script read from its file), with the same globals."""
+    return _ENV.from_string(text).render(**context)
+
+
 def statements(sql: str) -> list[str]:
     """Split rendered SQL into statements with the Snowflake connector's own splitter (the one
     ``SnowflakeHook.run(split_statements=True)`` uses), dropping comment-only chunks."""

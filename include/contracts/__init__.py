@@ -39,6 +39,10 @@ class Column:
     references: str | None = None  # "<feed>.<column>": checked downstream (model_checks.orphans)
     reference_check: str | None = None  # the orphans check's name for it
     reference_severity: str = "warning"  # critical fails the run before GOLD; warning is recorded
+    # the contract version that added the column: a file without it (a partner still on an older
+    # version) loads with it empty, and BRONZE rows loaded before it was declared give SILVER the
+    # value they kept in _extra
+    since: int | None = None
 
     @property
     def sql_type(self) -> str:
@@ -107,6 +111,7 @@ def _column(raw: dict[str, Any]) -> Column:
         values=tuple(raw["values"]) if raw.get("values") else None,
         pattern=raw.get("pattern"),
         min=raw.get("min"),
+        since=raw.get("since"),
         **_reference(raw),
     )
 
@@ -150,6 +155,13 @@ def load_contract(path: Path = CONTRACT_PATH) -> Contract:
     if file.get("header") != "required":
         raise ValueError("the contract's files must have a header row (file.header: required)")
     dialect = Dialect(encoding=file["encoding"], delimiter=file["delimiter"], quote=file["quote"])
+    for feed in feeds.values():
+        for col in feed.columns:
+            if col.since is not None and not (col.nullable and 1 < col.since <= raw["version"]):
+                raise ValueError(
+                    f"{feed.name}.{col.name}: since {col.since} needs a nullable column and a version after 1, "
+                    f"up to the contract's ({raw['version']})"
+                )
     return Contract(version=raw["version"], name_pattern=re.compile(file["name_pattern"]), feeds=feeds, dialect=dialect)
 
 
@@ -200,8 +212,12 @@ def render_markdown(contract: Contract | None = None) -> str:
         " beside it, one alert |",
         "| not text: a compressed or binary file named `.csv` | file quarantined (its header is not"
         " UTF-8), run fails |",
-        "| empty file, missing header, missing or extra columns, fewer rows than `min rows` |"
-        " file quarantined, run fails, nothing of that feed loaded for the date |",
+        "| empty file, missing header, a missing column, a column named twice, fewer rows than"
+        " `min rows` | file quarantined, run fails, nothing of that feed loaded for the date |",
+        "| a column the contract does not have (a partner ahead of the contract) | file loads, the"
+        " column's values kept per row in BRONZE `_extra` (JSON) and named in the file's"
+        " `AUDIT.FILE_LOADS.reason`; declared later with `since`, SILVER reads them from there |",
+        "| a column added in a later contract version (`since`) absent | file loads, the column empty |",
         "| a row with a wrong column count (a line break inside a field makes two such rows), bad"
         " type (exponent notation, a decimal comma, another date format), value outside the allowed"
         " set or range (a negative quantity), a date or timestamp after the file's business date,"
@@ -232,13 +248,13 @@ def render_markdown(contract: Contract | None = None) -> str:
             f"- Key: `{', '.join(feed.key)}`"
             + (f"; latest state by `{', '.join(feed.latest_by)}`" if feed.latest_by else ""),
             f"- Min rows: {feed.min_rows}",
-            *([f"- Files from: {feed.active_from} (no file is expected for earlier dates)"] if feed.active_from else []),
+            *([f"- Files from: {feed.active_from} (none expected before)"] if feed.active_from else []),
             "",
             "| column | type | nullable | rule | references |",
             "|---|---|---|---|---|",
         ]
         for col in feed.columns:
-            rules = []
+            rules = [f"since version {col.since}"] if col.since else []
             if col.values:
                 rules.append("one of " + ", ".join(f"`{v}`" for v in col.values))
             if col.pattern:

@@ -289,6 +289,7 @@ def _load_bronze(s3: Any, sf: Any, outcome: FileOutcome, run_id: str) -> dict[st
         rows_in_file=outcome.rows_in_file,
         rows_loaded=rows_loaded,
         rows_rejected=outcome.rows_rejected,
+        reason="; ".join(outcome.warnings or []) or None,  # loaded, with what to tell the partner
     )
     return {
         "rows_loaded": rows_loaded,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -17,7 +18,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from include.contracts import Column, Feed, load_contract
 
-LINEAGE_COLUMNS = ("_source_file", "_source_line", "_batch_date")
+# the staged file's columns after the contract's: lineage, then the file's columns the contract
+# does not have (a JSON object, empty when none), which BRONZE keeps in _extra
+LINEAGE_COLUMNS = ("_source_file", "_source_line", "_batch_date", "_extra")
 _INT = re.compile(r"^-?[0-9]+$")
 _DEC = re.compile(r"^-?[0-9]+(\.[0-9]{1,2})?$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -184,15 +187,32 @@ def validate_file(
     except UnicodeDecodeError:
         raise FileRejected(f"header line is not valid {dialect.encoding.upper()}") from None
     expected = feed.column_names
+    extra: list[str] = []
     if header != expected:
         missing = [c for c in expected if c not in header]
         extra = [c for c in header if c not in expected]
         if not set(header) & set(expected):
             raise FileRejected(f"no header row: first line {lines[0][:120]!r} holds none of the columns {expected}")
-        if missing or extra or len(header) != len(expected):
-            raise FileRejected(f"header does not match the contract: missing {missing}, unexpected {extra}")
-        result.warnings.append(f"columns arrived in a different order: {header}")
-    order = [header.index(c) for c in expected]
+        if len(set(header)) != len(header):
+            repeated = sorted({c for c in header if header.count(c) > 1})
+            raise FileRejected(f"header names columns twice: {repeated}")
+        # a column added in a later contract version (`since`) may be absent: a partner still
+        # sending the version before; it loads empty
+        if required := [c for c in missing if feed.column(c).since is None]:
+            raise FileRejected(f"header does not match the contract: missing {required}, unexpected {extra}")
+        if missing:
+            added = ", ".join(f"{c} (version {feed.column(c).since})" for c in missing)
+            result.warnings.append(f"columns of a later contract version absent, loaded empty: {added}")
+        if extra:
+            # a partner sending a column before the contract has it: kept, not quarantined
+            result.warnings.append(
+                f"columns not in the contract kept in BRONZE._extra: {extra}; declare them in a new contract "
+                "version to load them into SILVER"
+            )
+        if [c for c in header if c in expected] != [c for c in expected if c in header]:
+            result.warnings.append(f"columns arrived in a different order: {header}")
+    order = [header.index(c) if c in header else None for c in expected]
+    extra_at = [(header.index(c), c) for c in extra]
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -205,10 +225,15 @@ def validate_file(
     checks = [(i, c) for i, c in enumerate(_checker(col) for col in feed.columns) if c is not None]
     source = _OneLine()
     reader = csv.reader(source, delimiter=dialect.delimiter, quotechar=dialect.quote)
-    width = len(expected)
+    width = len(header)
     in_order = order == list(range(width))
 
-    def check_rows(rows: list[list[str]], numbers: list[int], texts: list[str], rejects: list[Reject]) -> None:
+    def extras_of(fields: list[str]) -> str:
+        return json.dumps({c: fields[i] for i, c in extra_at}, ensure_ascii=False, separators=(",", ":"))
+
+    def check_rows(
+        rows: list[list[str]], numbers: list[int], texts: list[str], extras: list[str], rejects: list[Reject]
+    ) -> None:
         """Check a batch of parsed rows column by column, each distinct value once. Accepted rows
         are written out; rejected ones join ``rejects`` (the lines of the batch refused before
         they could be parsed) and are kept in line order."""
@@ -229,13 +254,14 @@ def validate_file(
         accepted = [row for k, row in enumerate(rows) if k not in problems]
         if event_idx is not None:
             event_days.update(row[event_idx][:10] for row in accepted)
-        writer.writerows([*row, name, numbers[k], day] for k, row in enumerate(rows) if k not in problems)
+        writer.writerows([*row, name, numbers[k], day, extras[k]] for k, row in enumerate(rows) if k not in problems)
         result.rows_accepted += len(accepted)
 
     # batches of rows: the checks run over columns, and a large file is not held twice in memory
     rows: list[list[str]] = []
     numbers: list[int] = []
     texts: list[str] = []
+    extras: list[str] = []
     refused: list[Reject] = []
     for number, raw in enumerate(lines[1:], start=2):
         result.rows_in_file += 1
@@ -253,13 +279,14 @@ def validate_file(
         if len(fields) != width:
             refused.append(Reject(number, f"{len(fields)} columns, expected {width}", text))
             continue
-        rows.append(fields if in_order else [fields[i] for i in order])
+        rows.append(fields if in_order else ["" if i is None else fields[i] for i in order])
         numbers.append(number)
         texts.append(text)
+        extras.append(extras_of(fields) if extra_at else "")
         if len(rows) == 5_000:
-            check_rows(rows, numbers, texts, refused)
-            rows, numbers, texts, refused = [], [], [], []
-    check_rows(rows, numbers, texts, refused)
+            check_rows(rows, numbers, texts, extras, refused)
+            rows, numbers, texts, extras, refused = [], [], [], [], []
+    check_rows(rows, numbers, texts, extras, refused)
 
     if result.rows_in_file < feed.min_rows:
         raise FileRejected(f"{result.rows_in_file} data rows, the contract requires at least {feed.min_rows}")

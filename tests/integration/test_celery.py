@@ -79,9 +79,7 @@ def _run(api, day: date, during=None) -> dict:
     session.backfill(api, day, day, max_active_runs=1)
     if during is not None:
         during()
-    (run,) = api.wait_for_runs(
-        session.DAILY_DAG, lambda r: session.business_date_of(r) == day, 1, timeout=RUN_TIMEOUT
-    )
+    (run,) = api.wait_for_runs(session.DAILY_DAG, lambda r: session.business_date_of(r) == day, 1, timeout=RUN_TIMEOUT)
     session.wait_for_run_log(run["dag_run_id"])
     return run
 
@@ -164,7 +162,8 @@ def test_a_worker_killed_mid_run_loses_nothing(celery) -> None:
                 running = [
                     t
                     for t in api.task_instances(session.DAILY_DAG, runs[0]["dag_run_id"])
-                    if t["state"] == "running" and t["hostname"] == "worker-1"
+                    if t["state"] == "running"
+                    and t["hostname"] == "worker-1"
                     # sweep_inbox ends in well under a second: a clean-clone run killed the machine as
                     # it finished, so its only try succeeded and nothing was left to retry
                     and t["task_id"] != "sweep_inbox"
@@ -181,9 +180,7 @@ def test_a_worker_killed_mid_run_loses_nothing(celery) -> None:
     finally:
         stack.start_service("worker-1")  # for whatever runs next
     assert run["state"] == "success"
-    ti = next(
-        t for t in api.task_instances(session.DAILY_DAG, run["dag_run_id"]) if t["task_id"] == killed["task_id"]
-    )
+    ti = next(t for t in api.task_instances(session.DAILY_DAG, run["dag_run_id"]) if t["task_id"] == killed["task_id"])
     assert ti["state"] == "success" and ti["try_number"] >= 2, ti
     assert ti["hostname"] != "worker-1" or ti["try_number"] > 2, ti
 

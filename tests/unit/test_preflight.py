@@ -125,6 +125,20 @@ def test_a_missing_stage_is_reported_with_the_set_up_to_run(account) -> None:
             admin.execute(statement)
 
 
+def test_a_column_the_warehouse_lacks_is_reported_as_a_pending_migration(account) -> None:
+    deploy = account(USERS.deploy).cursor()
+    table = WAREHOUSE.qualified(WAREHOUSE.gold, "DAILY_KPI")
+    deploy.execute(f"alter table {table} drop column orders")
+    try:
+        check = _failures(("objects",))["objects: the declared columns"]
+        assert f"alter table {table} add column orders" in check.detail and "migrate" in check.fix
+    finally:
+        from include import migrations
+
+        migrations.migrate(deploy, "preflight-test")
+    assert _failures(("objects",)) == {}
+
+
 def test_an_unreachable_databricks_job_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     import socket
 

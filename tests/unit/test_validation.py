@@ -63,8 +63,8 @@ def test_clean_file_loads_every_row_with_lineage(clean: Path) -> None:
     assert result.rejects == []
     assert result.rows_accepted == result.rows_in_file == data.count(b"\n") - 1
     lines = result.accepted_csv.decode().splitlines()
-    assert lines[0].endswith("_source_file,_source_line,_batch_date")
-    assert lines[1].endswith(",orders_20260302.csv,2,2026-03-02")
+    assert lines[0].endswith("_source_file,_source_line,_batch_date,_extra")
+    assert lines[1].endswith(",orders_20260302.csv,2,2026-03-02,")  # no column beyond the contract's
 
 
 @pytest.mark.parametrize(
@@ -98,7 +98,6 @@ def test_unknown_foreign_key_is_left_to_the_orphan_checks(clean: Path) -> None:
     ("fault", "reason"),
     [
         ("missing_column", "missing ['shipping_state']"),
-        ("extra_column", "unexpected ['promo_code']"),
         ("no_header", "no header row"),
         ("empty_file", "file is empty"),
         ("header_only", "0 data rows"),
@@ -107,6 +106,57 @@ def test_unknown_foreign_key_is_left_to_the_orphan_checks(clean: Path) -> None:
 def test_whole_file_problems_reject_the_file(clean: Path, fault: str, reason: str) -> None:
     data, feed = _faulty(clean, fault)
     with pytest.raises(FileRejected, match=reason.replace("[", r"\[").replace("]", r"\]")):
+        validate_file(data, f"{feed}_{DAY:%Y%m%d}.csv", feed, DAY, 0.05)
+
+
+def test_a_column_the_contract_lacks_loads_and_is_kept_aside(clean: Path) -> None:
+    """A partner sending a new column before the contract has it: not quarantined; each row keeps
+    the value in BRONZE._extra until a new contract version declares the column."""
+    import csv
+    import io
+    import json
+
+    data, feed = _faulty(clean, "extra_column")
+    name = f"{feed}_{DAY:%Y%m%d}.csv"
+    original = (clean / name).read_bytes()
+    rows = list(csv.reader(io.StringIO(data.decode())))
+    rows[1][-1] = 'SPRING "10", 5\\off'  # quotes, a comma and a backslash survive the round trip
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    result = validate_file(out.getvalue().encode(), name, feed, DAY, 0.05)
+    expected = validate_file(original, name, feed, DAY, 0.05)
+    assert result.rows_accepted == expected.rows_accepted and result.rejects == []
+    staged = list(csv.DictReader(io.StringIO(result.accepted_csv.decode())))
+    assert json.loads(staged[0]["_extra"]) == {"promo_code": 'SPRING "10", 5\\off'}
+    assert json.loads(staged[1]["_extra"]) == {"promo_code": ""}
+    assert [{k: v for k, v in r.items() if k != "_extra"} for r in staged] == [
+        {k: v for k, v in r.items() if k != "_extra"}
+        for r in csv.DictReader(io.StringIO(expected.accepted_csv.decode()))
+    ]
+    assert "kept in BRONZE._extra: ['promo_code']" in result.warnings[0]
+
+
+def test_a_column_of_a_later_contract_version_may_be_absent(clean: Path, monkeypatch) -> None:
+    import dataclasses
+
+    import include.ingest.validation as validation
+
+    contract = validation.load_contract()
+    orders = contract.feed("orders")
+    last = dataclasses.replace(orders.columns[-1], nullable=True, since=2)
+    newer = dataclasses.replace(
+        contract,
+        version=2,
+        feeds={**contract.feeds, "orders": dataclasses.replace(orders, columns=(*orders.columns[:-1], last))},
+    )
+    monkeypatch.setattr(validation, "load_contract", lambda: newer)
+    data, feed = _faulty(clean, "missing_column")  # the partner still sends version 1
+    result = validate_file(data, f"{feed}_{DAY:%Y%m%d}.csv", feed, DAY, 0.05)
+    assert result.rejects == [] and result.rows_accepted == result.rows_in_file
+    assert f"absent, loaded empty: {last.name} (version 2)" in result.warnings[0]
+    # a column without `since` is still required
+    monkeypatch.setattr(validation, "load_contract", lambda: contract)
+    with pytest.raises(FileRejected, match=f"missing \\['{last.name}'\\]"):
         validate_file(data, f"{feed}_{DAY:%Y%m%d}.csv", feed, DAY, 0.05)
 
 

@@ -15,9 +15,6 @@ create table if not exists {{ ref('audit.DQ_RESULTS') }} (
     task_id varchar                    -- the check task that recorded it
 );
 
--- added after the first release: deployments created before it get the column here
-alter table {{ ref('audit.DQ_RESULTS') }} add column if not exists task_id varchar;
-
 create or replace view {{ ref('audit.V_DQ_LATEST') }} as
 select run_id, layer, task_id, check_name, table_name, business_date, observed, threshold, passed, severity,
        detail, run_business_date, checked_at

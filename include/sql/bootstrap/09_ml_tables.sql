@@ -22,21 +22,21 @@ create table if not exists {{ ref('ml.MODEL_REGISTRY') }} (
     artifact_uri varchar,
     report_uri varchar,
     run_id varchar,
-    created_at timestamp_ntz default current_timestamp()
+    created_at timestamp_ntz default current_timestamp(),
+    -- provenance (include/ml/provenance.py), declared after the first release (include/migrations.py
+    -- adds them to an older warehouse): who is trained on and scored, the orders history the run
+    -- could see, cut-offs whose label window had an undelivered day (JSON), sha256 of the training
+    -- examples, the commit, the library versions (JSON: scikit-learn, numpy, scipy, pandas,
+    -- joblib, python), sha256 of model.joblib
+    population varchar,
+    data_from date,
+    data_to date,
+    skipped_cutoffs varchar,
+    data_fingerprint varchar,
+    code_version varchar,
+    library_versions varchar,
+    artifact_sha256 varchar
 );
-
--- Provenance (include/ml/provenance.py), added after the first release, hence the alters:
--- population (who is trained on and scored), data_from/data_to (the orders history the run could
--- see), skipped_cutoffs (JSON: cut-offs whose label window had an undelivered day),
--- data_fingerprint (sha256 of the training examples), code_version (commit), library_versions
--- (JSON: scikit-learn, numpy, scipy, pandas, joblib, python), artifact_sha256 (of model.joblib).
-{% for column, type in [
-    ("population", "varchar"), ("data_from", "date"), ("data_to", "date"), ("skipped_cutoffs", "varchar"),
-    ("data_fingerprint", "varchar"), ("code_version", "varchar"), ("library_versions", "varchar"),
-    ("artifact_sha256", "varchar"),
-] %}
-alter table {{ ref('ml.MODEL_REGISTRY') }} add column if not exists {{ column }} {{ type }};
-{% endfor %}
 
 create table if not exists {{ ref('ml.MODEL_METRICS') }} (
     model_id varchar not null,
@@ -54,11 +54,11 @@ create table if not exists {{ ref('ml.CUSTOMER_CHURN_SCORE') }} (
     decile number not null,              -- 1 = the tenth most likely to churn
     model_id varchar not null,
     features_as_of date,
-    scored_at timestamp_ntz default current_timestamp()
+    scored_at timestamp_ntz default current_timestamp(),
+    -- why: up to three features that raise the customer's score most against a typical customer
+    -- (include/ml/score.py), e.g. "recency_days +0.21; purchases_90d +0.08"
+    top_reasons varchar
 );
--- why: up to three features that raise the customer's score most against a typical customer
--- (include/ml/score.py, top_reasons), e.g. "recency_days +0.21; purchases_90d +0.08"
-alter table {{ ref('ml.CUSTOMER_CHURN_SCORE') }} add column if not exists top_reasons varchar;
 
 -- The exact inputs of every score: the features each scored customer had on the date, so any past
 -- score can be recomputed with the model file (tests/unit/test_churn_model.py does).

@@ -6,7 +6,7 @@ delete from {{ ref('bronze.' ~ feed.table) }}
 where _batch_date = '{{ batch_date }}';
 
 copy into {{ ref('bronze.' ~ feed.table) }}
-    ({{ feed.column_names | join(', ') }}, _source_file, _source_line, _batch_date)
+    ({{ feed.column_names | join(', ') }}, _source_file, _source_line, _batch_date, _extra)
 from @{{ ref('bronze.' ~ wh.stage) }}/{{ staged_path }}
 file_format = (format_name = '{{ ref('bronze.' ~ wh.file_format) }}')
 force = true;

@@ -5,10 +5,18 @@
     the highest-ordered row per key; the target row is replaced only by a row ordered at least as
     high. Applying batches in any order, or twice, therefore ends in the same row per key.
 -#}
+{#- A column added in a later contract version (`since`): rows loaded before it was declared
+    kept its value in _extra (the file's columns the contract did not have yet). -#}
+{% macro raw(col) -%}
+    {%- if col.since -%}coalesce({{ col.name }}, parse_json(nullif(_extra, '')):{{ col.name }}::varchar)
+    {%- else -%}{{ col.name }}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro typed(col, clean={}) -%}
     {%- if col.name in clean -%}{{ clean[col.name] }}
-    {%- elif col.type == 'string' -%}nullif(trim({{ col.name }}), '')
-    {%- else -%}{{ col.name }}::{{ col.sql_type }}
+    {%- elif col.type == 'string' -%}nullif(trim({{ raw(col) }}), '')
+    {%- else -%}{{ raw(col) }}::{{ col.sql_type }}
     {%- endif -%}
 {%- endmacro %}
 
