@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 # task compiles thousands of modules again (import airflow.sdk: ~7 s of CPU instead of ~3 s).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install demo test test-all bench up down status lint secrets docs clean
+.PHONY: install demo test test-all bench up down status lint lint-sql secrets docs clean
 
 # Two locks: requirements.txt is what production runs (the image installs only it);
 # requirements-dev.txt adds the local stack's stand-ins, the test tools and the linters.
@@ -27,6 +27,9 @@ test: install ## the quick tier (about 5 minutes): lint, secret scan, unit and D
 	@$(VENV)/bin/ruff check .
 	@$(MAKE) --no-print-directory secrets
 	@mkdir -p var && $(PY) -m pytest -m "not integration or smoke" --junitxml=var/test-report.xml
+
+lint-sql: install ## sqlfluff over every rendered SQL template (.sqlfluff; also part of make test)
+	@$(PY) -m pytest -q -p no:cacheprovider tests/unit/test_sql_lint.py
 
 test-all: install ## everything, as CI runs it: the quick tier's checks plus every integration module and the browser test
 	@$(VENV)/bin/ruff check .

@@ -32,6 +32,7 @@ _ROLE_OF_FOLDER = {
     "ml": "ml",
     "control_tower": "control_tower",
     "bootstrap": "owner",
+    "migrations": "owner",  # versioned scripts, run by the set-up's migrate task
     "security": "admin",
 }
 _AUDIT_TRANSFORMER = {"plan_change_set", "processed_without_gold"}
@@ -134,7 +135,7 @@ def daily_run(day: date) -> list[Rendering]:
     for path in sorted(SQL_DIR.rglob("*.sql")):
         template = path.relative_to(SQL_DIR).as_posix()
         folder = template.split("/")[0]
-        if folder in ("bootstrap", "security") or template in HISTORY_ONLY or path.name.startswith("_"):
+        if folder in ("bootstrap", "security", "migrations") or template in HISTORY_ONLY or path.name.startswith("_"):
             continue
         if "window" in path.read_text():
             found += _window_renderings(template, day)
@@ -173,11 +174,13 @@ def every_variant(day: date) -> list[Rendering]:
     """Everything any part of the platform renders: a daily run's, the set-up's, the admin
     script's and the history loader's."""
     from include.contracts import FEED_NAMES, load_contract
+    from include.migrations import scripts
 
     feed = next(iter(load_contract().feeds.values()))
     return [
         *daily_run(day),
         *(Rendering(f"bootstrap/{step}.sql") for step in BOOTSTRAP_STEPS),
+        *(Rendering(f"migrations/{script.path.name}") for script in scripts()),
         Rendering("security/00_account_admin.sql"),
         Rendering("security/roles_and_grants.sql"),
         Rendering("bronze/load_history.sql", {"feed": feed, "staged_path": "history/f.csv"}),

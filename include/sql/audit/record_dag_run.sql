@@ -1,5 +1,5 @@
 -- Upsert the run-log row of one DAG run; each time it ends failed is counted. Safe to repeat.
-merge into {{ ref('audit.DAG_RUN_LOG') }} t
+merge into {{ ref('audit.DAG_RUN_LOG') }} as t
 using (
     select
         %(dag_id)s as dag_id,
@@ -12,7 +12,7 @@ using (
         %(duration_s)s::number(12, 3) as duration_s,
         %(message)s as message,
         %(reported_by)s as reported_by
-) s
+) as s
 on t.dag_id = s.dag_id and t.run_id = s.run_id
 when matched then update set
     state = s.state,

@@ -1,5 +1,5 @@
 -- Upsert the ledger row of one delivered file (by feed, date and content checksum).
-merge into {{ ref('audit.FILE_LOADS') }} t
+merge into {{ ref('audit.FILE_LOADS') }} as t
 using (
     select
         %(feed)s as feed,
@@ -13,7 +13,7 @@ using (
         %(rows_loaded)s::number as rows_loaded,
         %(rows_rejected)s::number as rows_rejected,
         %(run_id)s as run_id
-) s
+) as s
 on t.feed = s.feed and t.batch_date = s.batch_date and t.file_md5 = s.file_md5
 when matched then update set
     status = s.status,

@@ -114,13 +114,13 @@ create or replace view {{ ref('ml.V_LATEST_MODEL_METRICS') }} as
 select m.model_id, r.model_name, r.status, m.business_date, m.split, m.metric, m.value
 from {{ ref('ml.MODEL_METRICS') }} as m
 inner join {{ ref('ml.MODEL_REGISTRY') }} as r on r.model_id = m.model_id
-where m.business_date = (select max(business_date) from {{ ref('ml.MODEL_REGISTRY') }});
+where m.business_date = (select max(latest.business_date) from {{ ref('ml.MODEL_REGISTRY') }} as latest);
 
 -- The latest scores of every customer.
 create or replace view {{ ref('ml.V_LATEST_CHURN_SCORE') }} as
 select customer_id, business_date, churn_score, decile, model_id, features_as_of, top_reasons, scored_at
 from {{ ref('ml.CUSTOMER_CHURN_SCORE') }}
-where business_date = (select max(business_date) from {{ ref('ml.CUSTOMER_CHURN_SCORE') }});
+where business_date = (select max(latest.business_date) from {{ ref('ml.CUSTOMER_CHURN_SCORE') }} as latest);
 
 -- The model's state in one row, for the Control Tower page: the champion, the latest training
 -- (whichever candidate it promoted or not) and the latest monitoring measurement.
@@ -133,14 +133,14 @@ training as (
     select business_date, max(created_at) as trained_at, count(*) as candidates,
            max(iff(status = 'champion', model_id, null)) as promoted_model_id
     from {{ ref('ml.MODEL_REGISTRY') }}
-    where business_date = (select max(business_date) from {{ ref('ml.MODEL_REGISTRY') }})
+    where business_date = (select max(latest.business_date) from {{ ref('ml.MODEL_REGISTRY') }} as latest)
     group by business_date
 ),
 
 monitoring as (
     select business_date, count(*) as measures, count_if(status = 'alert') as alerts
     from {{ ref('ml.MODEL_MONITORING') }}
-    where business_date = (select max(business_date) from {{ ref('ml.MODEL_MONITORING') }})
+    where business_date = (select max(latest.business_date) from {{ ref('ml.MODEL_MONITORING') }} as latest)
     group by business_date
 )
 

@@ -13,7 +13,7 @@ select
         || ' distinct ({{ feed.key | join(", ") }})'
 from {{ silver }}
 where {{ key_text }} in (
-    select {{ key_text }} from {{ silver }} where _batch_date in {{ changed_batches(feed.name) }}
+    select {{ key_text }} from {{ silver }} as written where written._batch_date in {{ changed_batches(feed.name) }}
 )
 
 union all
