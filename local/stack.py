@@ -43,6 +43,7 @@ AIRFLOW_HOME = STATE / "airflow"
 S3_ROOT = STATE / "s3"
 SNOWFLAKE_DIR = STATE / "snowflake"
 MAILDIR = STATE / "mail"
+LINEAGE = STATE / "lineage" / "openlineage.jsonl"  # every task's OpenLineage events, one JSON per line
 PGDATA = STATE / "postgres"
 
 PORTS = {
@@ -214,6 +215,10 @@ def stack_env() -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": keys["s3_secret_key"],
         "AWS_DEFAULT_REGION": "us-east-1",
         "RCT_MAILDIR": str(MAILDIR),
+        # OpenLineage (apache-airflow-providers-openlineage) to a file: each task's inputs and
+        # outputs; production configures its own transport (Marquez, DataHub), or none (off)
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps({"type": "file", "log_file_path": str(LINEAGE), "append": True}),
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": "retail-control-tower",
         "RCT_SNOWFLAKE_PORT": str(PORTS["snowflake"]),
         "NO_PROXY": "127.0.0.1,localhost",
         # the Snowflake connector probes cloud metadata endpoints and builds boto3 STS clients at
@@ -693,7 +698,15 @@ AIRFLOW_SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer") + (
 
 def up(airflow: bool = True) -> None:
     buckets = (S3_ROOT / BUCKET, S3_ROOT / ML_BUCKET, S3_ROOT / LOG_BUCKET)
-    for d in (LOGS, PIDS, AIRFLOW_HOME, *buckets, SNOWFLAKE_DIR, *(MAILDIR / s for s in ("cur", "new", "tmp"))):
+    for d in (
+        LOGS,
+        PIDS,
+        AIRFLOW_HOME,
+        *buckets,
+        SNOWFLAKE_DIR,
+        LINEAGE.parent,
+        *(MAILDIR / s for s in ("cur", "new", "tmp")),
+    ):
         d.mkdir(parents=True, exist_ok=True)
     env = stack_env()
     print("Starting the local stack")

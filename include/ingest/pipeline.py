@@ -237,6 +237,26 @@ def _already_loaded(sf: Any, outcome: FileOutcome) -> tuple[int, int, int, int] 
     return tuple(int(v or 0) for v in row) if row else None  # type: ignore[return-value]
 
 
+def _report_lineage(sf: Any, outcome: FileOutcome, table: str) -> None:
+    """The staged file in, the BRONZE table out, to Airflow's hook lineage (what OpenLineage
+    reports for this Python task, when a transport is configured), in the namespace the SQL tasks
+    use for the same account. Lineage never fails a load."""
+    from airflow.sdk.lineage import NoOpCollector, get_hook_lineage_collector
+
+    collector = get_hook_lineage_collector()
+    if isinstance(collector, NoOpCollector):  # no lineage reader: OpenLineage is off
+        return
+    try:
+        key = f"{LANDING.staging}/{outcome.staged_path}"
+        collector.add_input_asset(context=sf, scheme="s3", asset_kwargs={"bucket": LANDING.bucket, "key": key})
+        authority = sf.get_openlineage_database_info(sf.get_connection(sf.get_conn_id())).authority
+        collector.add_output_asset(
+            context=sf, uri=f"snowflake://{authority}/{WAREHOUSE.database}/{WAREHOUSE.bronze}/{table}"
+        )
+    except Exception:  # noqa: BLE001
+        log.warning("the lineage of %s was not reported", outcome.file_name, exc_info=True)
+
+
 def load_bronze(s3: Any, sf: Any, outcome: FileOutcome, run_id: str) -> dict[str, Any]:
     """Replace the feed's BRONZE partition for the date with the validated file, atomically.
 
@@ -281,6 +301,7 @@ def _load_bronze(s3: Any, sf: Any, outcome: FileOutcome, run_id: str) -> dict[st
                 f"COPY loaded {rows_loaded} rows of {outcome.file_name}, validation accepted "
                 f"{outcome.rows_accepted}; rolled back"
             )
+    _report_lineage(sf, outcome, feed.table)
     outcome.record(
         sf,
         "LOADED",

@@ -53,7 +53,7 @@ class Step:
     writes: frozenset[str]
 
 
-def _layer_of(qualified: str) -> str:
+def layer_of(qualified: str) -> str:
     from include.config import WAREHOUSE
 
     _, schema, name = qualified.replace('"', "").upper().split(".")
@@ -81,7 +81,7 @@ def traced(template: str) -> Step:
     day = date(2026, 1, 15)
     with referencing() as named:
         sql = render_sql(template, window=Window.for_run(day, 3), business_date=day)
-    writes = {_layer_of(m[1]) for s in statements(sql) if (m := _WRITE.match(s))}
+    writes = {layer_of(m[1]) for s in statements(sql) if (m := _WRITE.match(s))}
     return Step(template, frozenset(named - writes), frozenset(writes))
 
 

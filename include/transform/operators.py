@@ -11,12 +11,18 @@
 
 Templates see ``window`` (business date and lookback, ``include.transform.window``) and
 ``business_date`` besides Airflow's own context.
+
+Each reports its input and output tables to OpenLineage (apache-airflow-providers-openlineage,
+when a transport is configured: docs/architecture.md "Lineage") from the transform graph
+(include/transform/graph.py), the same ``ref()`` calls that order the steps, not from parsing the
+rendered SQL against the warehouse's information schema.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import suppress as _suppressed
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -48,16 +54,69 @@ class _RunWindowTemplates(BusinessDateTemplates):
         self.hook_params = {**(self.hook_params or {}), **hook_params("transformer")}
 
 
+DQ_RESULTS = "audit.DQ_RESULTS"  # every check task records its results there (record_results)
+
+
+class _DeclaredLineage:
+    """OpenLineage inputs and outputs from the transform graph.
+
+    The provider's SQL operators parse their SQL and read the warehouse's information schema for
+    it, and on completion ask Snowflake's query history for each query id; the task roles read
+    neither (least privilege), and the graph already knows what each step reads and writes.
+    """
+
+    def _lineage_tables(self) -> tuple[set[str], set[str]]:
+        """(reads, writes) as ``layer.NAME``."""
+        from include.transform import graph
+
+        found = graph.step(self.sql_template)  # type: ignore[attr-defined]
+        return set(found.reads), set(found.writes)
+
+    def _declared_lineage(self) -> Any:
+        from airflow.providers.common.compat.openlineage.facet import Dataset
+        from airflow.providers.openlineage.extractors import OperatorLineage
+        from airflow.providers.openlineage.sqlparser import SQLParser
+
+        hook = self.get_db_hook()  # type: ignore[attr-defined]
+        namespace = SQLParser.create_namespace(
+            hook.get_openlineage_database_info(hook.get_connection(hook.get_conn_id()))
+        )
+        reads, writes = self._lineage_tables()
+
+        def datasets(tables: set[str]) -> list[Any]:
+            return [
+                Dataset(namespace=namespace, name=WAREHOUSE.qualified(*_schema_and_name(t))) for t in sorted(tables)
+            ]
+
+        return OperatorLineage(inputs=datasets(reads - writes), outputs=datasets(writes))
+
+    def get_openlineage_facets_on_start(self) -> Any:
+        return self._declared_lineage()
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        lineage = self._declared_lineage()
+        if getattr(self, "check_results", None):  # the checks' assertions, as the provider attaches them
+            with _suppressed(Exception):
+                lineage = self._attach_check_facets(lineage)  # type: ignore[attr-defined]
+        return lineage
+
+
+def _schema_and_name(table: str) -> tuple[str, str]:
+    layer, name = table.split(".", 1)
+    return getattr(WAREHOUSE, layer), name
+
+
 def _rows_affected_handler(cursor: Any) -> list[tuple[int]]:
     return [(rows_affected(cursor),)]
 
 
-class LayerSQLOperator(_RunWindowTemplates, SQLExecuteQueryOperator):
+class LayerSQLOperator(_DeclaredLineage, _RunWindowTemplates, SQLExecuteQueryOperator):
     """One object's SQL file for the run's window. The file is atomic (one MERGE, or begin ... commit)."""
 
     ui_color = "#cdaaed"
 
     def __init__(self, *, sql: str, **kwargs: Any) -> None:
+        self.sql_template = sql  # the file, for the lineage (``sql`` becomes its rendered text)
         kwargs.setdefault("conn_id", SNOWFLAKE_CONN_ID)
         kwargs.setdefault("parameters", {"run_id": "{{ run_id }}"})
         super().__init__(
@@ -136,7 +195,7 @@ class _RecordsResults:
         }
 
 
-class DataQualityCheckOperator(_RunWindowTemplates, _RecordsResults, SQLCheckOperator):
+class DataQualityCheckOperator(_DeclaredLineage, _RunWindowTemplates, _RecordsResults, SQLCheckOperator):
     """A check file (``include/sql/dq/<layer>/<check>.sql``) returning one row per result:
     check_name, table_name, business_date, observed, threshold, passed, severity, detail.
 
@@ -150,6 +209,11 @@ class DataQualityCheckOperator(_RunWindowTemplates, _RecordsResults, SQLCheckOpe
         kwargs.setdefault("conn_id", SNOWFLAKE_CONN_ID)
         super().__init__(sql=sql, retry_on_failure=False, **kwargs)
         self.layer = layer
+        self.sql_template = sql
+
+    def _lineage_tables(self) -> tuple[set[str], set[str]]:
+        reads, _ = super()._lineage_tables()
+        return reads, {DQ_RESULTS}
 
     def execute(self, context: Any) -> dict[str, Any]:
         with one_connection(self.get_db_hook()) as hook:  # the check and its results: one login
@@ -162,9 +226,14 @@ class DataQualityCheckOperator(_RunWindowTemplates, _RecordsResults, SQLCheckOpe
             return self._finish(context, results)
 
 
-class RecordedColumnCheckOperator(_RunWindowTemplates, _RecordsResults, SQLColumnCheckOperator):
+class RecordedColumnCheckOperator(_DeclaredLineage, _RunWindowTemplates, _RecordsResults, SQLColumnCheckOperator):
     """The provider's column checks; each column/check result is recorded with its column's declared
     severity (``severities``; critical unless declared otherwise): only a critical failure fails."""
+
+    def _lineage_tables(self) -> tuple[set[str], set[str]]:
+        from include.transform.graph import layer_of
+
+        return {layer_of(self.table)}, {DQ_RESULTS}
 
     def __init__(self, *, layer: str, severities: dict[str, str] | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("conn_id", SNOWFLAKE_CONN_ID)

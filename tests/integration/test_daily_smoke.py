@@ -9,6 +9,7 @@ table recomputed from the raw files by the independent pandas code of
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from include.config import LANDING, WAREHOUSE
-from include.contracts import FEED_NAMES
+from include.contracts import FEED_NAMES, load_contract
 from include.simulator.run import GenerateRequest, generate
 
 pytestmark = [pytest.mark.integration, pytest.mark.second_stack, pytest.mark.smoke]
@@ -75,3 +76,34 @@ def test_gold_equals_its_recomputation_from_the_raw_files(one_day, table) -> Non
     assert got - want == set() and want - got == set(), (
         f"GOLD.{table}: extra {sorted(got - want)[:3]}, missing {sorted(want - got)[:3]}"
     )
+
+
+def test_every_sql_task_reported_the_declared_lineage(one_day) -> None:
+    """The OpenLineage events the run wrote (the stack's file transport): each SQL task's inputs
+    and outputs are the tables its template reads and writes in the transform graph, and each
+    BRONZE load reports its staged file in and its table out."""
+    from include.transform import graph
+    from include.transform.operators import DataQualityCheckOperator, LayerSQLOperator
+    from local.stack import LINEAGE
+    from tests.unit.test_lineage import dag_tasks
+
+    run_id = one_day["run"]["dag_run_id"]
+    reported: dict[str, tuple[set[str], set[str]]] = {}
+    for line in LINEAGE.read_text().splitlines():
+        event = json.loads(line)
+        if event.get("eventType") == "COMPLETE" and run_id in json.dumps(event["run"].get("facets", {})):
+            names = ({d["name"] for d in event.get("inputs", [])}, {d["name"] for d in event.get("outputs", [])})
+            reported[event["job"]["name"].removeprefix("retail_daily.")] = names
+
+    def qualified(tables) -> set[str]:
+        return {WAREHOUSE.qualified(getattr(WAREHOUSE, t.split(".")[0]), t.split(".")[1]) for t in tables}
+
+    sql_tasks = [t for t in dag_tasks() if isinstance(t, LayerSQLOperator | DataQualityCheckOperator)]
+    for task in sql_tasks:
+        step = graph.step(task.sql_template)
+        writes = {"audit.DQ_RESULTS"} if isinstance(task, DataQualityCheckOperator) else step.writes
+        assert reported.get(task.task_id) == (qualified(step.reads - writes), qualified(writes)), task.task_id
+    for feed in FEED_NAMES:
+        inputs, outputs = reported[f"ingest_{feed}.load_bronze"]
+        assert outputs == qualified({f"bronze.{load_contract().feed(feed).table}"}), feed
+        assert any(name.startswith(f"{LANDING.staging}/{feed}/") for name in inputs), (feed, inputs)
