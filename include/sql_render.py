@@ -85,6 +85,11 @@ def render_sql(path: str, **context: Any) -> str:
     return _ENV.get_template(path).render(**context)
 
 
+def template_names(prefix: str = "") -> list[str]:
+    """The SQL templates below ``prefix`` (e.g. ``"model/"``), as the renderer finds them."""
+    return [name for name in _ENV.list_templates(extensions=["sql"]) if name.startswith(prefix)]
+
+
 def render_text(text: str, **context: Any) -> str:
     """A template given as text (a migration script read from its file), with the same globals."""
     return _ENV.from_string(text).render(**context)

@@ -134,7 +134,9 @@ def _reference(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 @cache
-def load_contract(path: Path = CONTRACT_PATH) -> Contract:
+def load_contract(path: Path | None = None) -> Contract:
+    """The contract (``CONTRACT_PATH``, or ``path``), parsed once per process."""
+    path = path or CONTRACT_PATH
     # libyaml's safe loader (in the PyYAML wheel): 2 ms instead of 28 ms, paid by every parse of a
     # DAG file that reads the contract
     raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)

@@ -31,11 +31,8 @@ from include.sql_render import LAYERS, referencing, render_sql, statements
 
 # Each layer's steps, in the order they are listed (ties of the graph keep this order).
 SILVER_FEED_ORDER = ("customer_versions",)  # then the contract's feeds
-MODEL_STEPS = (
-    "dim_date", "dim_customer", "dim_product", "dim_store",
-    "fct_orders", "fct_order_items", "fct_payments", "fct_store_sales", "fct_inventory_snapshot",
-    "customer_activity",
-)  # fmt: skip
+# MODEL: the objects of model/model.yml in their declared order, then the layer's other SQL files
+# (the customer aggregates): a new dimension or fact is its declaration and its SQL file.
 # Where two steps read what the other writes, the SQL cannot say which runs first: declared here.
 # fct_orders moves its orders' payments' activity to the orders' current customers, and
 # fct_payments counts each payment for its order's current customer: payments after orders.
@@ -88,12 +85,23 @@ def traced(template: str) -> Step:
 def layer_steps(layer: str) -> tuple[str, ...]:
     """The steps of a layer as listed (silver: the customer versions, then one per feed)."""
     if layer == "silver":
-        from include.contracts import FEED_NAMES
+        from include.contracts import load_contract
 
-        return (*SILVER_FEED_ORDER, *FEED_NAMES)
+        return (*SILVER_FEED_ORDER, *load_contract().feeds)
     if layer == "model":
-        return MODEL_STEPS
+        return model_steps()
     raise ValueError(f"no steps listed for layer {layer!r}")
+
+
+@cache
+def model_steps() -> tuple[str, ...]:
+    from include.declarations import declared
+    from include.sql_render import template_names
+
+    files = {name.removeprefix("model/").removesuffix(".sql") for name in template_names("model/")}
+    steps = [o.name.lower() for o in declared("model") if o.name.lower() in files]
+    others = sorted(f for f in files if not f.startswith("_") and "/" not in f and f not in steps)
+    return (*steps, *others)
 
 
 def upstream(layer: str) -> dict[str, set[str]]:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,28 +22,10 @@ from include.ingest.validation import expected_file_name, validate_file
 from include.simulator.generator import FeedSimulator
 from include.simulator.reference import load_reference
 from include.simulator.run import to_csv
+from tests.unit.overlay import project
 from tests.unit.test_partner_escapes import PUT_MODE, _Hook
 
 DAY1, DAY2 = date(2026, 4, 6), date(2026, 4, 7)
-
-
-@contextmanager
-def contract_text(text: str, folder: Path) -> Iterator[contracts.Contract]:
-    """Every reader of the contract (validation, the SQL templates) sees ``text`` inside the block."""
-    path = folder / "feeds.yaml"
-    path.write_text(text)
-    wrapped = contracts.load_contract.__wrapped__
-    before = wrapped.__defaults__
-    wrapped.__defaults__ = (path,)
-    contracts.load_contract.cache_clear()
-    declared = contracts.load_contract()
-    sql_render._ENV.globals["contract"] = declared
-    try:
-        yield declared
-    finally:
-        wrapped.__defaults__ = before
-        contracts.load_contract.cache_clear()
-        sql_render._ENV.globals["contract"] = contracts.load_contract()
 
 
 def _version_2() -> str:
@@ -115,8 +95,8 @@ def test_a_column_the_partner_adds_reaches_silver_once_declared() -> None:
         cur.execute(f"select distinct parse_json(_extra):promo_code::varchar from {bronze}")
         assert sorted(r[0] for r in cur.fetchall()) == ["P0", "P1", "P2"]
 
-        with contract_text(_version_2(), folder) as v2:
-            assert v2.feed("orders").column("promo_code").since == 2
+        with project(folder / "v2", contract=_version_2()):
+            assert contracts.load_contract().feed("orders").column("promo_code").since == 2
             deploy = connect("RCT_DEPLOY_SVC").cursor()
             done = migrations.migrate(deploy, "setup-v2")
             assert done.statements == [

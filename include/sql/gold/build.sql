@@ -26,22 +26,11 @@ from (
     {{ change_set_dates(window.end) }}
 );
 
-{% include 'gold/daily_revenue.sql' %};
+-- each GOLD table's build file (gold.yml, built_by), in the declared order
+{% for file in declared('gold') | map(attribute='built_by') | select | unique %}
+{% include file %};
 
-{% include 'gold/monthly_revenue.sql' %};
-
-{% include 'gold/daily_kpi.sql' %};
-
-{% include 'gold/monthly_kpi.sql' %};
-
-{% include 'gold/date_completeness.sql' %};
-
-{% include 'gold/customer_changes.sql' %};
-
-{% include 'gold/customer_rfm.sql' %};
-
-{% include 'gold/customer_features.sql' %};
-
+{% endfor %}
 delete from {{ ref('gold_stage.BUILD') }};
 
 -- window_start / window_end: the first and last date the build covers
