@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import mailbox
 import os
 import sys
@@ -22,6 +23,10 @@ def use_stack_env() -> None:
     if str(REPO / "local") not in sys.path:
         sys.path.insert(0, str(REPO / "local"))
     import airflow_local_settings  # noqa: F401  - local protocol adaptation for SnowflakeHook
+
+    # Airflow registers every value of a connection's extra as a secret to mask and warns, once per
+    # process, that one is too short to mask: the stand-in's `protocol: http`. Not a secret: quiet.
+    logging.getLogger("airflow.sdk._shared.secrets_masker.secrets_masker").setLevel(logging.ERROR)
 
 
 def yesterday() -> date:
