@@ -657,8 +657,9 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         rows += [
             (f"{s['orders']:,}-order day ({s['rows_total']:,} rows in 8 files), lookback 0, alone",
              f"{s['run_s']:.0f} s", ""),
+            # no target (retired 2026-12-06): it measures Airflow's process model on two cores
             ("warehouse stages / DuckDB direct", f"{s['warehouse_stages_s']:.1f} s / {s['duckdb_direct_s']} s = "
-             f"{s['stages_over_duckdb']}x", "<= 10x"),
+             f"{s['stages_over_duckdb']}x", ""),
         ]  # fmt: skip
     if "scale_history" in c:
         h = c["scale_history"]

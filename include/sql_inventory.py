@@ -160,7 +160,10 @@ def daily_run(day: date) -> list[Rendering]:
         elif template == "ml/scored_features.sql":
             found.append(Rendering(template, {"features": ["tenure_days", "segment"]}))
         elif template == "ml/scoring_features.sql":
-            found.append(Rendering(template, {"as_of": day, "active_days": 180}))
+            found += [
+                Rendering(template, {"as_of": day, "active_days": 180, "from_gold": gold}, f"from_gold {gold}")
+                for gold in (True, False)
+            ]
         elif template == "ml/training_examples.sql":
             found.append(
                 Rendering(template, {"cutoff": day - timedelta(days=90), "horizon_days": 90, "active_days": 180})

@@ -8,6 +8,7 @@ cut-off (a purchase, or their signup, within ``ACTIVE_DAYS``; docs/ml.md, "Popul
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,6 +17,8 @@ from typing import Any
 import pandas as pd
 
 from include.sql_render import render_sql
+
+log = logging.getLogger(__name__)
 
 HORIZON_DAYS = 90
 # The scoring population: a purchase (or, never bought, the signup) at most this many days before
@@ -152,12 +155,23 @@ def training_examples(
 
 
 def scoring_features(hook: Any, as_of: date, active_days: int = ACTIVE_DAYS) -> pd.DataFrame:
-    """Features of every active customer as of a business date (the same definitions, no label)."""
+    """Features of every active customer as of a business date (the same definitions, no label):
+    the published GOLD.CUSTOMER_FEATURES when GOLD is as of that date, else from the facts."""
     conn = hook.get_conn()
     try:
         cur = conn.cursor()
-        cur.execute(render_sql("ml/scoring_features.sql", as_of=as_of, active_days=active_days))
-        return _frame(cur).sort_values("customer_id", ignore_index=True)
+        cur.execute(render_sql("ml/gold_as_of.sql"))
+        row = cur.fetchone()
+        from_gold = row is not None and _as_date(row[0]) == as_of
+        cur.execute(render_sql("ml/scoring_features.sql", as_of=as_of, active_days=active_days, from_gold=from_gold))
+        frame = _frame(cur)
+        if from_gold and frame.empty:  # a publication moved the as-of date meanwhile: the facts then
+            cur.execute(render_sql("ml/scoring_features.sql", as_of=as_of, active_days=active_days, from_gold=False))
+            frame = _frame(cur)
+        log.info(
+            "scoring features as of %s from %s: %d customers", as_of, "GOLD" if from_gold else "the facts", len(frame)
+        )
+        return frame.sort_values("customer_id", ignore_index=True)
     finally:
         conn.close()
 

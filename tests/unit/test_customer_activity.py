@@ -141,3 +141,32 @@ def test_a_full_rebuild_recomputes_damaged_aggregates_from_the_facts(warehouse) 
     window = Window(DAY_LIST[0] - timedelta(days=1), DAY_LIST[-1])
     layers.process_changes(warehouse, "full rebuild", window, gold=True)
     assert _aggregates(warehouse) == good
+
+
+def test_daily_scoring_reads_the_published_features_and_gets_the_facts_rows(warehouse, caplog) -> None:
+    """Scoring the date GOLD is as of reads GOLD.CUSTOMER_FEATURES (its cost does not grow with
+    the history); an older date (a backfill) computes from the facts; both give the same frame."""
+    import logging
+
+    import pandas as pd
+
+    from include.ml.features import _frame, scoring_features
+    from include.sql_render import render_sql
+
+    (as_of,) = _rows(warehouse, f"select as_of_date from {WAREHOUSE.qualified(WAREHOUSE.gold, 'CUSTOMER_AS_OF')}")[0]
+    with caplog.at_level(logging.INFO, logger="include.ml.features"):
+        daily = scoring_features(warehouse, as_of)
+        older = scoring_features(warehouse, as_of - timedelta(days=1))
+    assert [m for m in caplog.messages if "scoring features" in m] == [
+        f"scoring features as of {as_of} from GOLD: {len(daily)} customers",
+        f"scoring features as of {as_of - timedelta(days=1)} from the facts: {len(older)} customers",
+    ]
+    conn = warehouse.get_conn()
+    try:
+        cur = conn.cursor()
+        cur.execute(render_sql("ml/scoring_features.sql", as_of=as_of, active_days=180, from_gold=False))
+        from_facts = _frame(cur).sort_values("customer_id", ignore_index=True)
+    finally:
+        conn.close()
+    assert len(daily) > 100
+    pd.testing.assert_frame_equal(daily, from_facts, check_dtype=False)
