@@ -1,5 +1,5 @@
-"""Local-only Airflow settings: the local stack's patches of Airflow, provider and botocore
-internals. Production never loads them: the image holds no local/ (Dockerfile), and this file,
+"""Local-only Airflow settings: the local stack's patches of Airflow and provider internals.
+Production never loads them: the image holds no local/ (Dockerfile), and this file,
 when Airflow finds it on PYTHONPATH, does nothing unless ``RCT_LOCAL_PATCHES`` asks:
 
 - ``RCT_LOCAL_PATCHES=all``: every patch below (the local stack, local/stack.py);
@@ -10,8 +10,8 @@ Every patch is **local-only**: one makes the provider reach the stand-in at all,
 time on two cores without changing what a task does. ``PATCHES`` lists each with its measured gain
 and the private names it relies on; ``tests/unit/test_local_settings.py`` fails when one of those
 names changes in the installed versions, and this file refuses to apply anything on an Airflow,
-provider or botocore other than the ones it was written for (``WRITTEN_FOR``). Patches whose gain
-was under a few percent of a demo day were removed (docs/performance.md, 2026-12-06).
+provider other than the ones it was written for (``WRITTEN_FOR``). Patches whose gain on a demo-scale
+day was within the run-to-run spread were removed (docs/performance.md, 2026-12-06).
 
 ``RCT_PROFILE_TASKS=<folder>`` writes a CPU profile of every task process (benchmarks only).
 """
@@ -29,7 +29,6 @@ WRITTEN_FOR = {
     "apache-airflow": "3.3.2",
     "apache-airflow-providers-snowflake": "6.20.0",
     "apache-airflow-providers-amazon": "9.39.0",
-    "botocore": "1.43.117",
 }
 
 
@@ -131,74 +130,6 @@ def preload_task_listeners() -> None:
     from airflow.sdk.listener import get_listener_manager
 
     get_listener_manager()
-
-
-def share_botocore_service_models() -> None:
-    """One cache of botocore's service models per process, not one per boto3 session.
-
-    Every AWS hook makes a new boto3 session, and each session's loader lists botocore's data
-    folders and parses the S3 service model and endpoint files again (JSON of several MB). Those
-    files are read-only data; loaders with the default search paths here share one cache, filled
-    in the scheduler before LocalExecutor forks, so task processes inherit it. Local stack only.
-    """
-    from botocore import loaders
-
-    if getattr(loaders.Loader, "_rct_shared", False):
-        return
-    original_init = loaders.Loader.__init__
-    shared: dict[Any, Any] = {}
-
-    def __init__(self: loaders.Loader, *args: Any, **kwargs: Any) -> None:
-        original_init(self, *args, **kwargs)
-        if self._search_paths == [self.CUSTOMER_DATA_PATH, self.BUILTIN_DATA_PATH]:
-            self._cache = shared
-
-    loaders.Loader.__init__ = __init__  # type: ignore[method-assign]
-    loaders.Loader._rct_shared = True  # type: ignore[attr-defined]
-    import boto3
-
-    boto3.session.Session(region_name="us-east-1").client("s3", endpoint_url="http://127.0.0.1:1")  # fill it
-
-
-def find_aws_callers_without_reading_sources() -> None:
-    """The AWS hooks' user-agent "caller" lookup, by walking frames instead of ``inspect.stack()``.
-
-    Every AWS hook's client names its caller (the operator class whose ``execute`` is on the
-    stack) in its user agent. ``inspect.stack()`` reads the source line of every frame and maps
-    every frame to its module first: profiled on the local stack, more than half of each S3
-    task's client creation. The same answer from the frames alone (code names, ``self``,
-    globals). Local stack only.
-    """
-    import inspect
-    import sys
-
-    from airflow.providers.amazon.aws.hooks.base_aws import AwsGenericHook
-
-    if getattr(AwsGenericHook, "_rct_caller_patch", False):
-        return
-
-    def frames() -> Any:
-        frame = sys._getframe(2)
-        while frame is not None:
-            yield frame
-            frame = frame.f_back
-
-    def _find_operator_class_name(target_function_name: str) -> str | None:
-        for frame in frames():
-            if frame.f_code.co_name == target_function_name:
-                return frame.f_locals["self"].__class__.__name__
-        return None
-
-    def _find_executor_class_name() -> str | None:
-        for frame in frames():
-            classes = [name for name, obj in frame.f_globals.items() if inspect.isclass(obj)]
-            if "BaseExecutor" in classes:
-                return classes[-1]
-        return None
-
-    AwsGenericHook._find_operator_class_name = staticmethod(_find_operator_class_name)  # type: ignore[method-assign]
-    AwsGenericHook._find_executor_class_name = staticmethod(_find_executor_class_name)  # type: ignore[method-assign]
-    AwsGenericHook._rct_caller_patch = True  # type: ignore[attr-defined]
 
 
 # Seconds between the scheduler's checks for backfills whose runs have all finished (Airflow: a
@@ -405,7 +336,7 @@ PATCHES: dict[str, Patch] = {
             "preload",
             preload,
             "task processes fork from a scheduler that imported the providers, the connector and the project: "
-            "about 4 s of imports less per task process (docs/performance.md, 2026-11-23)",
+            "a demo-scale day 25-27 s with every patch, 47 s without this one (machine CPU 31-33 s, 74 s; 2026-12-06)",
             (
                 "airflow.sdk.listener:get_listener_manager.cache_clear",
                 "airflow.sdk.plugins_manager:_get_plugins.cache_clear",
@@ -414,7 +345,8 @@ PATCHES: dict[str, Patch] = {
         Patch(
             "worker_parse",
             parse_dag_files_once_per_worker,
-            "a task's DAG parse fell from a median of 485 ms to 32 ms (2026-12-01): the worker parses once",
+            "a task's DAG parse fell from a median of 485 ms to 32 ms (2026-12-01): the worker parses once; "
+            "a demo-scale day 28 s without it, machine CPU 37.6 s against 30.5-32.6 s (2026-12-06)",
             (
                 "airflow.dag_processing.dagbag:BundleDagBag",
                 "airflow.sdk.execution_time.supervisor:ActivitySubprocess.start",
@@ -424,7 +356,8 @@ PATCHES: dict[str, Patch] = {
         Patch(
             "task_exit",
             notice_task_exit_promptly,
-            "a finished task was noticed up to 5 s late (143 of 493 tasks): a scale-1 day 49.8 s -> 39.0 s (0.78x)",
+            "a finished task was noticed up to 5 s late (143 of 493 tasks): a demo-scale day 34 s without it, "
+            "25-27 s with it (2026-12-06)",
             (
                 "airflow.sdk.execution_time.supervisor:MIN_HEARTBEAT_INTERVAL",
                 "airflow.sdk.execution_time.supervisor:ActivitySubprocess._send_heartbeat_if_needed",
@@ -433,30 +366,12 @@ PATCHES: dict[str, Patch] = {
         Patch(
             "backfill_completion",
             prompt_backfill_completion,
-            "a new backfill waited 4-33 s for the scheduler's 30 s mark of the previous one; 2-3 s now "
-            "(the demo runs one backfill, the tests dozens)",
+            "a new backfill waited 4-33 s for the scheduler's 30 s mark of the previous one; 2-3 s now. Nothing "
+            "on a demo day (one backfill, whose runs it waits for); kept for the test tiers: 32 backfills, most "
+            "waiting for the previous one's mark",
             (
                 "airflow.utils.event_scheduler:EventScheduler.call_regular_interval",
                 "airflow.jobs.scheduler_job_runner:SchedulerJobRunner._mark_backfills_complete",
-            ),
-        ),
-        Patch(
-            "botocore_models",
-            share_botocore_service_models,
-            "every S3 hook's boto3 session parsed botocore's S3 model again (several MB of JSON)",
-            (
-                "botocore.loaders:Loader()._cache",
-                "botocore.loaders:Loader()._search_paths",
-                "botocore.loaders:Loader.BUILTIN_DATA_PATH",
-            ),
-        ),
-        Patch(
-            "aws_caller",
-            find_aws_callers_without_reading_sources,
-            "inspect.stack() in the AWS hooks' user-agent lookup took about 11% of task-process samples",
-            (
-                "airflow.providers.amazon.aws.hooks.base_aws:AwsGenericHook._find_operator_class_name",
-                "airflow.providers.amazon.aws.hooks.base_aws:AwsGenericHook._find_executor_class_name",
             ),
         ),
     )

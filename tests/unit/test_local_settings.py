@@ -67,30 +67,6 @@ def test_nothing_is_patched_unless_asked_and_never_on_another_version(monkeypatc
     local_settings.apply([])  # nothing asked: no version check, nothing applied
 
 
-def test_the_aws_caller_lookup_names_the_operator_on_the_stack() -> None:
-    from airflow.providers.amazon.aws.hooks.base_aws import AwsGenericHook
-
-    assert AwsGenericHook._rct_caller_patch
-
-    class LoadPartnerFile:
-        def execute(self) -> tuple[str | None, str | None]:
-            return AwsGenericHook._find_operator_class_name("execute"), AwsGenericHook._find_operator_class_name("poke")
-
-    assert LoadPartnerFile().execute() == ("LoadPartnerFile", None)
-    assert AwsGenericHook._find_operator_class_name("execute") is None  # no execute() on this stack
-
-
-def test_boto3_sessions_share_the_parsed_service_models() -> None:
-    import boto3
-
-    first = boto3.session.Session(region_name="us-east-1")._session.get_component("data_loader")
-    second = boto3.session.Session(region_name="us-east-1")._session.get_component("data_loader")
-    assert first is not second and first._cache is second._cache
-    client = boto3.session.Session(region_name="us-east-1").client("s3", endpoint_url="http://127.0.0.1:1")
-    assert client.meta.service_model.service_name == "s3"
-    assert "GetObject" in client.meta.service_model.operation_names
-
-
 def test_a_task_supervisor_heartbeats_every_5_s_and_checks_for_the_exit_every_quarter_second() -> None:
     from airflow.sdk.execution_time import supervisor
 
