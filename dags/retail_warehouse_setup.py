@@ -29,6 +29,7 @@ from __future__ import annotations
 import pendulum
 from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
 from airflow.sdk import chain, dag, task
+from airflow.sdk.exceptions import AirflowFailException
 
 from include.airflow_common import DEFAULT_ARGS, SQL_TEMPLATE_ARGS
 from include.config import APPLY_GRANTS, ROLES, SETUP_DAG_ID, SNOWFLAKE_ADMIN_CONN_ID, SNOWFLAKE_DEPLOY_CONN_ID
@@ -70,6 +71,8 @@ def retail_warehouse_setup() -> None:
         conn = hook.get_conn()
         try:
             done = migrations.migrate(conn.cursor(), context["run_id"])
+        except migrations.MigrationRefused as exc:  # a retry cannot change the declarations: fail now
+            raise AirflowFailException(str(exc)) from exc
         finally:
             conn.close()
         print("\n".join(done.lines()))
