@@ -68,6 +68,56 @@ def _bench_env() -> None:
         os.environ.setdefault(f"RCT_{name}_PORT", str(port))
     os.environ["RCT_BENCH_DAGS"] = "1"
     os.environ.setdefault("RETAIL_DEADLINE_HOURS", "24")
+    # the stand-in's statement trace (local/fakesnow_server.py): the scale cases keep theirs
+    os.environ.setdefault("FAKESNOW_TRACE", str(Path(os.environ["RCT_STATE_DIR"]) / "statements.tsv"))
+
+
+def statement_trace(run: dict[str, Any], top: int = 40) -> dict[str, Any]:
+    """What the stand-in's trace says of one DAG run's statements (the sessions whose QUERY_TAG
+    names the run): per task, its statements' time; the ``top`` slowest statements with the rows
+    they returned or changed and what they scanned per table (rows, row groups read / of the
+    table: fewer read than the table has is pruning by zone maps)."""
+    path = Path(os.environ.get("FAKESNOW_TRACE", ""))
+    if not path.is_file():
+        return {"missing": "no statement trace (FAKESNOW_TRACE)"}
+    statements, per_task = [], {}
+    for line in path.read_text().splitlines():
+        parts = line.split("\t")
+        if len(parts) != 8 or not parts[4]:
+            continue
+        try:
+            tag = json.loads(parts[4])
+        except ValueError:
+            continue
+        if tag.get("run_id") != run["dag_run_id"]:
+            continue
+        wall_s, cpu_s = float(parts[1]) / 1000, float(parts[2]) / 1000
+        scans = {}
+        for scan in filter(None, parts[6].split(";")):
+            table, rows, groups = scan.rsplit(":", 2)
+            read, of = groups.split("/")
+            name = ".".join(table.split(".")[-2:]).upper()
+            before = scans.get(name, [0, 0, 0])
+            scans[name] = [before[0] + int(rows), before[1] + int(read), max(before[2], int(of))]
+        task = tag.get("task_id", "?")
+        t = per_task.setdefault(task, {"statements": 0, "wall_s": 0.0, "cpu_s": 0.0})
+        t["statements"] += 1
+        t["wall_s"] += wall_s
+        t["cpu_s"] += cpu_s
+        statements.append({
+            "task": task, "wall_s": round(wall_s, 3), "cpu_s": round(cpu_s, 3),
+            "rows": int(parts[5]) if parts[5].isdigit() else None,
+            "scanned": {k: {"rows": v[0], "row_groups_read": v[1], "row_groups": v[2]} for k, v in scans.items()},
+            "statement": parts[7],
+        })  # fmt: skip
+    statements.sort(key=lambda x: -x["wall_s"])
+    return {
+        "statements": len(statements),
+        "wall_s": round(sum(x["wall_s"] for x in statements), 1),
+        "per_task": {k: {**v, "wall_s": round(v["wall_s"], 2), "cpu_s": round(v["cpu_s"], 2)}
+                     for k, v in sorted(per_task.items(), key=lambda kv: -kv[1]["wall_s"])},  # fmt: skip
+        "slowest": statements[:top],
+    }
 
 
 def _seconds(start: str | None, end: str | None) -> float | None:
@@ -404,6 +454,7 @@ def case_scale(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         "stages_over_duckdb": round(stage_s / direct["seconds"], 1) if stage_s and direct["seconds"] else None,
         "layers": layers,
         "per_task_s": {t: v["seconds"] for t, v in sorted(tasks.items())},
+        "trace": statement_trace(run),
     }
 
 
@@ -459,6 +510,7 @@ def case_scale_history(stack: Stack, args: argparse.Namespace) -> dict[str, Any]
         "stages_over_empty": round(stage_s / empty, 2) if stage_s and empty else None,
         "layers": _layer_rows(stack, run["dag_run_id"]),
         "per_task_s": {t: v["seconds"] for t, v in sorted(tasks.items())},
+        "trace": statement_trace(run),
     }
 
 

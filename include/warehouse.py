@@ -29,9 +29,34 @@ TASK_ROLE_KINDS = ("loader", "transformer", "ml", "run_logger", "control_tower")
 SESSION_PARAMETERS: dict[str, Any] = {"TIMEZONE": "UTC", "AUTOCOMMIT": True, "LOCK_TIMEOUT": 3600}
 
 
+def query_tag(context: Any = None) -> str | None:
+    """The QUERY_TAG of a task's sessions: which DAG, task, run and try sent a statement, as JSON.
+
+    Snowflake shows it beside every statement in QUERY_HISTORY
+    (https://docs.snowflake.com/en/sql-reference/parameters#query-tag, at most 2,000 characters),
+    so a statement's time and credits add up per task; the local stand-in's statement trace reads
+    it the same way (``make bench``). From the task's ``context`` when given (an operator that
+    builds its hook's parameters while its templates are rendered), else from what Airflow's task
+    runner puts in the environment before it executes a task (AIRFLOW_CTX_*); outside a task,
+    none."""
+    if context is not None and (ti := context.get("ti")) is not None:
+        ident = (ti.dag_id, ti.task_id, ti.run_id, ti.try_number)
+    else:
+        ident = tuple(os.environ.get(f"AIRFLOW_CTX_{k}") for k in ("DAG_ID", "TASK_ID", "DAG_RUN_ID", "TRY_NUMBER"))
+    if not ident[1]:
+        return None
+    import json
+
+    tag = dict(zip(("dag_id", "task_id", "run_id", "try"), map(str, ident), strict=True))
+    return json.dumps(tag, separators=(",", ":"))[:2000]
+
+
 def session_parameters(**overrides: Any) -> dict[str, Any]:
-    """The platform's session parameters, with ``overrides`` (names in upper case) on top."""
-    return {**SESSION_PARAMETERS, **{name.upper(): value for name, value in overrides.items()}}
+    """The platform's session parameters and, in a task, its QUERY_TAG, with ``overrides`` (names
+    in upper case; None leaves a parameter as it is) on top."""
+    tag = {"QUERY_TAG": t} if (t := query_tag()) else {}
+    given = {name.upper(): value for name, value in overrides.items() if value is not None}
+    return {**SESSION_PARAMETERS, **tag, **given}
 
 
 def role_param(kind: str) -> dict[str, str]:

@@ -25,8 +25,12 @@
 
 5. Checkpoints while idle instead of inside a commit (``CHECKPOINT_THRESHOLD`` below).
 
-6. ``FAKESNOW_TRACE=<file>``: one line per statement (end time, wall and CPU milliseconds,
-   session, statement), for profiling; off by default.
+6. ``FAKESNOW_TRACE=<file>``: one line per statement, for profiling; off by default. Tab-separated:
+   end (epoch s), wall ms, this thread's CPU ms, session, the session's QUERY_TAG (the task that
+   sent it: include/warehouse.py), rows the statement returned or changed, what it scanned per
+   table (``table:rows scanned:row groups read/row groups of the table``, from DuckDB's profiler:
+   where a predicate let DuckDB skip row groups by their zone maps, as Snowflake prunes
+   micro-partitions), and the statement. ``benchmarks.harness`` reads it (``trace`` of a case).
 
 7. Files PUT into a stage are kept in ``<db-path>/stages``, not in a temporary folder that is
    never removed (local/fakesnow_stage_files.py).
@@ -106,6 +110,7 @@ class _Session:
         self.lock = threading.Lock()  # held while a statement runs
         self.last_active = time.monotonic()
         self.aborted = False
+        self.profiling = False  # DuckDB's profiler is on for this session (FAKESNOW_TRACE)
 
 
 def _session(conn: Any) -> _Session:
@@ -142,10 +147,14 @@ def _execute_in_session(
                     sqlstate="57014",
                 )
         try:
+            if TRACE and not state.profiling:
+                self._duck_conn.execute("set enable_profiling = 'no_output'")
+                state.profiling = True
             began = (time.perf_counter(), time.thread_time())
+            self._rct_scans = []
             result = _original_execute(self, command, *args, **kwargs)
             if TRACE:
-                _trace(began, self._conn, head)
+                _trace(began, self, head)
         except duckdb.TransactionException as exc:
             if "conflict" not in str(exc).lower():
                 raise
@@ -194,11 +203,66 @@ def _checkpoint_when_idle(database: str, wal: Path) -> None:
         log.warning("idle checkpoint: %.1f s", time.monotonic() - started)
 
 
-def _trace(began: tuple[float, float], conn: Any, head: str) -> None:
-    """One line per statement: end (epoch s), wall ms, this thread's CPU ms, session, statement."""
+def _trace(began: tuple[float, float], cursor: FakeSnowflakeCursor, head: str) -> None:
+    """One line per statement (the columns: point 6 of the module's doc)."""
     wall, cpu = (time.perf_counter() - began[0]) * 1000, (time.thread_time() - began[1]) * 1000
+    tag = fakesnow_snowflake.session_of(cursor._conn).query_tag.replace("\t", " ")
+    rows = cursor._rowcount if cursor._rowcount is not None else ""
+    scans = ";".join(f"{t}:{r}:{g}/{n}" for t, r, g, n in getattr(cursor, "_rct_scans", []))
+    statement = " ".join(head.split())[:160]
     with _trace_lock, open(TRACE, "a") as out:  # type: ignore[arg-type]
-        out.write(f"{time.time():.3f}\t{wall:.1f}\t{cpu:.1f}\t{id(conn)}\t{' '.join(head.split())[:120]}\n")
+        out.write(
+            f"{time.time():.3f}\t{wall:.1f}\t{cpu:.1f}\t{id(cursor._conn)}\t{tag}\t{rows}\t{scans}\t{statement}\n"
+        )
+
+
+def _scans_of_last_query(duck_conn: Any) -> list[tuple[str, int, int, int]]:
+    """Table scans of the DuckDB query the connection ran last: (table, rows scanned, row groups
+    read, row groups of the table), from its profile (``enable_profiling = 'no_output'``)."""
+    import json
+
+    try:
+        profile = json.loads(duck_conn.get_profiling_information(format="json"))
+    except (duckdb.Error, ValueError):
+        return []
+    found: list[tuple[str, int, int, int]] = []
+    stack = list(profile.get("operator") or [])
+    while stack:
+        node = stack.pop()
+        stack.extend(node.get("children") or [])
+        if "rows_scanned" in node and (table := (node.get("extra_info") or {}).get("Table")):
+            groups = (node.get("row_groups_scanned", 0), node.get("total_row_groups_to_scan", 0))
+            found.append((table, node["rows_scanned"], *groups))
+    return found
+
+
+class _ProfiledConnection:
+    """A session's DuckDB connection that notes the table scans of each query it runs (their
+    profile is gone once the result is fetched, so it is read right after ``execute``)."""
+
+    def __init__(self, conn: Any, scans: list[tuple[str, int, int, int]]) -> None:
+        self._conn, self._scans = conn, scans
+
+    def execute(self, *args: Any, **kwargs: Any) -> _ProfiledConnection:
+        self._conn.execute(*args, **kwargs)
+        self._scans.extend(_scans_of_last_query(self._conn))
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
+def _execute_part(self: FakeSnowflakeCursor, *args: Any, **kwargs: Any) -> Any:
+    """fakesnow's execution of one DuckDB statement (a MERGE is several), its scans noted."""
+    scans = getattr(self, "_rct_scans", None)
+    if scans is None:
+        return _original_execute_part(self, *args, **kwargs)
+    conn = self._duck_conn
+    self._duck_conn = _ProfiledConnection(conn, scans)
+    try:
+        return _original_execute_part(self, *args, **kwargs)
+    finally:
+        self._duck_conn = conn
 
 
 def _hold(command: str, marker: Path) -> None:
@@ -232,6 +296,9 @@ def _abort_detached_transactions() -> None:
 
 fakesnow_statement_cost.apply()
 FakeSnowflakeCursor.execute = _execute
+_original_execute_part = FakeSnowflakeCursor._execute
+if TRACE:
+    FakeSnowflakeCursor._execute = _execute_part
 
 
 async def _login_request(request: Any) -> Any:

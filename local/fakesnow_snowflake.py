@@ -105,6 +105,7 @@ class Session:
     explicit: bool = False  # an explicit transaction (BEGIN) is open
     locks: set[str] = field(default_factory=set)  # tables this session's transaction holds
     secondary_roles: str | None = None  # "ALL" | "NONE"; None: the user's default (fakesnow_account)
+    query_tag: str = ""  # QUERY_TAG (the statement trace names the task by it: fakesnow_server)
 
 
 def session_of(conn: FakeSnowflakeConnection) -> Session:
@@ -241,6 +242,7 @@ def _connection_init(self: FakeSnowflakeConnection, *args: Any, **kwargs: Any) -
     state.user = (kwargs.get("user") or "").upper() or None
     state.role = (kwargs.get("role") or "").upper() or None
     state.parameters.update({k: v for k, v in parameters.items() if k in DEFAULTS})
+    state.query_tag = str(parameters.get("QUERY_TAG") or "")
     _apply_time_zone(self, str(state.parameters["TIMEZONE"]))
     for check in _login_checks:
         check(state)
@@ -288,10 +290,13 @@ def _session_statement(cursor: FakeSnowflakeCursor, state: Session, head: str) -
             pairs = [(k.upper(), v.strip().strip("'")) for k, v in re.findall(r"(\w+)\s*=\s*('[^']*'|[^\s,]+)", rest)]
         else:
             pairs = [(k.strip().upper(), None) for k in rest.split(",")]
-        ours = [(k, v) for k, v in pairs if k in ("TIMEZONE", "LOCK_TIMEOUT")]
+        ours = [(k, v) for k, v in pairs if k in ("TIMEZONE", "LOCK_TIMEOUT", "QUERY_TAG")]
         if not ours:
             return None  # fakesnow's own (AUTOCOMMIT, ...)
         for name, value in ours:
+            if name == "QUERY_TAG":
+                state.query_tag = value or ""
+                continue
             state.parameters[name] = (
                 DEFAULTS[name] if value is None else (int(value) if name == "LOCK_TIMEOUT" else value)
             )

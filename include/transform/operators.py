@@ -38,7 +38,7 @@ from include.business_date import BusinessDateTemplates
 from include.config import SNOWFLAKE_CONN_ID, WAREHOUSE
 from include.transform.layers import CheckResult, DataQualityError, rows_affected
 from include.transform.window import Window
-from include.warehouse import hook_params, one_connection, transaction
+from include.warehouse import hook_params, one_connection, query_tag, transaction
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class _RunWindowTemplates(BusinessDateTemplates):
         super().render_template_fields(context, jinja_env)
         # SILVER, MODEL, GOLD, the checks: the transformer role (where task roles are on) and the
         # platform's session parameters (include/warehouse.py)
-        self.hook_params = {**(self.hook_params or {}), **hook_params("transformer")}
+        self.hook_params = {**(self.hook_params or {}), **hook_params("transformer", query_tag=query_tag(context))}
 
 
 DQ_RESULTS = "audit.DQ_RESULTS"  # every check task records its results there (record_results)
