@@ -58,6 +58,7 @@ class DeclaredObject:
     stage_only: bool = False  # GOLD_STAGE only (the build's bookkeeping)
     checks: Any = None  # GOLD: column checks; MODEL: check names (key_unique)
     rebuilt: str | None = None  # MODEL facts: which keys a run rebuilds (orders, or a feed)
+    cluster_by: tuple[str, ...] = ()  # Snowflake's clustering key (the large facts)
     view: dict[str, Any] | None = None  # GOLD: the projection view over the table
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -106,8 +107,9 @@ def load(layer: str) -> Declarations:
                 layer=layer,
                 columns=tuple(_column(c) for c in entry["columns"]),
                 key=tuple(entry.get("key", ())),
+                cluster_by=tuple(entry.get("cluster_by", ())),
                 raw=entry,
-                **{k: v for k, v in entry.items() if k not in ("columns", "key")},
+                **{k: v for k, v in entry.items() if k not in ("columns", "key", "cluster_by")},
             )
         )
     names = [o.name for o in objects]

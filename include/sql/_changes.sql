@@ -27,3 +27,12 @@
     union
     select dateadd(day, -1, batch_date)::date from {{ changed_dates() }}
 {%- endmacro %}
+
+{#- `column` within the least and greatest `key` of `query` (a subquery's text). Stated beside a
+    join or an IN on the key, which imply it, for the scan: a range on the column itself lets
+    Snowflake prune micro-partitions and DuckDB skip row groups, where the join or the IN alone
+    reads all of them. -#}
+{% macro within(column, key, query) -%}
+    {{ column }} >= (select min({{ key }}) from ({{ query }}))
+        and {{ column }} <= (select max({{ key }}) from ({{ query }}))
+{%- endmacro %}

@@ -139,3 +139,19 @@ def test_the_daily_dag_runs_a_column_check_task_per_declared_table() -> None:
     assert len(tasks) == len(checked)
     assert {t.table for t in tasks} == {WAREHOUSE.qualified(WAREHOUSE.gold_stage, o.name) for o in checked}
     assert tasks[0].column_mapping == checked[0].column_checks()
+
+
+def test_the_large_facts_carry_their_declared_clustering_key_on_a_new_and_an_existing_table() -> None:
+    """Snowflake prunes a fact's micro-partitions by its clustering key; the set-up declares it on
+    a new table and sets it on one that exists (``create table if not exists`` leaves that one)."""
+    from include.sql_render import render_sql, statements
+
+    clustered = {o.name: o.cluster_by for o in declared("model") if o.cluster_by}
+    assert set(clustered) >= {"FCT_ORDERS", "FCT_ORDER_ITEMS", "FCT_PAYMENTS", "FCT_STORE_SALES"}
+    sent = [" ".join(s.split()).lower().rstrip(";") for s in statements(render_sql("bootstrap/05_model_tables.sql"))]
+    for name, keys in clustered.items():
+        assert all(k in find(f"model.{name}").column_names for k in keys), name
+        table = f"{WAREHOUSE.database}.{WAREHOUSE.model}.{name}".lower()
+        key = f"cluster by ({', '.join(keys)})"
+        assert any(s.startswith(f"create table if not exists {table} (") and s.endswith(key) for s in sent), name
+        assert f"alter table {table} {key}" in sent, name

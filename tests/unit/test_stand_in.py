@@ -5,6 +5,7 @@ from __future__ import annotations
 import fakesnow
 import pytest
 import snowflake.connector
+import sqlglot
 from fakesnow.rowtype import describe_as_rowtype
 
 from local import fakesnow_statement_cost as cost
@@ -63,3 +64,35 @@ def test_the_cursor_runs_what_the_server_parsed_once() -> None:
     for n in range(cost._KEEP + 10):  # texts the cursor never ran do not pile up
         cost._server_parse(f"select {n}")
     assert len(cost._parsed) == cost._KEEP
+
+
+MERGES = [
+    # every clause Snowflake's MERGE has: conditional update, delete, conditional insert
+    "merge into D.S.M t using (select id, v from D.S.SRC) s on t.id = s.id "
+    "when matched and s.v = 'gone' then delete "
+    "when matched and s.v > t.v then update set v = s.v "
+    "when not matched and s.v <> 'skip' then insert (id, v) values (s.id, s.v)",
+    "merge into D.S.M t using D.S.SRC s on t.id = s.id when not matched then insert (id, v) values (s.id, s.v)",
+    "merge into D.S.M t using (select id, max(v) as v from D.S.SRC group by id) s on t.id = s.id "
+    "when matched then update set v = s.v",
+]
+
+
+@pytest.mark.parametrize("statement", MERGES)
+def test_a_merge_read_through_its_source_changes_what_fakesnows_own_changes(cursor, statement, monkeypatch) -> None:
+    """fakesnow's MERGE joins target and source FULL OUTER; the stand-in's, RIGHT (the target rows
+    no source row matches are left as they are either way): the same target after each."""
+    results = {}
+    for name, candidates in (("fakesnow", cost._merge_candidates), ("ours", cost.merge_candidates_through_the_source)):
+        monkeypatch.setattr(cost.fakesnow_merge, "_create_merge_candidates", candidates)
+        cursor.execute("create or replace table D.S.M (id number, v varchar)")
+        cursor.execute("insert into D.S.M values (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (5, 'e'), (6, null)")
+        cursor.execute("create or replace table D.S.SRC (id number, v varchar)")
+        cursor.execute("insert into D.S.SRC values (2, 'z'), (3, 'gone'), (4, 'a'), (7, 'new'), (8, 'skip'), (6, 'f')")
+        cursor.execute(statement)
+        changed = cursor.fetchall()
+        cursor.execute("select id, v from D.S.M order by id")
+        results[name] = (changed, cursor.fetchall())
+    assert results["ours"] == results["fakesnow"]
+    ours = cost.merge_candidates_through_the_source(sqlglot.parse_one(statement, read="snowflake"))
+    assert "RIGHT OUTER JOIN" in ours.sql().upper(), "fakesnow changed how it builds a MERGE's candidates"

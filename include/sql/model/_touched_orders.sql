@@ -1,5 +1,5 @@
 {#- Orders whose SILVER order row or any of whose SILVER lines came from the run's change set. -#}
-{% from '_changes.sql' import changed_batches %}
+{% from '_changes.sql' import changed_batches, within %}
 {% macro touched_orders() -%}
     select order_id
     from {{ ref('silver.ORDERS') }}
@@ -8,4 +8,11 @@
     select order_id
     from {{ ref('silver.ORDER_ITEMS') }}
     where _batch_date in {{ changed_batches('order_items') }}
+{%- endmacro %}
+
+
+{#- `column` (an order id) within the least and greatest touched order id (`within`): order ids
+    follow the order date, the facts' clustering key. -#}
+{% macro within_touched(column) -%}
+    {{ within(column, 'order_id', touched_orders()) }}
 {%- endmacro %}

@@ -3,13 +3,14 @@
 -- order whose order row or lines came in the run's change set; lines whose order has not arrived
 -- stay out (reported as orphans). The order dates of the rebuilt lines, before and after, are
 -- noted for GOLD (an order that moved changes both days).
-{% from 'model/_touched_orders.sql' import touched_orders %}
+{% from 'model/_touched_orders.sql' import touched_orders, within_touched %}
 {% from 'model/_customer_activity.sql' import add_pending_dates %}
 {%- macro note_dates() -%}
 {% call add_pending_dates('fct_order_items') %}
     select order_date as revenue_date
     from {{ ref('model.FCT_ORDER_ITEMS') }}
-    where order_id in ({{ touched_orders() }})
+    where {{ within_touched('order_id') }}
+        and order_id in ({{ touched_orders() }})
 {%- endcall %}
 {%- endmacro %}
 begin;
@@ -17,7 +18,8 @@ begin;
 {{ note_dates() }};
 
 delete from {{ ref('model.FCT_ORDER_ITEMS') }}
-where order_id in ({{ touched_orders() }});
+where {{ within_touched('order_id') }}
+    and order_id in ({{ touched_orders() }});
 
 insert into {{ ref('model.FCT_ORDER_ITEMS') }} (
     order_id, line_number, product_id, customer_id, channel, order_date, shipping_state,
@@ -34,7 +36,9 @@ select
     i.quantity * i.unit_price - i.discount_amount as net_amount
 from {{ ref('silver.ORDER_ITEMS') }} as i
 inner join touched as t on t.order_id = i.order_id
-inner join {{ ref('silver.ORDERS') }} as o on o.order_id = i.order_id;
+inner join {{ ref('silver.ORDERS') }} as o on o.order_id = i.order_id
+where {{ within_touched('i.order_id') }} and {{ within_touched('o.order_id') }}
+order by order_date;  -- the clustering key (model.yml)
 
 {{ note_dates() }};
 

@@ -4,7 +4,7 @@
 -- orphans. In the same transaction, the customer activity the rebuilt orders (and their
 -- payments, which count for the order's customer) contributed before is subtracted and what they
 -- contribute now is added (model/_customer_activity.sql).
-{% from 'model/_touched_orders.sql' import touched_orders %}
+{% from 'model/_touched_orders.sql' import touched_orders, within_touched %}
 {% from 'model/_customer_activity.sql' import add_pending_activity, order_activity, payment_activity %}
 {%- macro activity(sign) -%}
 {% call add_pending_activity() %}
@@ -16,12 +16,14 @@ orders as (
     select o.*
     from {{ ref('model.FCT_ORDERS') }} as o
     inner join touched as t on t.order_id = o.order_id
+    where {{ within_touched('o.order_id') }}
 ),
 
 payments as (
     select y.payment_id, y.payment_method, y.amount, y.paid_date, o.customer_id
     from {{ ref('model.FCT_PAYMENTS') }} as y
     inner join orders as o on o.order_id = y.order_id
+    where {{ within_touched('y.order_id') }}
 )
 
 {{ order_activity('orders', sign) }}
@@ -34,7 +36,8 @@ begin;
 {{ activity(-1) }};
 
 delete from {{ ref('model.FCT_ORDERS') }}
-where order_id in ({{ touched_orders() }});
+where {{ within_touched('order_id') }}
+    and order_id in ({{ touched_orders() }});
 
 insert into {{ ref('model.FCT_ORDERS') }} (
     order_id, customer_id, channel, order_status, order_date, order_ts, status_updated_at,
@@ -53,6 +56,7 @@ lines as (
         sum(i.discount_amount) as discount_amount
     from {{ ref('silver.ORDER_ITEMS') }} as i
     inner join touched as t on t.order_id = i.order_id
+    where {{ within_touched('i.order_id') }}
     group by i.order_id
 )
 
@@ -67,7 +71,9 @@ select
     coalesce(l.gross_amount, 0) - coalesce(l.discount_amount, 0) as net_amount
 from {{ ref('silver.ORDERS') }} as o
 inner join touched as t on t.order_id = o.order_id
-left join lines as l on l.order_id = o.order_id;
+left join lines as l on l.order_id = o.order_id
+where {{ within_touched('o.order_id') }}
+order by order_date;  -- the clustering key (model.yml)
 
 {{ activity(1) }};
 

@@ -3,7 +3,7 @@
 -- activity of its order's customer on its paid date: what the rebuilt payments contributed before
 -- is subtracted and what they contribute now is added. Runs after model.fct_orders, so both see
 -- the orders' current customers.
-{% from '_changes.sql' import changed_batches %}
+{% from '_changes.sql' import changed_batches, within %}
 {% from 'model/_customer_activity.sql' import add_pending_activity, payment_activity %}
 {%- set changed -%}
     select payment_id from {{ ref('silver.PAYMENTS') }} where _batch_date in {{ changed_batches('payments') }}
@@ -15,6 +15,7 @@ with payments as (
     from {{ ref('model.FCT_PAYMENTS') }} as y
     inner join {{ ref('model.FCT_ORDERS') }} as o on o.order_id = y.order_id
     where y.payment_id in ({{ changed }})
+        and {{ within('y.payment_id', 'payment_id', changed) }}
 )
 
 {{ payment_activity('payments', sign) }}
@@ -25,12 +26,14 @@ begin;
 {{ activity(-1) }};
 
 delete from {{ ref('model.FCT_PAYMENTS') }}
-where payment_id in ({{ changed }});
+where payment_id in ({{ changed }})
+    and {{ within('payment_id', 'payment_id', changed) }};
 
 insert into {{ ref('model.FCT_PAYMENTS') }} (payment_id, order_id, payment_method, amount, paid_at, paid_date)
-select payment_id, order_id, payment_method, amount, paid_at, paid_at::date
+select payment_id, order_id, payment_method, amount, paid_at, paid_at::date as paid_date
 from {{ ref('silver.PAYMENTS') }}
-where _batch_date in {{ changed_batches('payments') }};
+where _batch_date in {{ changed_batches('payments') }}
+order by paid_date;  -- the clustering key (model.yml)
 
 {{ activity(1) }};
 

@@ -3,7 +3,7 @@
 -- sales without a loyalty card. The sale dates of the rebuilt lines, before and after, are noted
 -- for GOLD; the customer activity of their transactions (a transaction with a loyalty card is
 -- one purchase) is subtracted as it was and added as it is now.
-{% from '_changes.sql' import changed_batches %}
+{% from '_changes.sql' import changed_batches, within %}
 {% from 'model/_customer_activity.sql' import add_pending_activity, add_pending_dates, store_activity %}
 {%- set changed -%}
     select transaction_id, line_number
@@ -15,6 +15,7 @@
     select t.sold_date as revenue_date
     from {{ ref('model.FCT_STORE_SALES') }} as t
     inner join ({{ changed }}) as c on c.transaction_id = t.transaction_id and c.line_number = t.line_number
+    where {{ within('t.transaction_id', 'transaction_id', changed) }}
 {%- endcall %};
 
 {% call add_pending_activity() %}
@@ -22,6 +23,7 @@ with lines as (
     select t.transaction_id, t.customer_id, t.sold_date, t.net_amount
     from {{ ref('model.FCT_STORE_SALES') }} as t
     where t.transaction_id in (select transaction_id from ({{ changed }}))
+        and {{ within('t.transaction_id', 'transaction_id', changed) }}
 )
 
 {{ store_activity('lines', sign) }}
@@ -33,7 +35,8 @@ begin;
 
 delete from {{ ref('model.FCT_STORE_SALES') }} as t
 using ({{ changed }}) as c
-where t.transaction_id = c.transaction_id and t.line_number = c.line_number;
+where t.transaction_id = c.transaction_id and t.line_number = c.line_number
+    and {{ within('t.transaction_id', 'transaction_id', changed) }};
 
 insert into {{ ref('model.FCT_STORE_SALES') }} (
     transaction_id, line_number, store_id, product_id, customer_id, sold_at, sold_date,
@@ -45,7 +48,8 @@ select
     quantity, unit_price, discount_amount,
     quantity * unit_price - discount_amount as net_amount
 from {{ ref('silver.STORE_SALES') }}
-where _batch_date in {{ changed_batches('store_sales') }};
+where _batch_date in {{ changed_batches('store_sales') }}
+order by sold_date;  -- the clustering key (model.yml)
 
 {{ note_and_count(1) }};
 

@@ -51,6 +51,18 @@ using (
     ) = 1
 ) as s
 on {% for k in key %}t.{{ k }} = s.{{ k }}{{ ' and ' if not loop.last }}{% endfor %}
+    {#- implied by the key's equality, stated for the scan of the target: a range of its first key
+        column lets Snowflake prune micro-partitions (DuckDB: row groups) outside the keys the change
+        set brings, where the join alone reads all of the target -#}
+    {%- set first = feed.column(key[0]) %}
+    and t.{{ key[0] }} >= (
+        select min({{ typed(first, clean) }}) from {{ ref('bronze.' ~ feed.table) }}
+        where _batch_date in {{ changed_batches(feed.name) }}
+    )
+    and t.{{ key[0] }} <= (
+        select max({{ typed(first, clean) }}) from {{ ref('bronze.' ~ feed.table) }}
+        where _batch_date in {{ changed_batches(feed.name) }}
+    )
 when matched and {{ newer_or_same(ordering) }} then update set
 {%- for c in columns if c not in key %}
     {{ c }} = s.{{ c }}{{ ',' if not loop.last }}

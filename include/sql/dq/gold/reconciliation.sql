@@ -11,16 +11,24 @@ with days as (
     select business_date as d from {{ build_dates('revenue') }}
 ),
 
+bounds as (
+    select min(d)::timestamp_ntz as first_ts, dateadd(day, 1, max(d))::timestamp_ntz as end_ts from days
+),
+
+-- the SILVER rows of the covered dates, bounded on the timestamp columns themselves so that the
+-- scans can skip what lies outside (a cast of the column to a date alone cannot)
 silver_revenue as (
     select o.order_ts::date as d, sum(i.quantity * i.unit_price - i.discount_amount) as amount
     from {{ ref('silver.ORDER_ITEMS') }} as i
     inner join {{ ref('silver.ORDERS') }} as o on o.order_id = i.order_id
-    where o.order_ts::date in (select d from days)
+    where o.order_ts >= (select first_ts from bounds) and o.order_ts < (select end_ts from bounds)
+        and o.order_ts::date in (select d from days)
     group by o.order_ts::date
     union all
     select sold_at::date, sum(quantity * unit_price - discount_amount)
     from {{ ref('silver.STORE_SALES') }}
-    where sold_at::date in (select d from days)
+    where sold_at >= (select first_ts from bounds) and sold_at < (select end_ts from bounds)
+        and sold_at::date in (select d from days)
     group by sold_at::date
 ),
 

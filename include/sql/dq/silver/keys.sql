@@ -15,6 +15,13 @@ from {{ silver }}
 where {{ key_text }} in (
     select {{ key_text }} from {{ silver }} as written where written._batch_date in {{ changed_batches(feed.name) }}
 )
+    -- implied, and prunes the scan (a range on the column itself; see silver/_merge_latest.sql)
+    and {{ feed.key[0] }} >= (
+        select min({{ feed.key[0] }}) from {{ silver }} where _batch_date in {{ changed_batches(feed.name) }}
+    )
+    and {{ feed.key[0] }} <= (
+        select max({{ feed.key[0] }}) from {{ silver }} where _batch_date in {{ changed_batches(feed.name) }}
+    )
 
 union all
 

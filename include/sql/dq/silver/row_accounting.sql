@@ -47,6 +47,13 @@ left join (
         where _batch_date = '{{ window.end }}'
     ) as k
     left join {{ silver }} as s on {% for k in feed.key %}s.{{ k }} = k.{{ k }}{{ ' and ' if not loop.last }}{% endfor %}
+        -- implied, and prunes the scan of SILVER (a range on the column itself)
+        and s.{{ feed.key[0] }} >= (
+            select min({{ typed(feed.column(feed.key[0])) }}) from {{ bronze }} where _batch_date = '{{ window.end }}'
+        )
+        and s.{{ feed.key[0] }} <= (
+            select max({{ typed(feed.column(feed.key[0])) }}) from {{ bronze }} where _batch_date = '{{ window.end }}'
+        )
     where s.{{ feed.key[0] }} is null
     group by k._batch_date
 ) as m on m._batch_date = f.batch_date
