@@ -96,6 +96,7 @@ _trace_lock = threading.Lock()
 _BEGIN = re.compile(r"\s*(begin|start\s+transaction)\b", re.IGNORECASE)
 _ROLLBACK = re.compile(r"\s*rollback\b", re.IGNORECASE)
 _LEADING_COMMENTS = re.compile(r"^(\s+|--[^\n]*(\n|$)|/\*.*?\*/)*", re.DOTALL)
+_TRAILING_COMMENTS = re.compile(r";(\s+|--[^\n]*(\n|$)|/\*.*?\*/)*$", re.DOTALL)
 fakesnow_snowflake.apply()  # Snowflake's behaviour; the server's own wrapper (below) runs on top of it
 fakesnow_account.apply()  # roles, users and grants, enforced
 _original_execute = FakeSnowflakeCursor.execute
@@ -122,6 +123,10 @@ def _session(conn: Any) -> _Session:
 
 def _execute(self: FakeSnowflakeCursor, command: str, *args: Any, **kwargs: Any) -> FakeSnowflakeCursor:
     state = _session(self._conn)
+    # Snowflake runs `<statement>;  -- a comment` as the statement; fakesnow runs the comment as a
+    # second, empty statement and answers with its result (a DML statement then fails to describe)
+    if (end := _TRAILING_COMMENTS.search(command)) and command.count("'", 0, end.start()) % 2 == 0:
+        command = command[: end.start()]  # the `;` is outside a string literal
     head = _LEADING_COMMENTS.sub("", command, count=1)
     with _activity:
         _activity.running += 1

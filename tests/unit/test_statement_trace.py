@@ -97,3 +97,21 @@ def test_each_statement_is_traced_with_its_task_rows_and_the_row_groups_it_read(
     assert by_statement["delete from TRACED.S.T"]["rows"] == 5000
     insert = next(s for s in found["slowest"] if s["statement"].startswith("insert"))
     assert insert["rows"] == 480000
+
+
+def test_a_statement_followed_by_a_comment_runs_as_on_snowflake(traced_server) -> None:
+    """`insert ...;  -- why` (a SQL file's statement with its comment on the same line) is one
+    statement on Snowflake; fakesnow ran the comment as a second one and failed the INSERT. A `;`
+    inside a string literal is data, not the statement's end."""
+    port, _ = traced_server
+    with _connect(port) as conn:
+        cur = conn.cursor()
+        cur.execute("create database if not exists COMMENTED")
+        cur.execute("create schema if not exists COMMENTED.PUBLIC")
+        cur.execute("create table COMMENTED.PUBLIC.T (id int, note varchar)")
+        cur.execute("insert into COMMENTED.PUBLIC.T (id, note) select 1, 'x' order by 1;  -- the clustering order")
+        assert cur.rowcount == 1
+        hostile = "a'; drop table T; -- $(touch pwned)"
+        cur.execute(f"insert into COMMENTED.PUBLIC.T (id, note) select 2, '{hostile.replace(chr(39), chr(39) * 2)}'")
+        cur.execute("select note from COMMENTED.PUBLIC.T order by id")
+        assert [r[0] for r in cur.fetchall()] == ["x", hostile]

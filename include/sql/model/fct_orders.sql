@@ -73,7 +73,8 @@ from {{ ref('silver.ORDERS') }} as o
 inner join touched as t on t.order_id = o.order_id
 left join lines as l on l.order_id = o.order_id
 where {{ within_touched('o.order_id') }}
-order by order_date;  -- the clustering key (model.yml)
+-- in the order of the clustering key (model.yml)
+order by order_date;
 
 {{ activity(1) }};
 

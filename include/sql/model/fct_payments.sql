@@ -33,7 +33,8 @@ insert into {{ ref('model.FCT_PAYMENTS') }} (payment_id, order_id, payment_metho
 select payment_id, order_id, payment_method, amount, paid_at, paid_at::date as paid_date
 from {{ ref('silver.PAYMENTS') }}
 where _batch_date in {{ changed_batches('payments') }}
-order by paid_date;  -- the clustering key (model.yml)
+-- in the order of the clustering key (model.yml)
+order by paid_date;
 
 {{ activity(1) }};
 

@@ -49,7 +49,8 @@ select
     quantity * unit_price - discount_amount as net_amount
 from {{ ref('silver.STORE_SALES') }}
 where _batch_date in {{ changed_batches('store_sales') }}
-order by sold_date;  -- the clustering key (model.yml)
+-- in the order of the clustering key (model.yml)
+order by sold_date;
 
 {{ note_and_count(1) }};
 
