@@ -53,7 +53,9 @@ using (
 on {% for k in key %}t.{{ k }} = s.{{ k }}{{ ' and ' if not loop.last }}{% endfor %}
     {#- implied by the key's equality, stated for the scan of the target: a range of its first key
         column lets Snowflake prune micro-partitions (DuckDB: row groups) outside the keys the change
-        set brings, where the join alone reads all of the target -#}
+        set brings, where the join alone reads all of the target (an uncorrelated scalar subquery
+        may stand wherever a value can: https://docs.snowflake.com/en/user-guide/querying-subqueries;
+        the preflight's `compile` section EXPLAINs this MERGE on the account) -#}
     {%- set first = feed.column(key[0]) %}
     and t.{{ key[0] }} >= (
         select min({{ typed(first, clean) }}) from {{ ref('bronze.' ~ feed.table) }}
