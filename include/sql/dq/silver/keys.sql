@@ -17,10 +17,10 @@ where {{ key_text }} in (
 )
     -- implied, and prunes the scan (a range on the column itself; see silver/_merge_latest.sql)
     and {{ feed.key[0] }} >= (
-        select min({{ feed.key[0] }}) from {{ silver }} where _batch_date in {{ changed_batches(feed.name) }}
+        select min(lo.{{ feed.key[0] }}) from {{ silver }} as lo where lo._batch_date in {{ changed_batches(feed.name) }}
     )
     and {{ feed.key[0] }} <= (
-        select max({{ feed.key[0] }}) from {{ silver }} where _batch_date in {{ changed_batches(feed.name) }}
+        select max(hi.{{ feed.key[0] }}) from {{ silver }} as hi where hi._batch_date in {{ changed_batches(feed.name) }}
     )
 
 union all
