@@ -114,10 +114,8 @@ def statement_trace(run: dict[str, Any], top: int = 40) -> dict[str, Any]:
     return {
         "statements": len(statements),
         "wall_s": round(sum(x["wall_s"] for x in statements), 1),
-        "per_task": {
-            k: {**v, "wall_s": round(v["wall_s"], 2), "cpu_s": round(v["cpu_s"], 2)}
-            for k, v in sorted(per_task.items(), key=lambda kv: -kv[1]["wall_s"])
-        },  # fmt: skip
+        "per_task": {k: {**v, "wall_s": round(v["wall_s"], 2), "cpu_s": round(v["cpu_s"], 2)}
+                     for k, v in sorted(per_task.items(), key=lambda kv: -kv[1]["wall_s"])},  # fmt: skip
         "slowest": statements[:top],
     }
 
@@ -460,20 +458,6 @@ def case_scale(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def scoring_features_time(stack: Stack, day: date) -> dict[str, Any]:
-    """What the daily scoring reads before its model runs (``include.ml.features.scoring_features``,
-    the same call as ``ml.score_churn_customers``): the median of three, and the customers scored.
-    Measured apart from the DAG run, whose scoring returns at once without a champion model."""
-    from include.ml.features import scoring_features
-
-    times, customers = [], 0
-    for _ in range(3):
-        begun = time.monotonic()
-        customers = len(scoring_features(stack.hook, day))
-        times.append(time.monotonic() - begun)
-    return {"median_s": round(statistics.median(times), 2), "customers": customers}
-
-
 def case_scale_history(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     """The scale day after ``--history-days`` days of history at the same scale, default lookback.
 
@@ -527,12 +511,6 @@ def case_scale_history(stack: Stack, args: argparse.Namespace) -> dict[str, Any]
         "layers": _layer_rows(stack, run["dag_run_id"]),
         "per_task_s": {t: v["seconds"] for t, v in sorted(tasks.items())},
         "trace": statement_trace(run),
-        "scoring_features": (scoring := scoring_features_time(stack, day)),
-        "scoring_over_empty": (
-            round(scoring["median_s"] / empty_scoring, 2)
-            if (empty_scoring := MEASURED.get("scale", {}).get("scoring_features", {}).get("median_s"))
-            else None
-        ),
     }
 
 
@@ -742,11 +720,6 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         rows.append(("  its warehouse stages / the same day's on an empty warehouse",
                      f"{h['warehouse_stages_s']:.1f} s / {h.get('empty_warehouse_stages_s')} s = "
                      f"{h.get('stages_over_empty')}x", "<= 1.3x"))  # fmt: skip
-        if h.get("scoring_over_empty"):
-            empty_s = c["scale"]["scoring_features"]["median_s"]
-            rows.append(("  scoring's features / the same day's on an empty warehouse",
-                         f"{h['scoring_features']['median_s']} s / {empty_s} s = {h['scoring_over_empty']}x",
-                         "<= 1.3x"))  # fmt: skip
     if "incremental" in c:
         i = c["incremental"]
         days = [k for k in i if k.startswith("day_")]
