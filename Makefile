@@ -23,7 +23,7 @@ demo: install ## run a week of the daily pipeline on the local stack, print a su
 	@if [ "$$RCT_EXECUTOR" = celery ]; then local/ensure_redis.sh; fi
 	@$(PY) -m local.demo
 
-test: install ## the quick tier (about 5 minutes): lint, secret scan, unit and DAG tests, one scale-1 day end to end on a private stack
+test: install ## the quick tier (about 6 minutes): lint, secret scan, unit and DAG tests, one scale-1 day end to end on a private stack
 	@$(VENV)/bin/ruff check .
 	@$(MAKE) --no-print-directory secrets
 	@mkdir -p var && $(PY) -m pytest -m "not integration or smoke" --junitxml=var/test-report.xml
