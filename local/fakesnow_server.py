@@ -156,7 +156,8 @@ def _execute_in_session(
                 self._duck_conn.execute("set enable_profiling = 'no_output'")
                 state.profiling = True
             began = (time.perf_counter(), time.thread_time())
-            self._rct_scans = []
+            if TRACE:
+                self._rct_scans = []  # filled by _execute_part
             result = _original_execute(self, command, *args, **kwargs)
             if TRACE:
                 _trace(began, self, head)

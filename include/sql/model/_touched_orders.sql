@@ -12,7 +12,8 @@
 
 
 {#- `column` (an order id) within the least and greatest touched order id (`within`): order ids
-    follow the order date, the facts' clustering key. -#}
-{% macro within_touched(column) -%}
-    {{ within(column, 'order_id', touched_orders()) }}
+    follow the order date, the facts' clustering key. In a statement that has the touched orders
+    as a CTE already, `cte` names it, so the bounds read that instead of the change set again. -#}
+{% macro within_touched(column, cte=none) -%}
+    {{ within(column, 'order_id', 'select order_id from ' ~ cte if cte else touched_orders()) }}
 {%- endmacro %}

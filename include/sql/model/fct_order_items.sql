@@ -37,7 +37,7 @@ select
 from {{ ref('silver.ORDER_ITEMS') }} as i
 inner join touched as t on t.order_id = i.order_id
 inner join {{ ref('silver.ORDERS') }} as o on o.order_id = i.order_id
-where {{ within_touched('i.order_id') }} and {{ within_touched('o.order_id') }}
+where {{ within_touched('i.order_id', 'touched') }} and {{ within_touched('o.order_id', 'touched') }}
 -- in the order of the clustering key (model.yml)
 order by order_date;
 

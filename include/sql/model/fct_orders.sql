@@ -16,14 +16,14 @@ orders as (
     select o.*
     from {{ ref('model.FCT_ORDERS') }} as o
     inner join touched as t on t.order_id = o.order_id
-    where {{ within_touched('o.order_id') }}
+    where {{ within_touched('o.order_id', 'touched') }}
 ),
 
 payments as (
     select y.payment_id, y.payment_method, y.amount, y.paid_date, o.customer_id
     from {{ ref('model.FCT_PAYMENTS') }} as y
     inner join orders as o on o.order_id = y.order_id
-    where {{ within_touched('y.order_id') }}
+    where {{ within_touched('y.order_id', 'touched') }}
 )
 
 {{ order_activity('orders', sign) }}
@@ -56,7 +56,7 @@ lines as (
         sum(i.discount_amount) as discount_amount
     from {{ ref('silver.ORDER_ITEMS') }} as i
     inner join touched as t on t.order_id = i.order_id
-    where {{ within_touched('i.order_id') }}
+    where {{ within_touched('i.order_id', 'touched') }}
     group by i.order_id
 )
 
@@ -72,7 +72,7 @@ select
 from {{ ref('silver.ORDERS') }} as o
 inner join touched as t on t.order_id = o.order_id
 left join lines as l on l.order_id = o.order_id
-where {{ within_touched('o.order_id') }}
+where {{ within_touched('o.order_id', 'touched') }}
 -- in the order of the clustering key (model.yml)
 order by order_date;
 
