@@ -19,10 +19,8 @@ describe was 24% and the first parse 10%.
   whatever the source holds; the target rows no source row matches are then dropped (no clause of
   Snowflake's MERGE acts on them: https://docs.snowflake.com/en/sql-reference/sql/merge). Here it
   is ``target RIGHT JOIN source``: the same rows, and DuckDB can skip the target's row groups
-  outside the source's key range, as Snowflake prunes micro-partitions for a join. The ``on``
-  clause's conditions on the target alone (the key ranges of include/sql/silver/_merge_latest.sql)
-  filter the target's scan before the join, where DuckDB prunes by them. Measured on the history
-  day of ``make bench`` (docs/performance.md, issue 46).
+  outside the source's key range, as Snowflake prunes micro-partitions for a join. Measured on the
+  history day of ``make bench`` (docs/performance.md, issue 46).
 """
 
 from __future__ import annotations
@@ -104,47 +102,13 @@ def _describe(self: FakeSnowflakeCursor) -> list:
 _merge_candidates = fakesnow_merge._create_merge_candidates
 
 
-def _conjuncts(condition: exp.Expression) -> list[exp.Expression]:
-    return (
-        [*_conjuncts(condition.this), *_conjuncts(condition.expression)]
-        if isinstance(condition, exp.And)
-        else [condition]
-    )
-
-
-def _target_only(condition: exp.Expression, target: str, source: str) -> bool:
-    """A condition on the target's columns alone: every column outside its subqueries is the
-    target's (a subquery such as ``(select min(k) from other)`` is a value), and no column anywhere
-    in it is the source's (a subquery correlated with the source is not a value)."""
-    columns = list(condition.find_all(exp.Column))
-    outside = [c for c in columns if not c.find_ancestor(exp.Subquery, exp.Select)]
-    return bool(outside) and all(c.table == target for c in outside) and all(c.table != source for c in columns)
-
-
 def merge_candidates_through_the_source(merge_expr: Any) -> Any:
-    """fakesnow's merge candidates with ``target RIGHT JOIN source`` for its FULL OUTER JOIN, and
-    the target read through the ``on`` clause's conditions on the target alone (its key ranges):
-    ``(select rowid, * from target where <those conditions>) as t``. For a join whose preserved
-    side is the source, a condition on the other side in ``on`` and the same condition filtering
-    that side first give the same rows; DuckDB prunes row groups by a filter on a scan, not by a
-    condition inside an outer join's ``on``."""
+    """fakesnow's merge candidates with ``target RIGHT JOIN source`` for its FULL OUTER JOIN."""
     candidates = _merge_candidates(merge_expr)
     joins = [j for j in candidates.find_all(exp.Join) if (j.args.get("side") or "").upper() == "FULL"]
     if len(joins) != 1:  # fakesnow changed how it builds them: keep its own
         return candidates
     joins[0].set("side", "RIGHT")
-    select = joins[0].parent
-    target = select.args.get("from_") if isinstance(select, exp.Select) else None  # sqlglot 30: "from_"
-    table = target.this if isinstance(target, exp.From) else None
-    alias = table.alias if isinstance(table, exp.Table) else ""
-    on = merge_expr.args.get("on")
-    using = merge_expr.args.get("using")
-    source = using.alias_or_name if using is not None else ""
-    ranges = [c for c in _conjuncts(on) if _target_only(c, alias, source)] if alias and on is not None else []
-    if ranges:
-        body = exp.Table(this=table.this.copy(), db=table.args.get("db"), catalog=table.args.get("catalog"))
-        filtered = exp.select("rowid", "*").from_(body.as_(alias)).where(exp.and_(*(c.copy() for c in ranges)))
-        target.set("this", filtered.subquery(alias))
     return candidates
 
 
