@@ -496,7 +496,7 @@ def scoring_read_time(stack: Stack, day: date, repeats: int = 3) -> dict[str, An
             times.append(time.monotonic() - begun)
         median = statistics.median(times)
         out[path] = {
-            "median_s": round(median, 2),
+            "median_s": round(median, 3),
             "customers": customers,
             "ms_per_1000_customers": round(1000 * median / customers * 1000, 3) if customers else None,
         }
@@ -799,7 +799,7 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         rows.append((f"{h['orders']:,}-order day after {h['history_days']} days of history, lookback "
                      f"{h['lookback_days']} ({h['state']})", f"{h['run_s']:.0f} s", "<= 60 s"))  # fmt: skip
         rows.append(("  its warehouse stages / the same day's on an empty warehouse",
-                     f"{h['warehouse_stages_s']:.1f} s / {h.get('empty_warehouse_stages_s')} s = "
+                     f"{h['warehouse_stages_s']:.1f} s / {h.get('empty_warehouse_stages_s') or 0:.1f} s = "
                      f"{h.get('stages_over_empty')}x", "<= 1.3x"))  # fmt: skip
         if h.get("stages_over_one_day"):
             one = h["after_one_day"]
