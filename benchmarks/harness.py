@@ -19,7 +19,9 @@ machine above what was in use when it began. Cases:
   rows per second; and DuckDB computing the same daily revenue straight from the CSV files.
 - ``scale_history``: the same scale day after 60 days of history at that scale (loaded and
   transformed, GOLD published, with the pipeline's SQL by ``local/history.py``), with the DAG's
-  defaults: its warehouse stages against the same day's on an empty warehouse (``scale``).
+  defaults: its warehouse stages against the same day's on an empty warehouse (``scale``) and
+  against its second day's (one day of history, through the DAG); what the daily churn scoring
+  reads after each.
 - ``incremental``: day 1, 60 and 365 of consecutive demo-scale days (the days in between loaded
   and transformed, GOLD published, with the pipeline's own SQL by ``local/history.py``): cost must
   follow the day, not the history.
