@@ -490,7 +490,7 @@ def scoring_read_time(stack: Stack, day: date, repeats: int = 3) -> dict[str, An
         finally:
             conn.close()
         # a count of every column: each one is read, as the scoring's fetch reads them
-        counted = f"select {', '.join(f'count({n})' for n in names)} from ({query}) as scored"  # noqa: S608
+        counted = f"select {', '.join(f'count({name})' for name in names)} from ({query}) as scored"  # noqa: S608
         times, customers = [], 0
         for _ in range(n):
             begun = time.monotonic()
