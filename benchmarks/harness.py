@@ -439,8 +439,7 @@ def case_scale(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     run = stack.run_of(day)
     tasks = stack.task_durations(run)
     layers = _layer_rows(stack, run["dag_run_id"])
-    stages = [t for t in tasks if t.startswith(("silver", "model", "gold"))]
-    stage_s = _seconds(min(tasks[t]["start"] for t in stages), max(tasks[t]["end"] for t in stages))
+    stage_s = _stages_s(tasks)
     with tempfile.TemporaryDirectory() as tmp:
         generate(GenerateRequest(start=day, days=1, scale=scale, seed=7, out=tmp), progress=False)
         direct = duckdb_direct(Path(tmp), day)
@@ -621,10 +620,9 @@ def case_incremental(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         stack.backfill(day, 1, 1, conf={"train_churn_model": "never"})
         run = stack.run_of(day)
         tasks = stack.task_durations(run)
-        stage = [t for t in tasks if t.startswith(("silver", "model", "gold"))]
         out[f"day_{n}"] = {
             "run_s": _seconds(run["start_date"], run["end_date"]),
-            "transform_s": _seconds(min(tasks[t]["start"] for t in stage), max(tasks[t]["end"] for t in stage)),
+            "transform_s": _stages_s(tasks),
             "state": run["state"],
         }
         done = n
