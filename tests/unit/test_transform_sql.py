@@ -38,9 +38,11 @@ PENDING = {
     "retail_db.model.pending_customer_activity",
     "retail_db.model.pending_customers",
 }
-# a step whose object is two tables: the per-customer aggregates, by date and whole
+# a step whose object is two tables: the per-customer aggregates, by date and whole; the order
+# lines and the step's own work table of the lines it found changed
 OWN_TABLES = {
-    "model/customer_activity.sql": {"retail_db.model.customer_activity_daily", "retail_db.model.customer_activity"}
+    "model/customer_activity.sql": {"retail_db.model.customer_activity_daily", "retail_db.model.customer_activity"},
+    "model/fct_order_items.sql": {"retail_db.model.fct_order_items", "retail_db.model.order_line_changes"},
 }
 
 

@@ -48,6 +48,15 @@ create table if not exists {{ ref('model.PENDING_REVENUE_DATES') }} (
     source varchar not null            -- the MODEL step that noted it
 );
 
+-- The order lines fct_order_items found new, changed or gone in its run (emptied by each run of
+-- the step): what it writes to FCT_ORDER_ITEMS, and the revenue dates it notes.
+{%- set line_columns = declared('model') | selectattr('name', 'equalto', 'FCT_ORDER_ITEMS') | first %}
+create table if not exists {{ ref('model.ORDER_LINE_CHANGES') }} (
+{{ line_columns.ddl_columns() }},
+    previous_order_date date,          -- the line's order date in the fact before (null: new line)
+    removed boolean not null           -- the fact has the line, its SILVER rows no longer give it
+);
+
 -- Customers whose SCD2 versions or activity aggregates changed since GOLD last published them.
 create table if not exists {{ ref('model.PENDING_CUSTOMERS') }} (
     customer_id varchar not null
