@@ -57,6 +57,13 @@ create table if not exists {{ ref('model.ORDER_LINE_CHANGES') }} (
     removed boolean not null           -- the fact has the line, its SILVER rows no longer give it
 );
 
+-- The SCD2 rows of the customers dim_customer found changed in its run (emptied by each run of
+-- the step): what it writes to DIM_CUSTOMER.
+{%- set customer_columns = declared('model') | selectattr('name', 'equalto', 'DIM_CUSTOMER') | first %}
+create table if not exists {{ ref('model.CUSTOMER_VERSION_CHANGES') }} (
+{{ customer_columns.ddl_columns() }}
+);
+
 -- Customers whose SCD2 versions or activity aggregates changed since GOLD last published them.
 create table if not exists {{ ref('model.PENDING_CUSTOMERS') }} (
     customer_id varchar not null

@@ -9,11 +9,27 @@
 {% from 'model/_customer_activity.sql' import ACTIVITY_COLUMNS, activity_columns, order_activity, payment_activity, store_activity %}
 {%- set sums %}{% for c in ACTIVITY_COLUMNS %}sum({{ c }}){% if c in ('spend', 'paid', 'card', 'paypal', 'gift_card', 'bank_transfer') %}::number(18, 2){% endif %} as {{ c }}{{ ', ' if not loop.last }}{% endfor %}{% endset %}
 {%- set nonzero %}{% for c in ACTIVITY_COLUMNS %}sum({{ c }}) <> 0{{ ' or ' if not loop.last }}{% endfor %}{% endset %}
+{#- compared in cents: the stand-in may sum the money columns in binary floating point -#}
+{%- set nonzero_cents %}{% for c in ACTIVITY_COLUMNS %}sum({{ c }}){% if c in ('spend', 'paid', 'card', 'paypal', 'gift_card', 'bank_transfer') %}::number(18, 2){% endif %} <> 0{{ ' or ' if not loop.last }}{% endfor %}{% endset %}
 {%- set touched_customers %}select customer_id from {{ ref('model.PENDING_CUSTOMER_ACTIVITY') }}{% endset %}
 {%- set forced %}exists (
     select 1 from {{ ref('audit.TRANSFORM_CHANGES') }} where run_id = %(run_id)s and forced
 ){% endset %}
 begin;
+
+-- 0. a (customer, date) whose deltas cancel out (a rebuilt order or payment that contributes
+--    what it did before: most status updates) changes nothing; its deltas are dropped, so that
+--    customer is not rewritten here nor noted for GOLD. Not in a forced run: the rebuild from the
+--    facts below repairs every customer its change set touched.
+delete from {{ ref('model.PENDING_CUSTOMER_ACTIVITY') }} as p
+using (
+    select customer_id, activity_date
+    from {{ ref('model.PENDING_CUSTOMER_ACTIVITY') }}
+    group by customer_id, activity_date
+    having not ({{ nonzero_cents }})
+) as z
+where p.customer_id = z.customer_id and p.activity_date = z.activity_date
+    and not {{ forced }};
 
 -- 1. the touched (customer, date) rows join their deltas; their sums replace them
 insert into {{ ref('model.PENDING_CUSTOMER_ACTIVITY') }} ({{ activity_columns() }})
