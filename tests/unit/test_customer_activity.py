@@ -170,3 +170,43 @@ def test_daily_scoring_reads_the_published_features_and_gets_the_facts_rows(ware
         conn.close()
     assert len(daily) > 100
     pd.testing.assert_frame_equal(daily, from_facts, check_dtype=False)
+
+
+def test_a_status_update_and_customers_sent_again_write_only_what_changed(warehouse) -> None:
+    """A day's orders and customers files again, with one order now cancelled: the other orders'
+    rows and every customer record are as before. No order line differs and no SCD2 row does, so
+    neither step writes one or notes a revenue date or a customer for GOLD; the cancellation
+    changes its customer's activity, and only that customer is noted (issue 46)."""
+    day = DAY_LIST[2]
+    orders = WAREHOUSE.qualified(WAREHOUSE.bronze, "ORDERS")
+    (order_id, customer_id) = _rows(
+        warehouse,
+        f"select order_id, min(customer_id) from {orders} group by order_id "
+        f"having min(_batch_date) = '{day}' and max(_batch_date) = '{day}' "
+        "and max(order_status) not in ('cancelled', 'returned') order by order_id limit 1",
+    )[0]
+    dim_before = set(_rows(warehouse, f"select * from {M}.DIM_CUSTOMER"))
+    _run(
+        warehouse,
+        f"update {orders} set order_status = 'cancelled', status_updated_at = '{DAY_LIST[-1]} 23:59:59' "
+        f"where order_id = '{order_id}' and _batch_date = '{day}'",
+    )
+    _run(warehouse, render_sql("bronze/register_history_partitions.sql", feeds=["orders", "customers"], days=[day]))
+    window, params = Window(DAY_LIST[-1], DAY_LIST[-1]), {"run_id": "status update"}
+    layers.run_file(warehouse, "audit/plan_change_set.sql", window, **params)
+    for layer in ("silver", "model"):
+        for obj in layers.LAYER_OBJECTS[layer]:
+            layers.run_file(warehouse, f"{layer}/{obj}.sql", window, **params)
+
+    assert _rows(warehouse, f"select count(*) from {M}.ORDER_LINE_CHANGES") == [(0,)]
+    assert _rows(warehouse, f"select * from {M}.PENDING_REVENUE_DATES") == []
+    assert _rows(warehouse, f"select count(*) from {M}.CUSTOMER_VERSION_CHANGES") == [(0,)]
+    assert set(_rows(warehouse, f"select * from {M}.DIM_CUSTOMER")) == dim_before
+    assert _rows(warehouse, f"select distinct customer_id from {M}.PENDING_CUSTOMERS") == [(customer_id,)]
+
+    layers.run_file(warehouse, "gold/build.sql", window, **params)
+    layers.run_file(warehouse, "gold/publish.sql", window, **params)
+    (status,) = _rows(warehouse, f"select order_status from {M}.FCT_ORDERS where order_id = '{order_id}'")[0]
+    assert status == "cancelled"
+    published = set(_rows(warehouse, f"select * from {WAREHOUSE.qualified(WAREHOUSE.gold, 'CUSTOMER_FEATURES')}"))
+    assert published == _exact(_rows(warehouse, _from_facts_sql()))
