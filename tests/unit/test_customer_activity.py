@@ -210,3 +210,36 @@ def test_a_status_update_and_customers_sent_again_write_only_what_changed(wareho
     assert status == "cancelled"
     published = set(_rows(warehouse, f"select * from {WAREHOUSE.qualified(WAREHOUSE.gold, 'CUSTOMER_FEATURES')}"))
     assert published == _exact(_rows(warehouse, _from_facts_sql()))
+
+
+def test_a_fact_line_silver_no_longer_gives_is_removed_and_its_date_rebuilt(warehouse) -> None:
+    """FCT_ORDER_ITEMS is what SILVER's lines and orders derive: a line the fact has and SILVER
+    does not give (a damaged fact) goes when its order is touched, and its date is rebuilt."""
+    day = DAY_LIST[3]
+    orders = WAREHOUSE.qualified(WAREHOUSE.bronze, "ORDERS")
+    (order_id,) = _rows(
+        warehouse,
+        f"select min(i.order_id) from {M}.FCT_ORDER_ITEMS as i inner join {orders} as o on o.order_id = i.order_id "
+        f"where o._batch_date = '{day}'",
+    )[0]
+    _run(
+        warehouse,
+        f"insert into {M}.FCT_ORDER_ITEMS select order_id, 99, product_id, customer_id, channel, order_date, "
+        f"shipping_state, quantity, unit_price, discount_amount, net_amount from {M}.FCT_ORDER_ITEMS "
+        f"where order_id = '{order_id}' and line_number = 1",
+    )
+    (order_date,) = _rows(warehouse, f"select order_date from {M}.FCT_ORDER_ITEMS where order_id = '{order_id}'")[0]
+    _run(warehouse, render_sql("bronze/register_history_partitions.sql", feeds=["orders"], days=[day]))
+    window, params = Window(DAY_LIST[-1], DAY_LIST[-1]), {"run_id": "damaged fact"}
+    layers.run_file(warehouse, "audit/plan_change_set.sql", window, **params)
+    for layer in ("silver", "model"):
+        for obj in layers.LAYER_OBJECTS[layer]:
+            layers.run_file(warehouse, f"{layer}/{obj}.sql", window, **params)
+
+    assert _rows(warehouse, f"select order_id, line_number, removed from {M}.ORDER_LINE_CHANGES") == [
+        (order_id, 99, True)
+    ]
+    assert _rows(warehouse, f"select revenue_date from {M}.PENDING_REVENUE_DATES") == [(order_date,)]
+    assert _rows(warehouse, f"select count(*) from {M}.FCT_ORDER_ITEMS where line_number = 99") == [(0,)]
+    layers.run_file(warehouse, "gold/build.sql", window, **params)
+    layers.run_file(warehouse, "gold/publish.sql", window, **params)
