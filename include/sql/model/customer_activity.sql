@@ -7,10 +7,11 @@
 -- recomputes the touched customers' rows from the facts instead, so a rebuild also repairs them.
 {% from '_changes.sql' import changed_dates %}
 {% from 'model/_customer_activity.sql' import ACTIVITY_COLUMNS, activity_columns, order_activity, payment_activity, store_activity %}
-{%- set sums %}{% for c in ACTIVITY_COLUMNS %}sum({{ c }}){% if c in ('spend', 'paid', 'card', 'paypal', 'gift_card', 'bank_transfer') %}::number(18, 2){% endif %} as {{ c }}{{ ', ' if not loop.last }}{% endfor %}{% endset %}
+{#- a column's sum; money in cents: the stand-in may sum it in binary floating point -#}
+{%- macro summed(c) %}sum({{ c }}){% if c in ('spend', 'paid', 'card', 'paypal', 'gift_card', 'bank_transfer') %}::number(18, 2){% endif %}{% endmacro %}
+{%- set sums %}{% for c in ACTIVITY_COLUMNS %}{{ summed(c) }} as {{ c }}{{ ', ' if not loop.last }}{% endfor %}{% endset %}
 {%- set nonzero %}{% for c in ACTIVITY_COLUMNS %}sum({{ c }}) <> 0{{ ' or ' if not loop.last }}{% endfor %}{% endset %}
-{#- compared in cents: the stand-in may sum the money columns in binary floating point -#}
-{%- set nonzero_cents %}{% for c in ACTIVITY_COLUMNS %}sum({{ c }}){% if c in ('spend', 'paid', 'card', 'paypal', 'gift_card', 'bank_transfer') %}::number(18, 2){% endif %} <> 0{{ ' or ' if not loop.last }}{% endfor %}{% endset %}
+{%- set nonzero_cents %}{% for c in ACTIVITY_COLUMNS %}{{ summed(c) }} <> 0{{ ' or ' if not loop.last }}{% endfor %}{% endset %}
 {%- set touched_customers %}select customer_id from {{ ref('model.PENDING_CUSTOMER_ACTIVITY') }}{% endset %}
 {%- set forced %}exists (
     select 1 from {{ ref('audit.TRANSFORM_CHANGES') }} where run_id = %(run_id)s and forced
