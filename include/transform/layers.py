@@ -107,15 +107,21 @@ def process_changes(hook: Any, run_id: str, window: Window, *, gold: bool) -> No
     loader, tests): take the change set, SILVER, MODEL, then GOLD built and published (``gold``)
     or, without GOLD, the change set marked processed and its revenue dates dropped."""
     params = {"run_id": run_id}
-    run_file(hook, "audit/plan_change_set.sql", window, **params)
-    for layer in ("silver", "model"):
-        for obj in LAYER_OBJECTS[layer]:
-            run_file(hook, f"{layer}/{obj}.sql", window, **params)
+    process_changes_to_model(hook, run_id, window)
     if gold:
         run_file(hook, "gold/build.sql", window, **params)
         run_file(hook, "gold/publish.sql", window, **params)
     else:
         run_file(hook, "audit/processed_without_gold.sql", window, **params)
+
+
+def process_changes_to_model(hook: Any, run_id: str, window: Window) -> None:
+    """``process_changes`` up to MODEL: take the change set, then the SILVER and MODEL steps in order."""
+    params = {"run_id": run_id}
+    run_file(hook, "audit/plan_change_set.sql", window, **params)
+    for layer in ("silver", "model"):
+        for obj in LAYER_OBJECTS[layer]:
+            run_file(hook, f"{layer}/{obj}.sql", window, **params)
 
 
 def rows_affected(cur: Any) -> int:

@@ -58,6 +58,12 @@ def warehouse() -> Iterator[Any]:
         yield hook
 
 
+def _publish(hook: Any, run_id: str, window: Window) -> None:
+    """GOLD built and published for a run taken up to MODEL (``layers.process_changes_to_model``)."""
+    for path in ("gold/build.sql", "gold/publish.sql"):
+        layers.run_file(hook, path, window, run_id=run_id)
+
+
 def _exact(rows: list[tuple]) -> set[tuple]:
     """Rows with every float as the decimal it prints as: an ad-hoc query's ratios come back as
     floats, a table's as decimals."""
@@ -192,11 +198,8 @@ def test_a_status_update_and_customers_sent_again_write_only_what_changed(wareho
         f"where order_id = '{order_id}' and _batch_date = '{day}'",
     )
     _run(warehouse, render_sql("bronze/register_history_partitions.sql", feeds=["orders", "customers"], days=[day]))
-    window, params = Window(DAY_LIST[-1], DAY_LIST[-1]), {"run_id": "status update"}
-    layers.run_file(warehouse, "audit/plan_change_set.sql", window, **params)
-    for layer in ("silver", "model"):
-        for obj in layers.LAYER_OBJECTS[layer]:
-            layers.run_file(warehouse, f"{layer}/{obj}.sql", window, **params)
+    window = Window(DAY_LIST[-1], DAY_LIST[-1])
+    layers.process_changes_to_model(warehouse, "status update", window)
 
     assert _rows(warehouse, f"select count(*) from {M}.ORDER_LINE_CHANGES") == [(0,)]
     assert _rows(warehouse, f"select * from {M}.PENDING_REVENUE_DATES") == []
@@ -204,8 +207,7 @@ def test_a_status_update_and_customers_sent_again_write_only_what_changed(wareho
     assert set(_rows(warehouse, f"select * from {M}.DIM_CUSTOMER")) == dim_before
     assert _rows(warehouse, f"select distinct customer_id from {M}.PENDING_CUSTOMERS") == [(customer_id,)]
 
-    layers.run_file(warehouse, "gold/build.sql", window, **params)
-    layers.run_file(warehouse, "gold/publish.sql", window, **params)
+    _publish(warehouse, "status update", window)
     (status,) = _rows(warehouse, f"select order_status from {M}.FCT_ORDERS where order_id = '{order_id}'")[0]
     assert status == "cancelled"
     published = set(_rows(warehouse, f"select * from {WAREHOUSE.qualified(WAREHOUSE.gold, 'CUSTOMER_FEATURES')}"))
@@ -230,16 +232,12 @@ def test_a_fact_line_silver_no_longer_gives_is_removed_and_its_date_rebuilt(ware
     )
     (order_date,) = _rows(warehouse, f"select order_date from {M}.FCT_ORDER_ITEMS where order_id = '{order_id}'")[0]
     _run(warehouse, render_sql("bronze/register_history_partitions.sql", feeds=["orders"], days=[day]))
-    window, params = Window(DAY_LIST[-1], DAY_LIST[-1]), {"run_id": "damaged fact"}
-    layers.run_file(warehouse, "audit/plan_change_set.sql", window, **params)
-    for layer in ("silver", "model"):
-        for obj in layers.LAYER_OBJECTS[layer]:
-            layers.run_file(warehouse, f"{layer}/{obj}.sql", window, **params)
+    window = Window(DAY_LIST[-1], DAY_LIST[-1])
+    layers.process_changes_to_model(warehouse, "damaged fact", window)
 
     assert _rows(warehouse, f"select order_id, line_number, removed from {M}.ORDER_LINE_CHANGES") == [
         (order_id, 99, True)
     ]
     assert _rows(warehouse, f"select revenue_date from {M}.PENDING_REVENUE_DATES") == [(order_date,)]
     assert _rows(warehouse, f"select count(*) from {M}.FCT_ORDER_ITEMS where line_number = 99") == [(0,)]
-    layers.run_file(warehouse, "gold/build.sql", window, **params)
-    layers.run_file(warehouse, "gold/publish.sql", window, **params)
+    _publish(warehouse, "damaged fact", window)
