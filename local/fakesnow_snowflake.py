@@ -439,26 +439,54 @@ def _check_merge_is_deterministic(cursor: FakeSnowflakeCursor, command: str, par
     if target is None or source is None or on is None:
         return
     target_alias = target.alias_or_name
+    more_than_one = exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))
+    probe = cursor._conn.cursor()
+    with_ = merge.args.get("with")
+
+    def found(check: exp.Select) -> bool:
+        if with_ is not None:
+            check.set("with", with_.copy())
+        _original_execute(probe, check.sql(dialect="snowflake"), params)
+        return bool(probe.fetchall())
+
+    # A target row matches source rows that agree with it on every `t.col = s.col` of the ON clause,
+    # so when no two source rows agree on those source columns, none is matched twice: a look at the
+    # source alone (0.05 s for a SILVER MERGE's 225,000 rows, against 0.3-0.4 s for the join of
+    # the probe below with a 4.2 M-row target). Otherwise the probe decides.
+    if keys := _source_keys(on, target_alias, source.alias_or_name):
+        distinct = exp.select(exp.Literal.number(1)).from_(source.copy()).group_by(*keys).having(more_than_one).limit(1)
+        if not found(distinct):
+            return
     check = (
         exp.select(exp.Literal.number(1))
         .from_(target.copy())
         .join(source.copy(), on=on.copy(), join_type="inner")
         .group_by(exp.column("rowid", table=target_alias))
-        .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
+        .having(more_than_one)
         .limit(1)
     )
-    with_ = merge.args.get("with")
-    if with_ is not None:
-        check.set("with", with_.copy())
-    probe = cursor._conn.cursor()
-    _original_execute(probe, check.sql(dialect="snowflake"), params)
-    if probe.fetchall():
+    if found(check):
         raise _error(
             f"Duplicate row detected during DML action: a row of {target.sql(dialect='snowflake')} is joined by "
             "more than one source row (ERROR_ON_NONDETERMINISTIC_MERGE)",
             100090,
             "42P18",
         )
+
+
+def _source_keys(on: exp.Expression, target: str, source: str) -> list[exp.Column]:
+    """The source columns the ON clause equates with target columns (``t.a = s.b`` conjuncts)."""
+    keys = []
+    for condition in on.flatten() if isinstance(on, exp.And) else [on]:
+        if not isinstance(condition, exp.EQ):
+            continue
+        sides = [condition.this, condition.expression]
+        if not all(isinstance(side, exp.Column) for side in sides):
+            continue
+        tables = [side.table for side in sides]
+        if sorted(tables) == sorted([target, source]) and target != source:
+            keys.append(sides[tables.index(source)].copy())
+    return keys
 
 
 # ---------------------------------------------------------------------------- integer division

@@ -106,6 +106,16 @@ def test_a_merge_joining_a_target_row_twice_fails_as_on_snowflake(table) -> None
     assert _one(table, f"select v from {T} where k = 1") == 11
 
 
+def test_a_merge_whose_source_repeats_a_key_but_joins_each_target_row_once_runs(table) -> None:
+    """The stand-in looks at the source's keys first; two source rows with one key do not fail the
+    MERGE unless both join the same target row (here the ON clause keeps one of them)."""
+    table.execute(
+        f"merge into {T} as t using (select 1 as k, 11 as v, 'a' as tag union all select 1, 12, 'b') as s "
+        "on t.k = s.k and s.tag = 'b' when matched then update set v = s.v"
+    )
+    assert _one(table, f"select v from {T} where k = 1") == 12
+
+
 def test_a_second_writer_waits_for_the_lock_and_gives_up_after_its_lock_timeout(table) -> None:
     holder, waiter = _platform(), _platform()
     h, w = holder.cursor(), waiter.cursor()

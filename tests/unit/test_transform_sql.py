@@ -107,6 +107,48 @@ def test_silver_merge_only_lets_a_newer_or_equal_record_win() -> None:
     assert "partition by order_id\n        order by status_updated_at desc, _batch_date desc, _source_line desc" in sql
 
 
+def test_silver_merge_moves_only_the_lineage_of_a_record_sent_again_unchanged() -> None:
+    """A customer sent again as it was takes the new file's lineage and keeps its values; a
+    correction with the same updated_at takes the new values; an older record loses (issue 46:
+    the first matched clause updates every column, the second only the lineage)."""
+    columns = "customer_id, first_name, last_name, email, segment, city, state, zip_code, signup_date, updated_at"
+    lineage = "_source_file, _source_line, _batch_date"
+
+    def record(customer: str, city: str, updated: str, day: str, line: int) -> str:
+        person = "'Ann', 'Lee', 'a@x.io', 'retail'"
+        place = f"'{city}', 'CA', '90001', '2025-01-01'"
+        return f"'{customer}', {person}, {place}, '{updated}', 'customers_{day}.csv', {line}, '{day}'"
+
+    before = [  # SILVER as the file of 2026-03-01 left it
+        f"insert into RETAIL_DB.SILVER.CUSTOMERS ({columns}, {lineage}) "
+        f"values ({record(c, 'Fresno', u, '2026-03-01', n)})"
+        for n, (c, u) in enumerate(
+            [("C1", "2026-02-01 00:00:00"), ("C2", "2026-02-01 00:00:00"), ("C4", "2026-02-20 00:00:00")]
+        )
+    ]
+    file = [  # the file of 2026-03-02
+        f"insert into RETAIL_DB.BRONZE.CUSTOMERS ({columns}, {lineage}) values ({record(c, city, u, '2026-03-02', n)})"
+        for n, (c, city, u) in enumerate(
+            [
+                ("C1", "Fresno", "2026-02-01 00:00:00"),  # sent again unchanged
+                ("C2", "Modesto", "2026-02-01 00:00:00"),  # corrected, same updated_at
+                ("C3", "Napa", "2026-03-01 00:00:00"),  # new
+                ("C4", "Davis", "2026-02-10 00:00:00"),  # older than SILVER's
+            ]
+        )
+    ] + [
+        "insert into RETAIL_DB.AUDIT.TRANSFORM_CHANGES (run_id, feed, batch_date, loaded_at, forced) "
+        "values ('r', 'customers', '2026-03-02', '2026-03-02 06:00:00', false)"
+    ]
+    rows = _stand_in([("", before + file), ("silver/customers.sql", [])], "SILVER.CUSTOMERS")
+    assert [(r[0], r[5], r[10], r[12]) for r in rows] == [
+        ("C1", "Fresno", "customers_2026-03-02.csv", date(2026, 3, 2)),
+        ("C2", "Modesto", "customers_2026-03-02.csv", date(2026, 3, 2)),
+        ("C3", "Napa", "customers_2026-03-02.csv", date(2026, 3, 2)),
+        ("C4", "Fresno", "customers_2026-03-01.csv", date(2026, 3, 1)),
+    ]
+
+
 @pytest.mark.parametrize("path", [f"dq/{layer}/{check}.sql" for layer, checks in CHECKS.items() for check in checks])
 def test_every_check_renders_as_one_query(path: str) -> None:
     assert len(statements(render_sql(path, window=WINDOW))) == 1
