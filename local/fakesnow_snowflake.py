@@ -19,6 +19,8 @@ in-process warehouse of the tests (local/history.py); docs/architecture.md lists
 4. **Nondeterministic MERGE** (https://docs.snowflake.com/en/sql-reference/sql/merge, parameter
    ERROR_ON_NONDETERMINISTIC_MERGE, true by default): a MERGE that updates or deletes a target
    row joined by more than one source row fails with error 100090 (fakesnow applies one of them).
+   A source with no two rows alike on the ON clause's ``t.col = s.col`` columns cannot do that,
+   so the target is joined only when the source repeats such a key.
 5. **Backslashes in unenclosed CSV fields**
    (https://docs.snowflake.com/en/sql-reference/sql/create-file-format, ESCAPE_UNENCLOSED_FIELD,
    default ``\\``): COPY decodes ``\\t``, ``\\n``, ``\\\\`` and an escaped delimiter in fields not

@@ -96,3 +96,27 @@ def test_a_merge_read_through_its_source_changes_what_fakesnows_own_changes(curs
     assert results["ours"] == results["fakesnow"]
     ours = cost.merge_candidates_through_the_source(sqlglot.parse_one(statement, read="snowflake"))
     assert "RIGHT OUTER JOIN" in ours.sql().upper(), "fakesnow changed how it builds a MERGE's candidates"
+
+
+@pytest.mark.parametrize("statement", MERGES)
+def test_a_merge_without_its_empty_clauses_changes_what_fakesnows_own_changes(cursor, statement, monkeypatch) -> None:
+    """The stand-in leaves out a clause's UPDATE or DELETE when no candidate row takes that
+    clause: the same counts and the same target, here with a source that takes no update."""
+    results = {}
+    for name, mutations, execute in (
+        ("fakesnow", cost._mutations, cost._execute),
+        ("ours", cost.mutations_marked_with_their_clause, cost._execute_unless_no_candidate),
+    ):
+        monkeypatch.setattr(cost.fakesnow_merge, "_mutations", mutations)
+        monkeypatch.setattr(fakesnow.cursor.FakeSnowflakeCursor, "_execute", execute)
+        cursor.execute("create or replace table D.S.M (id number, v varchar)")
+        cursor.execute("insert into D.S.M values (1, 'a'), (2, 'b'), (3, 'c')")
+        cursor.execute("create or replace table D.S.SRC (id number, v varchar)")
+        cursor.execute("insert into D.S.SRC values (2, 'a'), (3, 'gone'), (7, 'new')")
+        cursor.execute(statement)
+        changed = cursor.fetchall()
+        cursor.execute("select id, v from D.S.M order by id")
+        results[name] = (changed, cursor.fetchall())
+    assert results["ours"] == results["fakesnow"]
+    marked = cost.mutations_marked_with_their_clause(sqlglot.parse_one(MERGES[0], read="snowflake"))
+    assert [m.args.get(cost._CLAUSE) for m in marked] == [0, 1, None], "fakesnow changed how it splits a MERGE"

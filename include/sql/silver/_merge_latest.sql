@@ -69,7 +69,8 @@ on {% for k in key %}t.{{ k }} = s.{{ k }}{{ ' and ' if not loop.last }}{% endfo
     first matched clause whose condition holds applies (https://docs.snowflake.com/en/sql-reference/sql/merge,
     matchedClause), and IS DISTINCT FROM takes two nulls as equal
     (https://docs.snowflake.com/en/sql-reference/functions/is-distinct-from). The row is the same
-    as with one clause; the stand-in updates 3 columns instead of all of them (docs/performance.md). -#}
+    as with one clause; the stand-in updates 3 columns instead of all of them (docs/performance.md).
+    Why the lineage moves at all: docs/architecture.md, "Concurrency and order". -#}
 {%- set content = feed.column_names | reject('in', key) | list %}
 when matched and {{ newer_or_same(ordering) }} and (
 {%- for c in content %}
