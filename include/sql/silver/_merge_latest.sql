@@ -72,6 +72,7 @@ on {% for k in key %}t.{{ k }} = s.{{ k }}{{ ' and ' if not loop.last }}{% endfo
     as with one clause; the stand-in updates 3 columns instead of all of them (docs/performance.md).
     Why the lineage moves at all: docs/architecture.md, "Concurrency and order". -#}
 {%- set content = feed.column_names | reject('in', key) | list %}
+{%- if content %}
 when matched and {{ newer_or_same(ordering) }} and (
 {%- for c in content %}
     s.{{ c }} is distinct from t.{{ c }}{{ ' or' if not loop.last }}
@@ -80,6 +81,7 @@ when matched and {{ newer_or_same(ordering) }} and (
 {%- for c in columns if c not in key %}
     {{ c }} = s.{{ c }}{{ ',' if not loop.last }}
 {%- endfor %}
+{%- endif %}
 when matched and {{ newer_or_same(ordering) }} then update set
     _source_file = s._source_file,
     _source_line = s._source_line,
