@@ -78,6 +78,17 @@ MERGES = [
 ]
 
 
+def _merged(cursor, statement: str, target: str, source: str) -> tuple[list, list]:
+    """The counts ``statement`` answers and the target after it, from fresh D.S.M and D.S.SRC."""
+    for table, rows in (("D.S.M", target), ("D.S.SRC", source)):
+        cursor.execute(f"create or replace table {table} (id number, v varchar)")
+        cursor.execute(f"insert into {table} values {rows}")
+    cursor.execute(statement)
+    changed = cursor.fetchall()
+    cursor.execute("select id, v from D.S.M order by id")
+    return changed, cursor.fetchall()
+
+
 @pytest.mark.parametrize("statement", MERGES)
 def test_a_merge_read_through_its_source_changes_what_fakesnows_own_changes(cursor, statement, monkeypatch) -> None:
     """fakesnow's MERGE joins target and source FULL OUTER; the stand-in's, RIGHT (the target rows
@@ -85,14 +96,12 @@ def test_a_merge_read_through_its_source_changes_what_fakesnows_own_changes(curs
     results = {}
     for name, candidates in (("fakesnow", cost._merge_candidates), ("ours", cost.merge_candidates_through_the_source)):
         monkeypatch.setattr(cost.fakesnow_merge, "_create_merge_candidates", candidates)
-        cursor.execute("create or replace table D.S.M (id number, v varchar)")
-        cursor.execute("insert into D.S.M values (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (5, 'e'), (6, null)")
-        cursor.execute("create or replace table D.S.SRC (id number, v varchar)")
-        cursor.execute("insert into D.S.SRC values (2, 'z'), (3, 'gone'), (4, 'a'), (7, 'new'), (8, 'skip'), (6, 'f')")
-        cursor.execute(statement)
-        changed = cursor.fetchall()
-        cursor.execute("select id, v from D.S.M order by id")
-        results[name] = (changed, cursor.fetchall())
+        results[name] = _merged(
+            cursor,
+            statement,
+            target="(1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (5, 'e'), (6, null)",
+            source="(2, 'z'), (3, 'gone'), (4, 'a'), (7, 'new'), (8, 'skip'), (6, 'f')",
+        )
     assert results["ours"] == results["fakesnow"]
     ours = cost.merge_candidates_through_the_source(sqlglot.parse_one(statement, read="snowflake"))
     assert "RIGHT OUTER JOIN" in ours.sql().upper(), "fakesnow changed how it builds a MERGE's candidates"
@@ -109,14 +118,9 @@ def test_a_merge_without_its_empty_clauses_changes_what_fakesnows_own_changes(cu
     ):
         monkeypatch.setattr(cost.fakesnow_merge, "_mutations", mutations)
         monkeypatch.setattr(fakesnow.cursor.FakeSnowflakeCursor, "_execute", execute)
-        cursor.execute("create or replace table D.S.M (id number, v varchar)")
-        cursor.execute("insert into D.S.M values (1, 'a'), (2, 'b'), (3, 'c')")
-        cursor.execute("create or replace table D.S.SRC (id number, v varchar)")
-        cursor.execute("insert into D.S.SRC values (2, 'a'), (3, 'gone'), (7, 'new')")
-        cursor.execute(statement)
-        changed = cursor.fetchall()
-        cursor.execute("select id, v from D.S.M order by id")
-        results[name] = (changed, cursor.fetchall())
+        results[name] = _merged(
+            cursor, statement, target="(1, 'a'), (2, 'b'), (3, 'c')", source="(2, 'a'), (3, 'gone'), (7, 'new')"
+        )
     assert results["ours"] == results["fakesnow"]
     marked = cost.mutations_marked_with_their_clause(sqlglot.parse_one(MERGES[0], read="snowflake"))
     assert [m.args.get(cost._CLAUSE) for m in marked] == [0, 1, None], "fakesnow changed how it splits a MERGE"
